@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "fruits",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fruits", targets: ["FruitsCLI"]),
+        .library(name: "Extractor", targets: ["Extractor"]),
+        .library(name: "Common", targets: ["Common"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin module maps over Debian's native libraries.
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+
+        .target(
+            name: "Common",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "Extractor",
+            dependencies: ["CTurboJPEG", "CDNNL", "Common"]
+        ),
+        .executableTarget(
+            name: "FruitsCLI",
+            dependencies: [
+                "Extractor", "Common",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ExtractorTests",
+            dependencies: ["Extractor"],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

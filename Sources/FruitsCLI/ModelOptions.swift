@@ -1,0 +1,34 @@
+import ArgumentParser
+import Extractor
+import Foundation
+
+/// Options shared by every command that runs the model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "The fruits weight file (default: $FRUITS_WEIGHTS, else models/mobilenet_v2_1.0_224.fw).")
+    var weights: String?
+
+    @Option(help: "Images per forward pass.")
+    var batch: Int = 8
+
+    @Option(help: "oneDNN (OpenMP) threads; default: all cores.")
+    var threads: Int?
+
+    @Option(help: "Largest accepted image, in pixels (width x height).")
+    var maxPixels: Int = JPEGDecoder.Limits().maxPixels
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var weightsPath: String {
+        weights ?? ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"] ?? "models/mobilenet_v2_1.0_224.fw"
+    }
+
+    func makeExtractor() throws -> FeatureExtractor {
+        let limits = JPEGDecoder.Limits(maxPixels: maxPixels)
+        return try FeatureExtractor(
+            weightsPath: weightsPath,
+            configuration: .init(batchSize: batch, threads: threads, limits: limits))
+    }
+}

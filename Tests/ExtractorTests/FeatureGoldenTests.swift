@@ -1,0 +1,66 @@
+import Testing
+
+@testable import Extractor
+
+@Suite("Features match TensorFlow's MobileNetV2")
+struct FeatureGoldenTests {
+    static func extractor(batchSize: Int) throws -> FeatureExtractor {
+        try FeatureExtractor(weights: Fixtures.weights.get(), configuration: .init(batchSize: batchSize))
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for (x, y) in zip(a, b) {
+            dot += Double(x) * Double(y)
+            na += Double(x) * Double(x)
+            nb += Double(y) * Double(y)
+        }
+        return dot / (na.squareRoot() * nb.squareRoot())
+    }
+
+    @Test func everyFixtureMatchesTheReference() throws {
+        let extractor = try Self.extractor(batchSize: 4)
+        let fixtures = Fixtures.manifest.good
+        let jpegs = try fixtures.map { try Fixtures.bytes($0.name + ".jpg") }
+        let results = try extractor.features(ofJPEGs: jpegs)
+        for (fixture, result) in zip(fixtures, results) {
+            let features = try result.get()
+            let reference = try Fixtures.floats(fixture.name + ".f32")
+            #expect(features.count == 1280)
+            let cosine = Self.cosine(features, reference)
+            let maxDifference = zip(features, reference).map { abs($0 - $1) }.max()!
+            #expect(cosine >= 0.9999, "\(fixture.name): cosine \(cosine)")
+            #expect(maxDifference <= 1e-3, "\(fixture.name): max |Δ| \(maxDifference)")
+        }
+    }
+
+    @Test func batchSizeDoesNotChangeTheResult() throws {
+        let images = try Fixtures.manifest.good.prefix(5).map { try Self.extractor(batchSize: 1).prepare(jpeg: try Fixtures.bytes($0.name + ".jpg")) }
+        let one = try Self.extractor(batchSize: 1).features(of: images)
+        let three = try Self.extractor(batchSize: 3).features(of: images)  // a full batch, then a partial one of 2
+        for (a, b) in zip(one, three) {
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 })
+        }
+    }
+
+    @Test func failedImagesKeepTheirPlace() throws {
+        let good = try Fixtures.bytes("fruit_100_a.jpg")
+        let results = try Self.extractor(batchSize: 2).features(ofJPEGs: [good, [], good])
+        #expect((try? results[0].get())?.count == 1280)
+        #expect(throws: ImageError.empty) { try results[1].get() }
+        #expect(try results[0].get() == results[2].get())
+    }
+
+    @Test func missingWeightsSayHowToGetThem() {
+        #expect {
+            try WeightFile(path: "/nonexistent/weights.fw")
+        } throws: { error in
+            "\(error)".contains("scripts/fetch-weights")
+        }
+    }
+
+    @Test func aFileThatIsNotAWeightFileIsRefused() throws {
+        let path = Fixtures.directory.appendingPathComponent("fruit_100_a.jpg").path
+        #expect(throws: WeightFile.LoadError.self) { try WeightFile(path: path) }
+    }
+}

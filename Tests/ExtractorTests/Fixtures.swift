@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@testable import Extractor
+
+/// The golden fixtures made by `tools/make_fixtures.py` (Pillow + TensorFlow).
+enum Fixtures {
+    struct Good: Decodable, Sendable, CustomTestStringConvertible {
+        let name: String
+        let width: Int
+        let height: Int
+        let mode: String
+        var testDescription: String { "\(name) (\(width)x\(height) \(mode))" }
+    }
+
+    struct Manifest: Decodable {
+        let good: [Good]
+        let bad: [String]
+    }
+
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static let manifest: Manifest = {
+        let data = try! Data(contentsOf: directory.appendingPathComponent("manifest.json"))
+        return try! JSONDecoder().decode(Manifest.self, from: data)
+    }()
+
+    static func bytes(_ relativePath: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: directory.appendingPathComponent(relativePath)))
+    }
+
+    static func floats(_ relativePath: String) throws -> [Float] {
+        let data = try Data(contentsOf: directory.appendingPathComponent(relativePath))
+        return data.withUnsafeBytes { raw in
+            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+
+    /// The converted ImageNet weights; `scripts/setup` (or `scripts/fetch-weights`) makes them.
+    static var weightsPath: String {
+        ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"]
+            ?? packageRoot.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path
+    }
+
+    static let weights: Result<WeightFile, any Error> = Result { try WeightFile(path: weightsPath) }
+}
