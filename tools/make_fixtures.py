@@ -18,30 +18,11 @@ import os
 import struct
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
+
+from synthetic_fruits import fruit
 
 SIZE = 224
-
-
-def fruit(rng, width, height, hue):
-    """A shaded blob with texture and noise on a white background."""
-    img = Image.new("RGB", (width, height), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    cx, cy = width * rng.uniform(0.4, 0.6), height * rng.uniform(0.4, 0.6)
-    rx, ry = width * rng.uniform(0.25, 0.4), height * rng.uniform(0.25, 0.4)
-    base = np.array(hue, dtype=float)
-    for step in range(12, 0, -1):
-        f = step / 12
-        color = tuple(int(c) for c in np.clip(base * (0.55 + 0.45 * (1 - f)) + 40 * (1 - f), 0, 255))
-        draw.ellipse([cx - rx * f, cy - ry * f, cx + rx * f, cy + ry * f], fill=color)
-    for _ in range(int(rng.integers(5, 25))):
-        x, y = rng.uniform(cx - rx, cx + rx), rng.uniform(cy - ry, cy + ry)
-        r = rng.uniform(1, max(2, width / 60))
-        draw.ellipse([x - r, y - r, x + r, y + r], fill=tuple(int(c * 0.6) for c in hue))
-    draw.line([cx, cy - ry, cx + rx * 0.1, cy - ry * 1.2], fill=(90, 60, 20), width=max(1, width // 50))
-    img = img.filter(ImageFilter.GaussianBlur(radius=max(0.5, width / 200)))
-    arr = np.asarray(img).astype(np.int16) + rng.normal(0, 4, (height, width, 3)).astype(np.int16)
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
 
 
 def jpeg(img, **options):

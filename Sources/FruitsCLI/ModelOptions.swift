@@ -8,7 +8,7 @@ struct ModelOptions: ParsableArguments {
     var weights: String?
 
     @Option(help: "Images per forward pass.")
-    var batch: Int = 8
+    var batch: Int = 4
 
     @Option(help: "oneDNN (OpenMP) threads; default: all cores.")
     var threads: Int?

@@ -1,0 +1,148 @@
+import Common
+
+/// Throughput and per-layer cost of the extractor on a set of JPEGs. The CLI
+/// (`fruits bench extract`) prints what this measures; run it in release.
+public struct ExtractorBenchmark {
+    public struct LayerCost: Sendable {
+        public let name: String
+        public let implementation: String
+        public let macsPerImage: Int
+        public let secondsPerImage: Double
+        public var gflops: Double { 2 * Double(macsPerImage) / secondsPerImage / 1e9 }
+    }
+
+    public struct Report: Sendable {
+        public var images = 0
+        public var batchSize = 0
+        public var threads: Int?
+        public var decodeResizeImagesPerSecond = 0.0
+        public var modelImagesPerSecond = 0.0
+        public var modelGFLOPS = 0.0
+        public var endToEndImagesPerSecond = 0.0
+        public var parallelWorkers = 0
+        public var parallelImagesPerSecond = 0.0
+        public var referenceConvolutionGFLOPS = 0.0
+        public var layers: [LayerCost] = []
+        public var activationBytes = 0
+        public var peakResidentBytes: Int?
+    }
+
+    let extractor: FeatureExtractor
+    let jpegs: [[UInt8]]
+    let seconds: Double
+
+    public init(extractor: FeatureExtractor, jpegs: [[UInt8]], seconds: Double) {
+        precondition(!jpegs.isEmpty, "the benchmark needs images")
+        self.extractor = extractor
+        self.jpegs = jpegs
+        self.seconds = seconds
+    }
+
+    public func run() throws -> Report {
+        var report = Report()
+        report.images = jpegs.count
+        report.batchSize = extractor.configuration.batchSize
+        report.threads = OpenMP.maxThreads
+
+        // Decode + resize alone, one thread.
+        var prepared: [RGBImage] = []
+        let decodeTime = try time {
+            prepared = try jpegs.map { try extractor.prepare(jpeg: $0) }
+        }
+        report.decodeResizeImagesPerSecond = Double(jpegs.count) / decodeTime
+
+        // The model alone, on already prepared batches, after one warm-up pass.
+        let batch = Array((0..<report.batchSize).map { prepared[$0 % prepared.count] })
+        _ = try extractor.features(of: batch)
+        var modelImages = 0
+        let modelTime = try repeatFor(seconds) {
+            _ = try extractor.features(of: batch)
+            modelImages += batch.count
+        }
+        report.modelImagesPerSecond = Double(modelImages) / modelTime
+        let network = try extractor.network(for: report.batchSize)
+        let macsPerImage = network.layerDescriptions.map(\.macs).reduce(0, +) / report.batchSize
+        report.modelGFLOPS = 2 * Double(macsPerImage) * report.modelImagesPerSecond / 1e9
+        report.activationBytes = network.activationBytes
+
+        // Decode + resize + model, the way `fruits featurize` runs.
+        var endToEndImages = 0
+        var next = 0
+        let endToEndTime = try repeatFor(seconds) {
+            let chunk = (0..<report.batchSize).map { jpegs[(next + $0) % jpegs.count] }
+            next += chunk.count
+            _ = try extractor.features(ofJPEGs: chunk)
+            endToEndImages += chunk.count
+        }
+        report.endToEndImagesPerSecond = Double(endToEndImages) / endToEndTime
+
+        report.layers = try layerCosts(network: network, batch: batch)
+        report.referenceConvolutionGFLOPS = try ReferenceConvolution.gflops(seconds: min(seconds, 3))
+        report.peakResidentBytes = ProcessStats.peakResidentBytes
+        return report
+    }
+
+    private func layerCosts(network: InferenceNetwork, batch: [RGBImage]) throws -> [LayerCost] {
+        let descriptions = network.layerDescriptions
+        var nanos = [UInt64](repeating: 0, count: descriptions.count)
+        var passes = 0
+        let start = DispatchTimeNanos.now()
+        repeat {
+            _ = try network.forward { index, elapsed in nanos[index] += elapsed }
+            passes += 1
+        } while Double(DispatchTimeNanos.now() - start) / 1e9 < min(seconds, 3)
+        let images = Double(passes * network.batchSize)
+        return descriptions.enumerated().map { index, layer in
+            LayerCost(name: layer.name, implementation: layer.implementation,
+                      macsPerImage: layer.macs / network.batchSize, secondsPerImage: Double(nanos[index]) / 1e9 / images)
+        }
+    }
+
+    private func time(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTimeNanos.now()
+        try body()
+        return Double(DispatchTimeNanos.now() - start) / 1e9
+    }
+
+    private func repeatFor(_ seconds: Double, _ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTimeNanos.now()
+        var elapsed = 0.0
+        repeat {
+            try body()
+            elapsed = Double(DispatchTimeNanos.now() - start) / 1e9
+        } while elapsed < seconds
+        return elapsed
+    }
+}
+
+/// One large 1x1 convolution (the best case for oneDNN on this CPU), the
+/// yardstick for how much of the machine the whole network uses.
+enum ReferenceConvolution {
+    static let shape = Convolution.Shape(
+        batch: 8, inputChannels: 256, outputChannels: 256, inputHeight: 56, inputWidth: 56,
+        kernel: 1, stride: 1, padBefore: 0, padAfter: 0, depthwise: false)
+
+    static func gflops(seconds: Double) throws -> Double {
+        let engine = try DNNLEngine()
+        let source = AlignedBuffer(byteCount: shape.inputCount * 4)
+        let destination = AlignedBuffer(byteCount: shape.outputCount * 4)
+        for i in 0..<shape.inputCount { source.floats[i] = Float(i % 17) / 17 }
+        let weights = (0..<(shape.inputChannels * shape.outputChannels)).map { Float($0 % 13) / 130 }
+        let convolution = try Convolution(
+            engine: engine, shape: shape, postOp: .relu6, plainWeights: weights,
+            bias: [Float](repeating: 0.1, count: shape.outputChannels),
+            source: source.pointer, destination: destination.pointer)
+        let scratchpad = AlignedBuffer(byteCount: convolution.scratchpadBytes)
+        try convolution.attachScratchpad(scratchpad, engine: engine)
+        try convolution.execute(engine)
+        var runs = 0
+        let start = DispatchTimeNanos.now()
+        var elapsed = 0.0
+        repeat {
+            try convolution.execute(engine)
+            runs += 1
+            elapsed = Double(DispatchTimeNanos.now() - start) / 1e9
+        } while elapsed < seconds
+        return 2 * Double(shape.macs) * Double(runs) / elapsed / 1e9
+    }
+}
