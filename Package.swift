@@ -17,10 +17,11 @@ let package = Package(
         // Thin module maps over Debian's native libraries.
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
 
         .target(
             name: "Common",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Extractor",
@@ -33,6 +34,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "CommonTests",
+            dependencies: ["Common"]
         ),
         .testTarget(
             name: "ExtractorTests",

@@ -1,0 +1,44 @@
+import CRdKafka
+
+/// librdkafka's mock cluster, in process: real Kafka protocol over TCP on
+/// loopback, so clients connect to `bootstrapServers` like to any broker.
+///
+/// It is a test double: no durability, roughly 5 MiB kept per partition
+/// (older records silently dropped), no transactions, topics only from
+/// `createTopic` or auto-created with 4 partitions. Events therefore carry
+/// references to images, never image bytes.
+public final class EmbeddedKafkaCluster: @unchecked Sendable {
+    // librdkafka's mock API is thread-safe; both pointers live as long as self.
+    private let owner: KafkaHandle
+    private let cluster: OpaquePointer
+    public let bootstrapServers: String
+    public let brokerCount: Int
+
+    public init(brokers: Int = 1) throws {
+        // The mock cluster needs a client instance to own its threads.
+        owner = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: KafkaConfiguration(bootstrapServers: "", ["log_level": "3"]))
+        guard let cluster = rd_kafka_mock_cluster_new(owner.pointer, Int32(brokers)) else {
+            throw KafkaError(.client, "cannot start the embedded Kafka cluster")
+        }
+        self.cluster = cluster
+        self.brokerCount = brokers
+        self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    deinit { rd_kafka_mock_cluster_destroy(cluster) }
+
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws {
+        let error = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor))
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.client, error: error, "cannot create topic \(name)")
+        }
+    }
+
+    /// Takes broker `id` (1-based) off the network, or brings it back.
+    public func setBroker(_ id: Int32, up: Bool) throws {
+        let error = up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.client, error: error, "cannot set broker \(id) \(up ? "up" : "down")")
+        }
+    }
+}

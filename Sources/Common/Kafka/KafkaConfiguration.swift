@@ -1,0 +1,43 @@
+import CRdKafka
+
+/// librdkafka properties (`bootstrap.servers`, `compression.type`, ...). Any
+/// property of librdkafka's CONFIGURATION.md may be set; typed accessors cover
+/// the ones this project sets itself.
+public struct KafkaConfiguration: Sendable {
+    public var properties: [String: String]
+
+    public init(bootstrapServers: String, _ properties: [String: String] = [:]) {
+        self.properties = properties
+        self.properties["bootstrap.servers"] = bootstrapServers
+    }
+
+    public var bootstrapServers: String { properties["bootstrap.servers"] ?? "" }
+
+    public subscript(_ key: String) -> String? {
+        get { properties[key] }
+        set { properties[key] = newValue }
+    }
+
+    /// Parses `key=value` overrides as given to `-X` on the command line.
+    public mutating func apply(overrides: [String]) throws {
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
+                throw KafkaError(.configuration, "-X \(override) is not key=value")
+            }
+            properties[String(override[..<equals])] = String(override[override.index(after: equals)...])
+        }
+    }
+
+    /// A fresh `rd_kafka_conf_t`; ownership passes to `rd_kafka_new`.
+    func makeHandle() throws -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(.configuration, "Kafka property \(key)=\(value): \(text(errorText))")
+            }
+        }
+        return conf
+    }
+}

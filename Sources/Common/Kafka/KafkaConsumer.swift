@@ -1,0 +1,207 @@
+import CRdKafka
+import Dispatch
+import Synchronization
+
+/// A consumer-group member. Records are read as an `AsyncSequence`; offsets
+/// are committed only when the caller says a record is done (`commit`), so a
+/// crash replays what was not finished (at-least-once).
+///
+/// Partition assignments and revocations are published on `rebalances`.
+public final class KafkaConsumer: Sendable, AsyncSequence {
+    public typealias Element = KafkaMessage
+
+    public enum Rebalance: Sendable, Equatable {
+        case assigned([TopicPartition])
+        case revoked([TopicPartition])
+    }
+
+    public let groupID: String
+    public let rebalances: AsyncStream<Rebalance>
+    private let handle: KafkaHandle
+    private let state: RebalanceState
+    private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
+    private let closed = Atomic<Bool>(false)
+
+    /// `configuration` may override the defaults set here
+    /// (`auto.offset.reset=earliest`, `enable.auto.commit=false`).
+    public init(configuration: KafkaConfiguration, groupID: String, topics: [String]) throws {
+        var configuration = configuration
+        configuration["group.id"] = groupID
+        if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
+        if configuration["enable.auto.commit"] == nil { configuration["enable.auto.commit"] = "false" }
+        if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
+
+        let (stream, continuation) = AsyncStream.makeStream(of: Rebalance.self)
+        let state = RebalanceState(continuation: continuation)
+        self.state = state
+        self.rebalances = stream
+        self.groupID = groupID
+        self.handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration) { conf in
+            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
+            rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        }
+        rd_kafka_poll_set_consumer(handle.pointer)
+        let list = makePartitionList(Dictionary(uniqueKeysWithValues: topics.map {
+            (TopicPartition(topic: $0, partition: fruits_kafka_partition_unassigned()), Int64(RD_KAFKA_OFFSET_INVALID))
+        }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_subscribe(handle.pointer, list)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(.client, error: error, "cannot subscribe to \(topics)")
+        }
+    }
+
+    deinit { try? close() }
+
+    /// Fails fast when no broker answers; see `KafkaHandle.checkReachable`.
+    public func checkReachable(timeout: Duration = .seconds(10)) throws {
+        try handle.checkReachable(timeout: timeout)
+    }
+
+    /// The partitions this member owns now.
+    public var assignment: Set<TopicPartition> { state.assignment.withLock { $0 } }
+
+    /// Waits up to `timeout` for one record. Serves rebalances meanwhile.
+    /// Transient broker errors are absorbed (librdkafka reconnects); nil
+    /// means nothing arrived in time.
+    public func poll(timeout: Duration) throws -> KafkaMessage? {
+        let deadline = ContinuousClock.now + timeout
+        while !closed.load(ordering: .acquiring) {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return nil }
+            let slice = Swift.min(remaining, .milliseconds(100))
+            guard let message = rd_kafka_consumer_poll(handle.pointer, Swift.max(slice.milliseconds, 1)) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let error = message.pointee.err
+            if error == RD_KAFKA_RESP_ERR_NO_ERROR { return KafkaMessage(message) }
+            if Self.isTransient(error) { continue }
+            throw KafkaError(.consume, error: error, "consuming \(groupID)")
+        }
+        return nil
+    }
+
+    static func isTransient(_ error: rd_kafka_resp_err_t) -> Bool {
+        switch error {
+        case RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+             RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__RESOLVE:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Marks `message` and everything before it in its partition as done.
+    public func commit(_ message: KafkaMessage) throws {
+        try commit([message.topicPartition: message.offset + 1])
+    }
+
+    /// Commits the next offsets to read, synchronously.
+    public func commit(_ nextOffsets: [TopicPartition: Int64]) throws {
+        guard !nextOffsets.isEmpty else { return }
+        let list = makePartitionList(nextOffsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_commit(handle.pointer, list, 0)
+        switch error {
+        case RD_KAFKA_RESP_ERR_NO_ERROR:
+            return
+        case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+            throw KafkaError(.rebalanced, error: error,
+                             "offsets \(nextOffsets) not committed: the group is rebalancing and these records will be redelivered")
+        default:
+            throw KafkaError(.commit, error: error, "cannot commit offsets \(nextOffsets)")
+        }
+    }
+
+    /// The committed next offsets of `partitions` (nil where none is committed).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64?] {
+        let list = makePartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let error = rd_kafka_committed(handle.pointer, list, timeout.milliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(.commit, error: error, "cannot read committed offsets") }
+        var result: [TopicPartition: Int64?] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            let key = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+            result[key] = element.offset >= 0 ? element.offset : nil
+        }
+        return result
+    }
+
+    /// Leaves the group (its partitions move to the other members) and stops.
+    public func close() throws {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        pollQueue.sync {}
+        let error = rd_kafka_consumer_close(handle.pointer)
+        state.continuation.finish()
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(.client, error: error, "closing consumer") }
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(consumer: self) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let consumer: KafkaConsumer
+
+        /// The next record; nil once the consumer is closed or the task cancelled.
+        public mutating func next() async throws -> KafkaMessage? {
+            let consumer = self.consumer
+            let cancelled = Atomic<Bool>(false)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    consumer.pollQueue.async {
+                        do {
+                            while !cancelled.load(ordering: .acquiring) {
+                                if let message = try consumer.poll(timeout: .milliseconds(200)) {
+                                    return continuation.resume(returning: message)
+                                }
+                                if consumer.closed.load(ordering: .acquiring) { break }
+                            }
+                            continuation.resume(returning: nil)
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
+                    }
+                }
+            } onCancel: {
+                cancelled.store(true, ordering: .releasing)
+            }
+        }
+    }
+}
+
+/// What the rebalance callback needs; reached through librdkafka's opaque.
+private final class RebalanceState: Sendable {
+    let continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation
+    let assignment = Mutex<Set<TopicPartition>>([])
+
+    init(continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation) {
+        self.continuation = continuation
+    }
+}
+
+/// Runs inside `rd_kafka_consumer_poll`. Eager protocols replace the whole
+/// assignment; cooperative ones add or remove the listed partitions.
+private let rebalanceCallback: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { consumer, error, partitions, opaque in
+    guard let consumer, let partitions, let opaque else { return }
+    let state = Unmanaged<RebalanceState>.fromOpaque(opaque).takeUnretainedValue()
+    let listed = partitions.pointee.topicPartitions
+    let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
+    if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        if cooperative {
+            rd_kafka_error_destroy(rd_kafka_incremental_assign(consumer, partitions))
+        } else {
+            rd_kafka_assign(consumer, partitions)
+        }
+        state.assignment.withLock { $0.formUnion(listed) }
+        state.continuation.yield(.assigned(listed))
+    } else {
+        if cooperative {
+            rd_kafka_error_destroy(rd_kafka_incremental_unassign(consumer, partitions))
+        } else {
+            rd_kafka_assign(consumer, nil)
+        }
+        state.assignment.withLock { $0.subtract(listed) }
+        state.continuation.yield(.revoked(listed))
+    }
+}
