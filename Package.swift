@@ -18,10 +18,11 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
 
         .target(
             name: "Common",
-            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CRdKafka", "CZstd", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Extractor",

@@ -5,6 +5,6 @@ struct Fruits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fruits",
         abstract: "Turns fruit photos into MobileNetV2 feature vectors.",
-        subcommands: [Featurize.self, Bench.self]
+        subcommands: [Featurize.self, Broker.self, Bench.self]
     )
 }
