@@ -1,0 +1,216 @@
+import Foundation
+import Synchronization
+
+/// An S3 client over libcurl with our own SigV4 signing. Calls block the
+/// calling thread; transient failures (5xx, 429, connection errors,
+/// timeouts) are retried with jittered exponential backoff.
+public final class S3Client: Sendable {
+    public struct Object: Sendable, Equatable {
+        public let key: String
+        public let size: Int
+        public let etag: String?
+    }
+
+    public struct ListPage: Sendable {
+        public let objects: [Object]
+        public let nextContinuationToken: String?
+    }
+
+    public let configuration: S3Configuration
+    /// Requests sent again after a transient failure, since start.
+    public var retries: Int { retryCount.load(ordering: .relaxed) }
+    private let retryCount = Atomic<Int>(0)
+    private let http: CurlHTTPClient
+    private let signer: SigV4Signer
+
+    public init(configuration: S3Configuration, http: CurlHTTPClient = CurlHTTPClient()) {
+        self.configuration = configuration
+        self.http = http
+        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
+    }
+
+    // MARK: Objects
+
+    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil) throws -> [UInt8] {
+        var headers: [(String, String)] = []
+        if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        return try send("GET", bucket: bucket, key: key, headers: headers).body
+    }
+
+    /// Uploads in one request, or in parts from `multipartThreshold` bytes on.
+    @discardableResult
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") throws -> String? {
+        if body.count >= configuration.multipartThreshold {
+            return try putMultipart(bucket: bucket, key: key, body: body, contentType: contentType)
+        }
+        return try send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body).headers["etag"]
+    }
+
+    /// Size and ETag, or nil when there is no such object.
+    public func headObject(bucket: String, key: String) throws -> Object? {
+        do {
+            let response = try send("HEAD", bucket: bucket, key: key)
+            return Object(key: key, size: Int(response.headers["content-length"] ?? "") ?? 0, etag: response.headers["etag"])
+        } catch let error as S3Error where error.status == 404 {
+            return nil
+        }
+    }
+
+    public func deleteObject(bucket: String, key: String) throws {
+        _ = try send("DELETE", bucket: bucket, key: key)
+    }
+
+    public func createBucket(_ bucket: String) throws {
+        var body: [UInt8] = []
+        if configuration.region != "us-east-1" {
+            body = Array(("<CreateBucketConfiguration><LocationConstraint>\(configuration.region)"
+                + "</LocationConstraint></CreateBucketConfiguration>").utf8)
+        }
+        do {
+            _ = try send("PUT", bucket: bucket, key: nil, body: body)
+        } catch let error as S3Error where error.code == "BucketAlreadyOwnedByYou" {
+            return
+        }
+    }
+
+    // MARK: Listing
+
+    public func listObjects(bucket: String, prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> ListPage {
+        var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", "\(maxKeys)")]
+        if let continuationToken { query.append(("continuation-token", continuationToken)) }
+        let response = try send("GET", bucket: bucket, key: nil, query: query)
+        let xml = String(decoding: response.body, as: UTF8.self)[...]
+        let objects = XMLScan.elements("Contents", in: xml).compactMap { entry -> Object? in
+            guard let key = XMLScan.text("Key", in: entry) else { return nil }
+            return Object(key: key, size: Int(XMLScan.text("Size", in: entry) ?? "") ?? 0, etag: XMLScan.text("ETag", in: entry))
+        }
+        let truncated = XMLScan.text("IsTruncated", in: xml) == "true"
+        let token = truncated ? XMLScan.text("NextContinuationToken", in: xml) : nil
+        if truncated && token == nil { throw S3Error.invalidResponse("a truncated listing without NextContinuationToken") }
+        return ListPage(objects: objects, nextContinuationToken: token)
+    }
+
+    /// Every object under `prefix`, following continuation tokens.
+    public func listAllObjects(bucket: String, prefix: String) throws -> [Object] {
+        var objects: [Object] = []
+        var token: String?
+        repeat {
+            let page = try listObjects(bucket: bucket, prefix: prefix, continuationToken: token)
+            objects += page.objects
+            token = page.nextContinuationToken
+        } while token != nil
+        return objects
+    }
+
+    // MARK: Multipart
+
+    private func putMultipart(bucket: String, key: String, body: [UInt8], contentType: String) throws -> String? {
+        let created = try send("POST", bucket: bucket, key: key, query: [("uploads", "")], headers: [("Content-Type", contentType)])
+        guard let uploadID = XMLScan.text("UploadId", in: String(decoding: created.body, as: UTF8.self)[...]) else {
+            throw S3Error.invalidResponse("CreateMultipartUpload returned no UploadId")
+        }
+        do {
+            var parts: [(number: Int, etag: String)] = []
+            for (index, start) in stride(from: 0, to: body.count, by: configuration.partSize).enumerated() {
+                let part = Array(body[start..<min(start + configuration.partSize, body.count)])
+                let response = try send("PUT", bucket: bucket, key: key,
+                                        query: [("partNumber", "\(index + 1)"), ("uploadId", uploadID)], body: part)
+                guard let etag = response.headers["etag"] else { throw S3Error.invalidResponse("UploadPart returned no ETag") }
+                parts.append((index + 1, etag))
+            }
+            let manifest = "<CompleteMultipartUpload>"
+                + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLScan.escape($0.etag))</ETag></Part>" }.joined()
+                + "</CompleteMultipartUpload>"
+            let completed = try send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                                     headers: [("Content-Type", "application/xml")], body: Array(manifest.utf8))
+            // CompleteMultipartUpload can fail with 200 and an <Error> body.
+            let text = String(decoding: completed.body, as: UTF8.self)[...]
+            if let code = XMLScan.text("Code", in: text) {
+                throw S3Error.http(status: 200, code: code, message: XMLScan.text("Message", in: text) ?? "", resource: "\(bucket)/\(key)")
+            }
+            return XMLScan.text("ETag", in: text)
+        } catch {
+            _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
+            throw error
+        }
+    }
+
+    // MARK: Requests
+
+    private func send(
+        _ method: String, bucket: String, key: String?, query: [(String, String)] = [],
+        headers: [(String, String)] = [], body: [UInt8] = []
+    ) throws -> HTTPResponse {
+        let (url, host, path) = address(bucket: bucket, key: key, query: query)
+        var headers = headers
+        // Without one, libcurl labels a body as a form, which servers may parse away.
+        if !body.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
+            headers.append(("Content-Type", "application/octet-stream"))
+        }
+        var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
+        let resource = key.map { "\(bucket)/\($0)" } ?? bucket
+        var attempt = 0
+        while true {
+            attempt += 1
+            request.headers = headers.map { ($0.0, $0.1) }
+                + signer.headers(method: method, host: host, encodedPath: path, query: query, body: body)
+            do {
+                let response = try http.perform(request)
+                if (200..<300).contains(response.status) { return response }
+                let error = Self.error(from: response, resource: resource)
+                guard Self.isRetryable(status: response.status), attempt < configuration.retry.attempts else { throw error }
+            } catch let error as HTTPTransportError {
+                guard attempt < configuration.retry.attempts else { throw S3Error.unreachable(error, attempts: attempt) }
+            }
+            retryCount.add(1, ordering: .relaxed)
+            Thread.sleep(forTimeInterval: backoff(attempt: attempt))
+        }
+    }
+
+    /// Full jitter: uniform in [0, min(maximum, base * 2^attempt)].
+    private func backoff(attempt: Int) -> TimeInterval {
+        let retry = configuration.retry
+        let base = Double(retry.baseDelay.components.attoseconds) / 1e18 + Double(retry.baseDelay.components.seconds)
+        let cap = Double(retry.maximumDelay.components.seconds) + Double(retry.maximumDelay.components.attoseconds) / 1e18
+        return Double.random(in: 0...min(cap, base * pow(2, Double(attempt))))
+    }
+
+    static func isRetryable(status: Int) -> Bool { status == 429 || status == 500 || status == 502 || status == 503 || status == 504 }
+
+    static func error(from response: HTTPResponse, resource: String) -> S3Error {
+        let text = String(decoding: response.body, as: UTF8.self)[...]
+        let code = XMLScan.text("Code", in: text) ?? Self.defaultCode(status: response.status)
+        let message = XMLScan.text("Message", in: text) ?? "(no message)"
+        return .http(status: response.status, code: code, message: message, resource: resource)
+    }
+
+    private static func defaultCode(status: Int) -> String {
+        switch status {
+        case 403: "AccessDenied"
+        case 404: "NotFound"
+        case 503: "ServiceUnavailable"
+        default: "HTTP\(status)"
+        }
+    }
+
+    /// Path-style on custom endpoints, virtual-hosted on AWS.
+    private func address(bucket: String, key: String?, query: [(String, String)]) -> (url: String, host: String, path: String) {
+        let encodedKey = key.map { S3URIEncoding.encode($0, keepSlash: true) } ?? ""
+        let base: String, host: String, path: String
+        if let endpoint = configuration.endpoint {
+            host = endpoint.hostHeader
+            base = "\(endpoint.scheme)://\(host)"
+            path = "/\(bucket)" + (key == nil ? "" : "/\(encodedKey)")
+        } else {
+            host = "\(bucket).s3.\(configuration.region).amazonaws.com"
+            base = "https://\(host)"
+            path = "/\(encodedKey)"
+        }
+        // Sub-resources such as "uploads" go bare in the URL (some servers drop
+        // "uploads="); the signature covers "uploads=" either way.
+        let queryString = SigV4Signer.canonicalQuery(query).split(separator: "&")
+            .map { $0.hasSuffix("=") ? String($0.dropLast()) : String($0) }
+            .joined(separator: "&")
+        return (base + path + (queryString.isEmpty ? "" : "?\(queryString)"), host, path)
+    }
+}

@@ -1,0 +1,36 @@
+/// An S3 failure. HTTP errors carry S3's own error code (`NoSuchKey`,
+/// `SignatureDoesNotMatch`, `AccessDenied`, ...).
+public enum S3Error: Error, CustomStringConvertible, Sendable {
+    case http(status: Int, code: String, message: String, resource: String)
+    case unreachable(HTTPTransportError, attempts: Int)
+    case missingCredentials(profile: String, file: String)
+    case invalidLocation(String)
+    case invalidResponse(String)
+
+    public var code: String? {
+        if case .http(_, let code, _, _) = self { return code }
+        return nil
+    }
+
+    public var status: Int? {
+        if case .http(let status, _, _, _) = self { return status }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .http(let status, let code, let message, let resource):
+            var text = "S3 \(resource): HTTP \(status) \(code): \(message)"
+            if status == 403 { text += " — check the access key, secret and region (AWS_* variables or ~/.aws/credentials)" }
+            return text
+        case .unreachable(let error, let attempts):
+            return "S3 unreachable after \(attempts) attempts: \(error) — check --s3-endpoint/AWS_ENDPOINT_URL"
+        case .missingCredentials(let profile, let file):
+            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile [\(profile)] in \(file)"
+        case .invalidLocation(let location):
+            return "\(location) is not an s3://bucket/prefix, a file: URL or a directory"
+        case .invalidResponse(let why):
+            return "unexpected S3 response: \(why)"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Common
+import Foundation
+import Synchronization
+import Testing
+
+@Suite("S3 over libcurl with SigV4, against moto on loopback")
+struct S3ClientTests {
+    static func bucket(_ name: String) throws -> (S3Client, String) {
+        let client = try S3TestServer.shared.get().client()
+        let bucket = "\(name)-\(UUID().uuidString.prefix(8).lowercased())"
+        try client.createBucket(bucket)
+        return (client, bucket)
+    }
+
+    @Test func fifteenHundredKeysAcrossPages() throws {
+        let (client, bucket) = try Self.bucket("paging")
+        let keys = (0..<1500).map { String(format: "Test/label-%02d/%04d_100.jpg", $0 % 7, $0) }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for key in keys[worker...].enumerated().filter({ $0.offset % 8 == 0 }).map(\.element) {
+                do { try client.putObject(bucket: bucket, key: key, body: Array(key.utf8)) } catch {
+                    failures.withLock { $0.append("\(key): \(error)") }
+                }
+            }
+        }
+        #expect(failures.withLock { $0 }.isEmpty)
+        let first = try client.listObjects(bucket: bucket, prefix: "Test/")
+        #expect(first.objects.count == 1000)
+        #expect(first.nextContinuationToken != nil)
+        let all = try client.listAllObjects(bucket: bucket, prefix: "Test/")
+        #expect(all.map(\.key) == keys.sorted())
+        #expect(try client.getObject(bucket: bucket, key: keys[1234]) == Array(keys[1234].utf8))
+        #expect(try client.listAllObjects(bucket: bucket, prefix: "Test/label-03/").count == keys.filter { $0.contains("label-03/") }.count)
+    }
+
+    @Test(arguments: ["dir with space/a+b=c&d?.jpg", "unicodé/🍎 äpple.jpg", "percent%20literal.jpg", "tilde~star*(1)'.jpg", "a//double/slash.jpg"])
+    func awkwardKeysRoundTrip(key: String) throws {
+        let (client, bucket) = try Self.bucket("keys")
+        let body = Array("bytes of \(key)".utf8)
+        try client.putObject(bucket: bucket, key: key, body: body)
+        #expect(try client.getObject(bucket: bucket, key: key) == body)
+        #expect(try client.headObject(bucket: bucket, key: key)?.size == body.count)
+        #expect(try client.listAllObjects(bucket: bucket, prefix: String(key.prefix(6))).map(\.key) == [key])
+        try client.deleteObject(bucket: bucket, key: key)
+        #expect(try client.headObject(bucket: bucket, key: key) == nil)
+    }
+
+    @Test func fiftyMegabytesGoUpInParts() throws {
+        let (client, bucket) = try Self.bucket("multipart")
+        var generator = SplitMix64(seed: 7)
+        let body = (0..<(50 << 20) / 8).flatMap { _ in withUnsafeBytes(of: generator.next(), Array.init) }
+        let etag = try client.putObject(bucket: bucket, key: "big/photo.bin", body: body)
+        // A multipart ETag ends in -<number of parts>: 50 MiB in 8 MiB parts is 7.
+        #expect(etag?.hasSuffix("-7\"") == true, "etag \(etag ?? "nil")")
+        #expect(try client.headObject(bucket: bucket, key: "big/photo.bin")?.size == body.count)
+        #expect(try client.getObject(bucket: bucket, key: "big/photo.bin") == body)
+        #expect(try client.getObject(bucket: bucket, key: "big/photo.bin", range: 1000...1009) == Array(body[1000...1009]))
+    }
+
+    @Test func wrongSecretIsATyped403() throws {
+        let server = try S3TestServer.shared.get()
+        let (_, bucket) = try Self.bucket("auth")
+        let impostor = try server.client(secret: "not-the-secret")
+        #expect {
+            try impostor.putObject(bucket: bucket, key: "x", body: [1])
+        } throws: { error in
+            guard let error = error as? S3Error else { return false }
+            return error.status == 403 && error.code == "SignatureDoesNotMatch"
+        }
+    }
+
+    @Test func missingKeyIsNoSuchKey() throws {
+        let (client, bucket) = try Self.bucket("missing")
+        #expect {
+            try client.getObject(bucket: bucket, key: "nope.jpg")
+        } throws: { error in
+            (error as? S3Error)?.code == "NoSuchKey"
+        }
+    }
+
+    @Test func twoFailuresInThreeAreRetriedAway() throws {
+        let server = try S3TestServer.shared.get()
+        let (_, bucket) = try Self.bucket("faults")
+        let client = try server.client(endpoint: server.faultyEndpoint)
+        for index in 0..<10 {
+            let body = Array("attempt \(index)".utf8)
+            try client.putObject(bucket: bucket, key: "k\(index)", body: body)
+            #expect(try client.getObject(bucket: bucket, key: "k\(index)") == body)
+        }
+        #expect(try client.listAllObjects(bucket: bucket, prefix: "k").count == 10)
+        #expect(client.retries >= 20, "the proxy injected faults, so the client must have retried")
+    }
+
+    @Test func unreachableEndpointGivesUpWithAClearError() throws {
+        let server = try S3TestServer.shared.get()
+        let client = try server.client(endpoint: "http://127.0.0.1:1", attempts: 3)
+        #expect {
+            try client.getObject(bucket: "b", key: "k")
+        } throws: { error in
+            guard case .unreachable(_, let attempts) = error as? S3Error else { return false }
+            return attempts == 3 && "\(error)".contains("AWS_ENDPOINT_URL")
+        }
+    }
+}
+
+/// Deterministic filler bytes.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

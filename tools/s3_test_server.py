@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""A real S3-protocol server for the tests: moto on loopback with SigV4
+checking on, plus a fault-injecting proxy in front of it.
+
+Prints one JSON line once ready:
+  {"endpoint": ..., "faulty_endpoint": ..., "access_key": ..., "secret_key": ..., "region": ...}
+and serves until its standard input closes (the test process ended).
+
+moto checks signatures only after INITIAL_NO_AUTH_ACTION_COUNT unauthenticated
+calls; those are spent creating an IAM user, its access key and an allow-all
+policy, so every later request must be signed with that key (a wrong secret
+gets 403 SignatureDoesNotMatch).
+
+The proxy fails two requests of every three: the first of each three is
+forwarded, the second answered 503 SlowDown, the third's connection closed
+without an answer.
+
+moto (5.1 and 5.2) checks an S3 signature against the *decoded* request path
+and query (with only spaces re-encoded), while AWS signs them as sent; keys
+with "+", "=", "&", "%" or non-ASCII, and prefixes with "/", then fail for
+every client, boto3 included. `sign_s3_requests_as_sent` makes moto use the
+request target as sent, as AWS does.
+"""
+import http.client
+import itertools
+import json
+import os
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SETUP_CALLS = 3
+os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(SETUP_CALLS)
+os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+
+import boto3  # noqa: E402
+from urllib.parse import urlparse  # noqa: E402
+from moto.core.responses import ActionAuthenticatorMixin, BaseResponse  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+REGION = "us-east-1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_proxy(target_port):
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            with lock:
+                n = next(counter)
+            if n % 3 == 1:
+                payload = b"<Error><Code>SlowDown</Code><Message>injected fault</Message></Error>"
+                self.send_response(503)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if n % 3 == 2:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
+            headers = {k: v for k, v in self.headers.items()}
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()
+            self.send_response(response.status)
+            for k, v in response.getheaders():
+                if k.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            upstream.close()
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def sign_s3_requests_as_sent():
+    setup = BaseResponse.setup_class
+    check = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def keep_raw_uri(self, request, full_url, headers, *args, **kwargs):
+        self.fruits_raw_uri = getattr(request, "environ", {}).get("RAW_URI")
+        return setup(self, request, full_url, headers, *args, **kwargs)
+
+    def check_as_sent(self, iam_request_cls, resource="*"):
+        raw = getattr(self, "fruits_raw_uri", None)
+        if iam_request_cls.__name__ != "S3IAMRequest" or not raw:
+            return check(self, iam_request_cls, resource)
+        sent = urlparse(raw)
+        decoded_uri = self.uri
+        self.uri = urlparse(decoded_uri)._replace(path=sent.path, query=sent.query).geturl()
+        try:
+            return check(self, iam_request_cls, resource)
+        finally:
+            self.uri = decoded_uri
+
+    BaseResponse.setup_class = keep_raw_uri
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = check_as_sent
+
+
+def main():
+    sign_s3_requests_as_sent()
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name=REGION,
+                       aws_access_key_id="setup", aws_secret_access_key="setup")
+    iam.create_user(UserName="fruits")
+    key = iam.create_access_key(UserName="fruits")["AccessKey"]
+    iam.put_user_policy(UserName="fruits", PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    proxy = make_proxy(port)
+    print(json.dumps({
+        "endpoint": endpoint,
+        "faulty_endpoint": f"http://127.0.0.1:{proxy.server_address[1]}",
+        "access_key": key["AccessKeyId"],
+        "secret_key": key["SecretAccessKey"],
+        "region": REGION,
+    }), flush=True)
+    sys.stdin.read()  # until the test process goes away
+    proxy.shutdown()
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main()
