@@ -1,0 +1,113 @@
+import Foundation
+
+/// The few object operations the pipeline needs, over S3 or a directory.
+/// Keys are relative to the store's location and use "/" separators.
+public protocol ObjectStore: Sendable {
+    var location: ObjectLocation { get }
+    func get(_ key: String) throws -> [UInt8]
+    func put(_ key: String, _ bytes: [UInt8], contentType: String) throws
+    /// Objects below `prefix`, sorted by key, with their sizes.
+    func list(prefix: String) throws -> [(key: String, size: Int)]
+    func delete(_ key: String) throws
+}
+
+public enum ObjectStores {
+    /// A store for `location`; S3 settings come from `s3` (or the environment).
+    public static func open(_ location: ObjectLocation, s3: @autoclosure () throws -> S3Configuration) throws -> any ObjectStore {
+        switch location {
+        case .s3(let bucket, let prefix):
+            return S3ObjectStore(client: S3Client(configuration: try s3()), bucket: bucket, prefix: prefix)
+        case .directory(let path):
+            return try LocalObjectStore(root: path)
+        }
+    }
+}
+
+public struct S3ObjectStore: ObjectStore {
+    public let client: S3Client
+    public let bucket: String
+    public let prefix: String
+
+    public init(client: S3Client, bucket: String, prefix: String) {
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+    }
+
+    public var location: ObjectLocation { .s3(bucket: bucket, prefix: prefix) }
+
+    public func get(_ key: String) throws -> [UInt8] {
+        try client.getObject(bucket: bucket, key: ObjectLocation.join(prefix, key))
+    }
+
+    public func put(_ key: String, _ bytes: [UInt8], contentType: String) throws {
+        try client.putObject(bucket: bucket, key: ObjectLocation.join(prefix, key), body: bytes, contentType: contentType)
+    }
+
+    public func list(prefix sub: String) throws -> [(key: String, size: Int)] {
+        let full = ObjectLocation.join(prefix, sub)
+        let base = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
+        return try client.listAllObjects(bucket: bucket, prefix: full).map { (String($0.key.dropFirst(base.count)), $0.size) }
+    }
+
+    public func delete(_ key: String) throws {
+        try client.deleteObject(bucket: bucket, key: ObjectLocation.join(prefix, key))
+    }
+}
+
+/// A directory as an object store: writes go to a temporary name and are
+/// renamed into place, so readers never see half an object.
+public struct LocalObjectStore: ObjectStore {
+    public let root: String
+
+    public init(root: String) throws {
+        self.root = root
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
+
+    public var location: ObjectLocation { .directory(root) }
+
+    /// Refuses keys that would leave the root.
+    func path(of key: String) throws -> String {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: true)
+        guard !key.hasPrefix("/"), !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." }) else {
+            throw S3Error.invalidLocation("key \(key) under \(root)")
+        }
+        return root + "/" + parts.joined(separator: "/")
+    }
+
+    public func get(_ key: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: try path(of: key))))
+    }
+
+    public func put(_ key: String, _ bytes: [UInt8], contentType: String) throws {
+        let target = try path(of: key)
+        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let temporary = target + ".partial-\(UUID().uuidString.prefix(8))"
+        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, target) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target])
+        }
+    }
+
+    public func list(prefix: String) throws -> [(key: String, size: Int)] {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        guard let walker = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey]) else {
+            return []
+        }
+        var objects: [(key: String, size: Int)] = []
+        let base = rootURL.path.hasSuffix("/") ? rootURL.path : rootURL.path + "/"
+        for case let url as URL in walker {
+            let values = try url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey])
+            guard values.isRegularFile == true else { continue }
+            let key = String(url.standardizedFileURL.path.dropFirst(base.count))
+            if key.hasPrefix(prefix) && !key.contains(".partial-") { objects.append((key, values.fileSize ?? 0)) }
+        }
+        return objects.sorted { $0.key < $1.key }
+    }
+
+    public func delete(_ key: String) throws {
+        try FileManager.default.removeItem(atPath: try path(of: key))
+    }
+}
