@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // Thin module maps over Debian's native libraries.
@@ -29,19 +30,29 @@ let package = Package(
                 "CRdKafka", "CZstd", "CCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Extractor",
-            dependencies: ["CTurboJPEG", "CDNNL", "Common"]
+            dependencies: [
+                "CTurboJPEG", "CDNNL", "Common",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Ingest",
+            dependencies: ["Common", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Extractor", "Common",
+                "Extractor", "Common", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

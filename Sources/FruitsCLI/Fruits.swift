@@ -1,10 +1,26 @@
 import ArgumentParser
+import Logging
 
 @main
 struct Fruits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fruits",
         abstract: "Turns fruit photos into MobileNetV2 feature vectors.",
-        subcommands: [Featurize.self, Broker.self, Bench.self]
+        subcommands: [Featurize.self, IngestCommand.self, ExtractCommand.self, Broker.self, Bench.self]
     )
+
+    /// Logs go to stderr, so stdout stays machine-readable.
+    static func main() async {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -65,6 +65,21 @@ struct ParquetWriterTests {
         #expect(try Self.check(path, rows: 100, minRowGroups: 1).status != 0)
     }
 
+    @Test(arguments: [ParquetCompression.zstd(level: 1), .none])
+    func ownReaderRoundTrips(compression: ParquetCompression) throws {
+        let output = ParquetMemoryOutput()
+        let writer = try ParquetWriter(schema: Self.schema, output: output, rowGroupRows: 700, pageBytes: 4096, compression: compression)
+        for i in 0..<2000 { try writer.append(Self.row(i)) }
+        try writer.close()
+        let reader = try ParquetReader(bytes: output.bytes)
+        #expect(reader.rowCount == 2000)
+        #expect(reader.columnNames == ["id", "label", "count", "taken_at", "score", "features"])
+        let expected = (0..<2000).map(Self.row)
+        #expect(try reader.strings("id") == expected.map { if case .string(let v) = $0[0] { v } else { nil } })
+        #expect(try reader.strings("label") == expected.map { if case .string(let v) = $0[1] { v } else { nil } })
+        #expect(try reader.floatLists("features") == expected.map { if case .floatList(let v) = $0[5] { v } else { nil } })
+    }
+
     @Test func rowsAreValidatedAgainstTheSchema() throws {
         let writer = try ParquetWriter(schema: Self.schema, output: ParquetMemoryOutput())
         var row = Self.row(1)

@@ -1,0 +1,29 @@
+import Crypto
+import Foundation
+
+/// Stable image ids and the model version string events carry.
+public enum EventIdentity {
+    /// The first 32 hex digits of SHA-256 of the image's URI: the same object
+    /// always gets the same id, so a re-run backfill deduplicates downstream.
+    public static func imageID(uri: String) -> String {
+        String(sha256Hex(Array(uri.utf8)).prefix(32))
+    }
+
+    public static func sha256Hex<D: DataProtocol>(_ bytes: D) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Microseconds since the Unix epoch, now.
+    public static func nowMicros() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1_000_000).rounded())
+    }
+}
+
+/// The topics of the pipeline; their names can be changed by configuration.
+public struct PipelineTopics: Sendable {
+    public var images = "fruits.images"
+    public var features = "fruits.features"
+    public var deadLetters = "fruits.deadletter"
+    public init() {}
+    public var all: [String] { [images, features, deadLetters] }
+}

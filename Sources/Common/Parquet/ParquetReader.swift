@@ -1,0 +1,204 @@
+import CZstd
+
+/// Reads back Parquet files of the kinds `ParquetWriter` writes (flat
+/// columns and `list<float>`, PLAIN values, RLE/bit-packed levels, data page
+/// v1, uncompressed or ZSTD) — enough for the reducer to re-read its own
+/// output. Columns are found by name.
+public struct ParquetReader {
+    public let rowCount: Int
+    public let columnNames: [String]
+    private let bytes: [UInt8]
+    private let leaves: [Leaf]
+    private let rowGroups: [ThriftCompactReader.Value]
+
+    private struct Leaf {
+        let name: String
+        let physicalType: Int64
+        let maxRepetition: Int
+        let maxDefinition: Int
+    }
+
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= 12, bytes.prefix(4).elementsEqual("PAR1".utf8), bytes.suffix(4).elementsEqual("PAR1".utf8) else {
+            throw ThriftCompactReader.Malformed(description: "not a Parquet file")
+        }
+        let length = Int(bytes[bytes.count - 8]) | Int(bytes[bytes.count - 7]) << 8 | Int(bytes[bytes.count - 6]) << 16
+            | Int(bytes[bytes.count - 5]) << 24
+        guard length < bytes.count - 8 else { throw ThriftCompactReader.Malformed(description: "footer length") }
+        var reader = ThriftCompactReader(bytes: bytes, position: bytes.count - 8 - length)
+        let footer = try reader.readStruct()
+        self.bytes = bytes
+        self.rowCount = Int(footer[3]?.int ?? 0)
+        self.rowGroups = footer[4]?.list ?? []
+
+        // Walk the schema tree: a leaf's levels count its optional/repeated ancestors.
+        var leaves: [Leaf] = []
+        let elements = footer[2]?.list ?? []
+        var index = 1
+        func walk(topName: String?, repetition: Int, definition: Int) {
+            let element = elements[index]
+            index += 1
+            let name = element[4]?.string ?? ""
+            let kind = element[3]?.int ?? 0
+            let rep = repetition + (kind == 2 ? 1 : 0)
+            let def = definition + (kind == 0 ? 0 : 1)
+            let children = Int(element[5]?.int ?? 0)
+            if children == 0 {
+                leaves.append(Leaf(name: topName ?? name, physicalType: element[1]?.int ?? -1, maxRepetition: rep, maxDefinition: def))
+            } else {
+                for _ in 0..<children { walk(topName: topName ?? name, repetition: rep, definition: def) }
+            }
+        }
+        let top = Int(elements.first?[5]?.int ?? 0)
+        for _ in 0..<top { walk(topName: nil, repetition: 0, definition: 0) }
+        self.leaves = leaves
+        self.columnNames = leaves.map(\.name)
+    }
+
+    /// Every value of a string column (nil for nulls).
+    public func strings(_ name: String) throws -> [String?] {
+        try column(name).map { values in values.map { $0.map { String(decoding: $0, as: UTF8.self) } } }.flatMap { $0 }
+    }
+
+    /// Every row of a `list<float>` column (nil for null lists).
+    public func floatLists(_ name: String) throws -> [[Float]?] {
+        guard let leafIndex = leaves.firstIndex(where: { $0.name == name }) else { throw missing(name) }
+        let leaf = leaves[leafIndex]
+        var rows: [[Float]?] = []
+        for group in rowGroups {
+            let pages = try pagesOf(group: group, leafIndex: leafIndex)
+            for page in pages {
+                var valueIndex = 0
+                for (rep, def) in zip(page.repetition, page.definition) {
+                    if rep == 0 { rows.append(def == 0 && leaf.maxDefinition == 2 ? nil : []) }
+                    if def == leaf.maxDefinition {
+                        let offset = page.valuesStart + valueIndex * 4
+                        let bits = UInt32(page.data[offset]) | UInt32(page.data[offset + 1]) << 8
+                            | UInt32(page.data[offset + 2]) << 16 | UInt32(page.data[offset + 3]) << 24
+                        rows[rows.count - 1]!.append(Float(bitPattern: bits))
+                        valueIndex += 1
+                    }
+                }
+            }
+        }
+        return rows
+    }
+
+    private func missing(_ name: String) -> ThriftCompactReader.Malformed {
+        ThriftCompactReader.Malformed(description: "no column \(name)")
+    }
+
+    /// Byte-array values per row group, for flat columns.
+    private func column(_ name: String) throws -> [[[UInt8]?]] {
+        guard let leafIndex = leaves.firstIndex(where: { $0.name == name }) else { throw missing(name) }
+        let leaf = leaves[leafIndex]
+        return try rowGroups.map { group in
+            var values: [[UInt8]?] = []
+            for page in try pagesOf(group: group, leafIndex: leafIndex) {
+                var position = page.valuesStart
+                for def in page.definition {
+                    guard def == leaf.maxDefinition else { values.append(nil); continue }
+                    let length = Int(page.data[position]) | Int(page.data[position + 1]) << 8
+                        | Int(page.data[position + 2]) << 16 | Int(page.data[position + 3]) << 24
+                    values.append(Array(page.data[(position + 4)..<(position + 4 + length)]))
+                    position += 4 + length
+                }
+            }
+            return values
+        }
+    }
+
+    private struct Page {
+        let data: [UInt8]
+        let repetition: [UInt8]
+        let definition: [UInt8]
+        let valuesStart: Int
+    }
+
+    private func pagesOf(group: ThriftCompactReader.Value, leafIndex: Int) throws -> [Page] {
+        let leaf = leaves[leafIndex]
+        guard let chunk = group[1]?.list?[leafIndex], let meta = chunk[3] else {
+            throw ThriftCompactReader.Malformed(description: "row group without column \(leaf.name)")
+        }
+        let codec = meta[4]?.int ?? 0
+        let totalValues = Int(meta[5]?.int ?? 0)
+        var position = Int(meta[9]?.int ?? 0)
+        var pages: [Page] = []
+        var seen = 0
+        while seen < totalValues {
+            var reader = ThriftCompactReader(bytes: bytes, position: position)
+            let header = try reader.readStruct()
+            let compressedSize = Int(header[3]?.int ?? 0)
+            let uncompressedSize = Int(header[2]?.int ?? 0)
+            let count = Int(header[5]?[1]?.int ?? 0)
+            let body = Array(bytes[reader.position..<(reader.position + compressedSize)])
+            position = reader.position + compressedSize
+            guard header[1]?.int == 0 else { continue }  // only data pages carry values here
+            let data = codec == 6 ? try Self.unzstd(body, size: uncompressedSize) : body
+            var offset = 0
+            let repetition = leaf.maxRepetition > 0
+                ? try LevelDecoder.decode(data, at: &offset, count: count, maximum: leaf.maxRepetition) : [UInt8](repeating: 0, count: count)
+            let definition = leaf.maxDefinition > 0
+                ? try LevelDecoder.decode(data, at: &offset, count: count, maximum: leaf.maxDefinition)
+                : [UInt8](repeating: 0, count: count)
+            pages.append(Page(data: data, repetition: repetition, definition: definition, valuesStart: offset))
+            seen += count
+        }
+        return pages
+    }
+
+    private static func unzstd(_ body: [UInt8], size: Int) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: size)
+        let written = output.withUnsafeMutableBytes { out in
+            body.withUnsafeBytes { input in ZSTD_decompress(out.baseAddress, size, input.baseAddress, input.count) }
+        }
+        guard ZSTD_isError(written) == 0, written == size else {
+            throw ThriftCompactReader.Malformed(description: "ZSTD page does not decompress")
+        }
+        return output
+    }
+}
+
+/// The RLE/bit-packed hybrid, length-prefixed as in data page v1.
+enum LevelDecoder {
+    static func decode(_ data: [UInt8], at offset: inout Int, count: Int, maximum: Int) throws -> [UInt8] {
+        let length = Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
+        var position = offset + 4
+        let end = position + length
+        offset = end
+        let width = LevelEncoder.bitWidth(ofMaximum: maximum)
+        var levels: [UInt8] = []
+        levels.reserveCapacity(count)
+        while levels.count < count && position < end {
+            var header: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                let byte = data[position]
+                position += 1
+                header |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { break }
+                shift += 7
+            }
+            if header & 1 == 0 {
+                let run = Int(header >> 1)
+                var value = 0
+                for i in 0..<((width + 7) / 8) { value |= Int(data[position + i]) << (8 * i) }
+                position += (width + 7) / 8
+                levels += [UInt8](repeating: UInt8(value), count: run)
+            } else {
+                let groups = Int(header >> 1)
+                var bitPosition = 0
+                for _ in 0..<(groups * 8) {
+                    var value = 0
+                    for bit in 0..<width where data[position + (bitPosition + bit) / 8] & (1 << ((bitPosition + bit) % 8)) != 0 {
+                        value |= 1 << bit
+                    }
+                    bitPosition += width
+                    levels.append(UInt8(value))
+                }
+                position += groups * width
+            }
+        }
+        guard levels.count >= count else { throw ThriftCompactReader.Malformed(description: "levels run short") }
+        return Array(levels.prefix(count))
+    }
+}
