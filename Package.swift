@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CLinearAlgebra", path: "Sources/CLinearAlgebra"),
 
         .target(
             name: "Common",
@@ -46,10 +47,18 @@ let package = Package(
             name: "Ingest",
             dependencies: ["Common", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "Reducer",
+            dependencies: [
+                "Common", "CLinearAlgebra",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Extractor", "Common", "Ingest",
+                "Extractor", "Common", "Ingest", "Reducer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

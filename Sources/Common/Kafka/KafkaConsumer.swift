@@ -24,7 +24,12 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
 
     /// `configuration` may override the defaults set here
     /// (`auto.offset.reset=earliest`, `enable.auto.commit=false`).
-    public init(configuration: KafkaConfiguration, groupID: String, topics: [String]) throws {
+    /// `startOffsets` may name where an assigned partition starts, overriding
+    /// the group's committed offset (a reducer resuming from its checkpoint).
+    public init(
+        configuration: KafkaConfiguration, groupID: String, topics: [String],
+        startOffsets: (@Sendable (TopicPartition) -> Int64?)? = nil
+    ) throws {
         var configuration = configuration
         configuration["group.id"] = groupID
         if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
@@ -32,7 +37,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
 
         let (stream, continuation) = AsyncStream.makeStream(of: Rebalance.self)
-        let state = RebalanceState(continuation: continuation)
+        let state = RebalanceState(continuation: continuation, startOffsets: startOffsets)
         self.state = state
         self.rebalances = stream
         self.groupID = groupID
@@ -171,10 +176,12 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
 /// What the rebalance callback needs; reached through librdkafka's opaque.
 private final class RebalanceState: Sendable {
     let continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation
+    let startOffsets: (@Sendable (TopicPartition) -> Int64?)?
     let assignment = Mutex<Set<TopicPartition>>([])
 
-    init(continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation) {
+    init(continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation, startOffsets: (@Sendable (TopicPartition) -> Int64?)?) {
         self.continuation = continuation
+        self.startOffsets = startOffsets
     }
 }
 
@@ -188,6 +195,11 @@ private let rebalanceCallback: @convention(c) (
     let listed = partitions.pointee.topicPartitions
     let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
     if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        if let startOffsets = state.startOffsets {
+            for (index, topicPartition) in listed.enumerated() {
+                if let offset = startOffsets(topicPartition) { partitions.pointee.elems[index].offset = offset }
+            }
+        }
         if cooperative {
             rd_kafka_error_destroy(rd_kafka_incremental_assign(consumer, partitions))
         } else {

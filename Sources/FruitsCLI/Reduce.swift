@@ -1,0 +1,66 @@
+import ArgumentParser
+import Common
+import Logging
+import Reducer
+import ServiceLifecycle
+
+/// Options of the PCA and of the reducer's flushing, shared with `fruits run`.
+struct ReducerOptions: ParsableArguments {
+    @Option(help: "Keep this many principal components.")
+    var pcaK: Int?
+
+    @Option(help: "Keep the fewest components explaining this fraction of the variance (e.g. 0.95).")
+    var pcaVariance: Double?
+
+    @Option(help: "Flush a Parquet part every this many records.")
+    var flushRecords = 2_000
+
+    @Option(help: "Flush at least every this many seconds.")
+    var flushSeconds = 30
+
+    func validate() throws {
+        if pcaK != nil && pcaVariance != nil { throw ValidationError("give --pca-k or --pca-variance, not both") }
+        if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
+    }
+
+    func apply(to configuration: inout ReducerService.Configuration) {
+        configuration.flushRecords = flushRecords
+        configuration.flushInterval = .seconds(flushSeconds)
+        if let pcaK { configuration.pca = .components(pcaK) }
+        if let pcaVariance { configuration.pca = .variance(pcaVariance) }
+    }
+}
+
+struct ReduceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reduce",
+        abstract: "Collect feature events into Parquet parts and an exact PCA, written to --output.",
+        discussion: """
+            Resumes from <output>/_checkpoint/reducer.ckpt. With --exit-when-idle it flushes, solves the PCA and \
+            exits 0 after that many seconds without records; with --finalize it also solves the PCA on SIGTERM.
+            """
+    )
+
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var reducer: ReducerOptions
+
+    @Option(help: "s3://bucket/Results/ or a directory.")
+    var output: String
+
+    @Option(help: "Finalize and exit after this many seconds without records.")
+    var exitWhenIdle: Int?
+
+    @Flag(help: "Solve and write the PCA when stopped by a signal too.")
+    var finalize = false
+
+    func run() async throws {
+        let logger = Logger(label: "fruits.reduce")
+        var configuration = ReducerService.Configuration(kafka: try service.kafka())
+        reducer.apply(to: &configuration)
+        configuration.exitWhenIdle = exitWhenIdle.map { .seconds($0) }
+        configuration.finalizeOnExit = finalize
+        let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
+        try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
+        try await ServiceGroup(services: [reduce], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+}

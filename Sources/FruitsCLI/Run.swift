@@ -1,0 +1,104 @@
+import ArgumentParser
+import Common
+import Foundation
+import Ingest
+import Logging
+import Reducer
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The whole pipeline in one command: embedded broker, ingest, extractor processes, reducer.",
+        discussion: "Exits 0 once every image has features or a dead letter, after writing the PCA. Prints a summary."
+    )
+
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var reducer: ReducerOptions
+
+    @Option(help: "Images: a directory or s3://bucket/prefix/.")
+    var input: String
+
+    @Option(help: "Results: a directory or s3://bucket/Results/.")
+    var output: String
+
+    @Option(help: "Extractor processes (each single-threaded by default).")
+    var extractors = 2
+
+    @Option(help: "Partitions of each topic of the embedded broker.")
+    var partitions = 6
+
+    func run() async throws {
+        let logger = Logger(label: "fruits.run")
+        let started = ContinuousClock.now
+        let inputStore = try service.store(input)
+        let outputStore = try service.store(output)
+
+        let cluster = try EmbeddedKafkaCluster()
+        for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: partitions) }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+
+        let workers = try (0..<extractors).map { _ in try spawnExtractor(brokers: cluster.bootstrapServers) }
+        defer { stop(workers) }
+
+        let producer = try KafkaProducer(configuration: kafka)
+        let backfill = Backfill(store: inputStore, producer: producer, topic: PipelineTopics().images)
+        let (events, skipped) = try backfill.events()
+        try await backfill.send(events)
+        try producer.close()
+        logger.info("ingested", metadata: ["images": "\(events.count)", "skipped": "\(skipped)"])
+
+        var configuration = ReducerService.Configuration(kafka: kafka)
+        reducer.apply(to: &configuration)
+        configuration.expectedImages = Set(events.map(\.imageID)).count
+        let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
+        try await reduce.run()
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors).text)
+    }
+
+    /// A child `fruits extract` on the embedded broker, inheriting stderr.
+    private func spawnExtractor(brokers: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
+        var arguments = ["extract", "--brokers", brokers, "--weights", URL(fileURLWithPath: model.weightsPath).path,
+                         "--batch", "\(model.batch)", "--threads", "\(model.threads ?? 1)"]
+        if let endpoint = service.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
+        process.arguments = arguments
+        try process.run()
+        return process
+    }
+
+    private func stop(_ workers: [Process]) {
+        for worker in workers where worker.isRunning { worker.terminate() }
+        for worker in workers { worker.waitUntilExit() }
+    }
+}
+
+struct RunSummary {
+    let images: Int
+    let reducer: ReducerService.Totals
+    let seconds: Double
+    let output: String
+    let extractors: Int
+
+    var text: String {
+        var lines = [
+            "images      \(images) ingested, \(reducer.features) with features, \(reducer.deadLetters) dead letters",
+            String(format: "time        %.1f s end to end, %.1f images/s with %d extractor processes", seconds, Double(images) / seconds, extractors),
+        ]
+        if let model = reducer.model {
+            lines.append(String(format: "pca         k = %d, explained variance %.4f", model.k, model.explainedVarianceRatio.reduce(0, +)))
+        }
+        lines.append("results     \(output)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension CommandLine {
+    /// This executable, for starting workers of the same build.
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+    }
+}

@@ -1,0 +1,196 @@
+import Common
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The reducer: consumes feature events and dead letters, drops duplicates
+/// by image id, and every `flushRecords` records or `flushInterval` writes a
+/// features Parquet part, then its checkpoint (the commit point), then
+/// commits Kafka offsets. At the end it solves the PCA and writes the model
+/// and the projected features.
+public final class ReducerService: Service, @unchecked Sendable {
+    // Mutable state is touched only by `run`, one task.
+    public struct Configuration: Sendable {
+        public var kafka: KafkaConfiguration
+        public var topics = PipelineTopics()
+        public var groupID = "fruits-reducer"
+        public var flushRecords = 2_000
+        public var flushInterval: Duration = .seconds(30)
+        /// Finalize and stop after this long without records.
+        public var exitWhenIdle: Duration?
+        /// Finalize and stop once this many distinct images are accounted for.
+        public var expectedImages: Int?
+        public var finalizeOnExit = false
+        public var pca: PCAModel.Dimension = .components(64)
+        public var dimension = 1280
+
+        public init(kafka: KafkaConfiguration) { self.kafka = kafka }
+    }
+
+    /// What the results hold, over every run that fed this checkpoint.
+    public struct Totals: Sendable {
+        public var features = 0
+        public var deadLetters = 0
+        public var duplicatesDropped = 0
+        public var model: PCAModel?
+    }
+
+    private let configuration: Configuration
+    private let store: any ObjectStore
+    private let logger: Logger
+    private let consumer: KafkaConsumer
+    private var state: ReducerCheckpoint
+    private var pendingFeatures: [Fruits_V1_FeatureEvent] = []
+    private var pendingDeadLetters: [Fruits_V1_DeadLetter] = []
+    private var pendingKeys: Set<ImageKey> = []
+    private var nextOffsets: [TopicPartition: Int64] = [:]
+    private var duplicatesDropped = 0
+    private var model: PCAModel?
+
+    public var totals: Totals {
+        Totals(features: state.accumulator.count, deadLetters: state.seenDeadLetters.count,
+               duplicatesDropped: duplicatesDropped, model: model)
+    }
+
+    public init(configuration: Configuration, store: any ObjectStore, logger: Logger) throws {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        var state = ReducerCheckpoint(dimension: configuration.dimension)
+        if let bytes = try? store.get(ResultsLayout.checkpoint) {
+            state = try ReducerCheckpoint(bytes: bytes)
+            logger.info("resuming from checkpoint", metadata: [
+                "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
+        }
+        self.state = state
+        self.nextOffsets = state.offsets
+        let resume = state.offsets
+        consumer = try KafkaConsumer(
+            configuration: configuration.kafka, groupID: configuration.groupID,
+            topics: [configuration.topics.features, configuration.topics.deadLetters],
+            startOffsets: { resume[$0] })
+    }
+
+    public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
+
+    /// Distinct images with features or a dead letter, flushed or not.
+    public var accountedImages: Int {
+        state.seenFeatures.count + state.seenDeadLetters.count + pendingKeys.count
+    }
+
+    public func run() async throws {
+        defer { try? consumer.close() }
+        var lastRecord = ContinuousClock.now
+        var lastFlush = ContinuousClock.now
+        var finalize = configuration.finalizeOnExit
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let message = try consumer.poll(timeout: .milliseconds(200)) {
+                lastRecord = .now
+                accept(message)
+            }
+            let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
+                || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
+            if due {
+                try flush()
+                lastFlush = .now
+            }
+            if let expected = configuration.expectedImages, accountedImages >= expected {
+                logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
+                finalize = true
+                break
+            }
+            if let idle = configuration.exitWhenIdle, ContinuousClock.now - lastRecord >= idle {
+                logger.info("idle, finishing", metadata: ["idle": "\(idle)"])
+                finalize = true
+                break
+            }
+        }
+        try flush()
+        if finalize { try finalizeResults() }
+    }
+
+    private func accept(_ message: KafkaMessage) {
+        nextOffsets[message.topicPartition] = message.offset + 1
+        if message.topic == configuration.topics.deadLetters {
+            guard let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) else { return }
+            // A malformed input has no id: it is kept, it cannot be a duplicate.
+            if let key = ImageKey(imageID: letter.imageID) {
+                guard !state.seenDeadLetters.contains(key), !state.seenFeatures.contains(key), !pendingKeys.contains(key) else { return }
+                pendingKeys.insert(key)
+            }
+            pendingDeadLetters.append(letter)
+            return
+        }
+        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value),
+              event.features.count == configuration.dimension, let key = ImageKey(imageID: event.imageID)
+        else {
+            logger.warning("dropping a malformed feature event", metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)"])
+            return
+        }
+        guard !state.seenFeatures.contains(key), !pendingKeys.contains(key) else {
+            duplicatesDropped += 1
+            return
+        }
+        pendingKeys.insert(key)
+        pendingFeatures.append(event)
+    }
+
+    /// Parts first, then the checkpoint, then Kafka: a crash in between
+    /// replays from the previous checkpoint and rewrites the same part names.
+    private func flush() throws {
+        guard nextOffsets != state.offsets || !pendingFeatures.isEmpty || !pendingDeadLetters.isEmpty else { return }
+        var next = state
+        next.sequence += 1
+        if !pendingFeatures.isEmpty {
+            try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
+                                    key: ResultsLayout.featuresPart(next.sequence))
+            next.accumulator.add(pendingFeatures.map(\.features))
+            for event in pendingFeatures { next.seenFeatures.insert(ImageKey(imageID: event.imageID)!) }
+        }
+        if !pendingDeadLetters.isEmpty {
+            try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
+                                    key: ResultsLayout.deadLettersPart(next.sequence))
+            for letter in pendingDeadLetters { if let key = ImageKey(imageID: letter.imageID) { next.seenDeadLetters.insert(key) } }
+        }
+        next.offsets = nextOffsets
+        try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream")
+        logger.info("flushed", metadata: [
+            "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
+            "total": "\(next.accumulator.count)"])
+        state = next
+        pendingFeatures = []
+        pendingDeadLetters = []
+        pendingKeys = []
+        do { try consumer.commit(nextOffsets) } catch {
+            // The checkpoint, not Kafka, is the source of truth for offsets.
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Solves the PCA and writes the model and every projected part.
+    private func finalizeResults() throws {
+        guard state.accumulator.count >= 2 else {
+            logger.warning("fewer than 2 images: no PCA model written")
+            return
+        }
+        let model = try PCAModel(state.accumulator, dimension: configuration.pca)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try store.put(ResultsLayout.model, Array(try encoder.encode(model)), contentType: "application/json")
+        for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
+            let reader = try ParquetReader(bytes: try store.get(part.key))
+            let ids = try reader.strings("image_id"), paths = try reader.strings("path"), labels = try reader.strings("label")
+            let features = try reader.floatLists("features")
+            var rows: [[ParquetValue]] = []
+            for index in 0..<reader.rowCount {
+                rows.append([.string(ids[index]), .string(paths[index]), .string(labels[index]),
+                             .floatList(model.project(features[index] ?? []))])
+            }
+            try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
+        }
+        self.model = model
+        logger.info("PCA written", metadata: [
+            "k": "\(model.k)", "samples": "\(model.nSamples)",
+            "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
+    }
+}
