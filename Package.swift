@@ -64,9 +64,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Common"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "CommonTests",
-            dependencies: ["Common"]
+            dependencies: ["Common", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Common", "TestSupport"]
         ),
         .testTarget(
             name: "ExtractorTests",

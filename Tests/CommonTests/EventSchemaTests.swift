@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Event schemas")

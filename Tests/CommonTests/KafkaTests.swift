@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Kafka over librdkafka, against the embedded cluster on loopback", .serialized)

@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("S3 over libcurl with SigV4, against moto on loopback")

@@ -4,12 +4,12 @@ import Foundation
 /// The loopback S3 server of tools/s3_test_server.py (moto with SigV4
 /// checking, and a fault-injecting proxy), started once per test process.
 /// It exits when this process does (its stdin closes).
-struct S3TestServer: Decodable, Sendable {
-    let endpoint: String
-    let faultyEndpoint: String
-    let accessKey: String
-    let secretKey: String
-    let region: String
+public struct S3TestServer: Decodable, Sendable {
+    public let endpoint: String
+    public let faultyEndpoint: String
+    public let accessKey: String
+    public let secretKey: String
+    public let region: String
 
     enum CodingKeys: String, CodingKey {
         case endpoint, region
@@ -18,7 +18,7 @@ struct S3TestServer: Decodable, Sendable {
         case secretKey = "secret_key"
     }
 
-    static let shared: Result<S3TestServer, any Error> = Result(catching: start)
+    public static let shared: Result<S3TestServer, any Error> = Result(catching: start)
 
     private static func start() throws -> S3TestServer {
         let process = Process()
@@ -44,7 +44,7 @@ struct S3TestServer: Decodable, Sendable {
 
     nonisolated(unsafe) private static var keepAlive: (Process, Pipe)?
 
-    func client(endpoint: String? = nil, secret: String? = nil, attempts: Int = 5) throws -> S3Client {
+    public func client(endpoint: String? = nil, secret: String? = nil, attempts: Int = 5) throws -> S3Client {
         let credentials = AWSCredentials(accessKeyID: accessKey, secretAccessKey: secret ?? secretKey)
         var configuration = S3Configuration(region: region, credentials: credentials,
                                             endpoint: try .init(url: endpoint ?? self.endpoint))
@@ -54,7 +54,16 @@ struct S3TestServer: Decodable, Sendable {
     }
 }
 
-struct TestServerError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct TestServerError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension S3TestServer {
+    /// AWS_* variables for child processes talking to this server.
+    public var environment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": region,
+         "AWS_ENDPOINT_URL": endpoint]
+    }
 }

@@ -1,0 +1,101 @@
+import Common
+import Foundation
+import TestSupport
+import Testing
+
+/// The pipeline as operators run it: separate processes on the embedded
+/// broker over TCP and the loopback S3 server over HTTP with SigV4.
+@Suite("Pipeline end to end: S3 → ingest → 2 extractors → reducer → S3 Results", .serialized)
+struct PipelineTests {
+    /// A `fruits broker` child; its first stdout line is the bootstrap list.
+    final class Broker {
+        let process = Process()
+        let bootstrap: String
+
+        init() throws {
+            process.executableURL = URL(fileURLWithPath: Tools.fruits)
+            process.arguments = ["broker", "--partitions", "6"]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = output.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw TestServerError(message: "fruits broker exited") }
+                line += chunk
+            }
+            bootstrap = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        deinit {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    static func service(_ arguments: [String], environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.fruits)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let path = Tools.temporaryPath("pipeline.log")
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let log = FileHandle(forWritingAtPath: path) ?? FileHandle.nullDevice
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    /// Uploads `count` generated fruit photos under `Test/<label>/` and returns the bucket.
+    static func uploadImages(count: Int, to client: S3Client) throws -> (bucket: String, directory: String) {
+        let directory = Tools.temporaryPath("images-\(UUID().uuidString.prefix(8))")
+        let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+                                                      "--out", directory, "--n", "\(count)"])
+        try #require(generated.status == 0, "\(generated.output)")
+        let bucket = "fruits-\(UUID().uuidString.prefix(8).lowercased())"
+        try client.createBucket(bucket)
+        let store = try LocalObjectStore(root: directory)
+        let files = try store.list(prefix: "")
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for (index, file) in files.enumerated() where index % 8 == worker {
+                try! client.putObject(bucket: bucket, key: "Test/" + file.key, body: try! store.get(file.key), contentType: "image/jpeg")
+            }
+        }
+        return (bucket, directory)
+    }
+
+    @Test func twoHundredImagesFromS3ToS3Results() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Tools.fruits), "build fruits first (scripts/test does)")
+        let server = try S3TestServer.shared.get()
+        let client = try server.client()
+        let (bucket, _) = try Self.uploadImages(count: 200, to: client)
+        let broker = try Broker()
+        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint]
+        let environment = server.environment
+
+        let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
+        try #require(ingest.status == 0, "\(ingest.output)")
+        #expect(ingest.output.contains("200 image events"))
+
+        let extractors = try (0..<2).map { _ in
+            try Self.service(["extract"] + common + ["--threads", "1"], environment: environment)
+        }
+        let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [
+            "--output", "s3://\(bucket)/Results/", "--exit-when-idle", "10", "--flush-records", "64", "--pca-k", "16",
+        ], environment: environment)
+        for extractor in extractors { extractor.terminate() }
+        for extractor in extractors { extractor.waitUntilExit() }
+        try #require(reduce.status == 0, "\(reduce.output)")
+        #expect(extractors.allSatisfy { $0.terminationStatus == 0 }, "extractors exit 0 on SIGTERM")
+
+        let check = try Tools.run(Tools.python, [
+            Tools.root.appendingPathComponent("tools/check_results.py").path,
+            "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
+        ], environment: environment)
+        #expect(check.status == 0, "\(check.output)")
+        withExtendedLifetime(broker) {}
+    }
+}
