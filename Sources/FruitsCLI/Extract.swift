@@ -34,6 +34,6 @@ struct ExtractCommand: AsyncParsableCommand {
             configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: s3.map { S3Client(configuration: $0) }),
             logger: logger)
         try extraction.checkReachable(timeout: .seconds(service.connectTimeout))
-        try await ServiceGroup(services: [extraction], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        try await service.runServices(extraction, logger: logger)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Observability
 
 @main
 struct Fruits: AsyncParsableCommand {
@@ -12,6 +13,7 @@ struct Fruits: AsyncParsableCommand {
     /// Logs go to stderr, so stdout stays machine-readable.
     static func main() async {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        _ = MetricsServer.registry
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -2,32 +2,77 @@ import ArgumentParser
 import Common
 import Foundation
 import Ingest
+import Logging
 
 struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Emit one image event per JPEG below an S3 prefix or a directory.",
-        discussion: "Labels are parent folder names. Exits 0 once every event is acknowledged by Kafka."
+        abstract: "Emit image events: a backfill of a data set, or an upload endpoint for the app.",
+        subcommands: [Backfill.self, Serve.self],
+        defaultSubcommand: Backfill.self
     )
 
-    @OptionGroup var service: ServiceOptions
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Emit one image event per JPEG below an S3 prefix or a directory (the default).",
+            discussion: "Labels are parent folder names. Exits 0 once every event is acknowledged by Kafka."
+        )
 
-    @Option(help: "Topic of the image events.")
-    var topic = PipelineTopics().images
+        @OptionGroup var service: ServiceOptions
 
-    @Argument(help: "s3://bucket/prefix/ or a directory.")
-    var input: String
+        @Option(help: "Topic of the image events.")
+        var topic = PipelineTopics().images
 
-    func run() async throws {
-        let store = try service.store(input)
-        let producer = try KafkaProducer(configuration: try service.kafka())
-        try producer.checkReachable(timeout: .seconds(service.connectTimeout))
-        let backfill = Backfill(store: store, producer: producer, topic: topic)
-        let (events, skipped) = try backfill.events()
-        let progress = ProgressReporter(total: events.count, label: "ingest")
-        try await backfill.send(events) { progress.advance(by: $0) }
-        progress.finish()
-        try producer.close()
-        StandardError.write("ingest: \(events.count) image events sent to \(topic) (\(skipped) other files skipped)\n")
+        @Argument(help: "s3://bucket/prefix/ or a directory.")
+        var input: String
+
+        func run() async throws {
+            let store = try service.store(input)
+            let producer = try KafkaProducer(configuration: try service.kafka())
+            try producer.checkReachable(timeout: .seconds(service.connectTimeout))
+            let backfill = Ingest.Backfill(store: store, producer: producer, topic: topic)
+            let (events, skipped) = try backfill.events()
+            let progress = ProgressReporter(total: events.count, label: "ingest")
+            try await backfill.send(events) { progress.advance(by: $0) }
+            progress.finish()
+            try producer.close()
+            StandardError.write("ingest: \(events.count) image events sent to \(topic) (\(skipped) other files skipped)\n")
+        }
+    }
+
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accept photo uploads over HTTP: POST /v1/images[?label=L] with a bearer token.",
+            discussion: "Photos are stored under <store>/uploads/; answers 202 {\"image_id\": ...}. GET /healthz answers 200."
+        )
+
+        @OptionGroup var service: ServiceOptions
+
+        @Option(help: "Port to listen on.")
+        var port = 8080
+
+        @Option(help: "Where uploads are stored: s3://bucket/prefix/ or a directory.")
+        var store: String
+
+        @Option(help: "Largest accepted photo, in bytes.")
+        var maxBytes = 20 << 20
+
+        @Option(help: "Uploads handled at once; more get 503 with Retry-After.")
+        var maxConcurrent = 64
+
+        func run() async throws {
+            guard let token = ProcessInfo.processInfo.environment["FRUITS_UPLOAD_TOKEN"], !token.isEmpty else {
+                throw ValidationError("set FRUITS_UPLOAD_TOKEN to the bearer token the app sends")
+            }
+            let logger = Logger(label: "fruits.ingest")
+            let producer = try KafkaProducer(configuration: try service.kafka())
+            try producer.checkReachable(timeout: .seconds(service.connectTimeout))
+            var configuration = UploadServer.Configuration(token: token)
+            configuration.port = port
+            configuration.maxBodyBytes = maxBytes
+            configuration.maxConcurrentUploads = maxConcurrent
+            let server = UploadServer(configuration: configuration, store: try service.store(store), producer: producer, logger: logger)
+            try await service.runServices(server, logger: logger)
+        }
     }
 }

@@ -61,10 +61,6 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.finalizeOnExit = finalize
         let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
-        // Finishing when idle is success, not a failure of the group.
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: reduce, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await service.runServices(reduce, logger: logger)
     }
 }

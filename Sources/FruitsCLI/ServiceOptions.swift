@@ -1,6 +1,9 @@
 import ArgumentParser
 import Common
 import Foundation
+import Logging
+import Observability
+import ServiceLifecycle
 
 /// Broker, topic and S3 options shared by the pipeline's services.
 struct ServiceOptions: ParsableArguments {
@@ -15,6 +18,20 @@ struct ServiceOptions: ParsableArguments {
 
     @Option(help: "Seconds to wait for a broker at start before giving up.")
     var connectTimeout: Int = 15
+
+    @Option(help: "Serve Prometheus metrics at http://0.0.0.0:PORT/metrics (0: off).")
+    var metricsPort: Int = 0
+
+    /// The service plus, when asked for, the metrics endpoint, run until
+    /// SIGTERM/SIGINT; the main service finishing ends the group.
+    func runServices(_ main: some Service, logger: Logger) async throws {
+        var services = [ServiceGroupConfiguration.ServiceConfiguration(service: main, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if metricsPort > 0 {
+            services.append(.init(service: MetricsServer(port: metricsPort, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
 
     func kafka() throws -> KafkaConfiguration {
         guard let brokers = brokers ?? ProcessInfo.processInfo.environment["FRUITS_BROKERS"], !brokers.isEmpty else {

@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// The reducer: consumes feature events and dead letters, drops duplicates
@@ -45,6 +46,9 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var pendingKeys: Set<ImageKey> = []
     private var nextOffsets: [TopicPartition: Int64] = [:]
     private var duplicatesDropped = 0
+    private let reducedCounter = Counter(label: "fruits_reduced_images_total")
+    private let duplicatesCounter = Counter(label: "fruits_duplicates_dropped_total")
+    private let flushDuration = Timer(label: "fruits_flush_duration_seconds")
     private var model: PCAModel?
 
     public var totals: Totals {
@@ -129,6 +133,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         }
         guard !state.seenFeatures.contains(key), !pendingKeys.contains(key) else {
             duplicatesDropped += 1
+            duplicatesCounter.increment()
             return
         }
         pendingKeys.insert(key)
@@ -139,6 +144,8 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// replays from the previous checkpoint and rewrites the same part names.
     private func flush() throws {
         guard nextOffsets != state.offsets || !pendingFeatures.isEmpty || !pendingDeadLetters.isEmpty else { return }
+        let started = ContinuousClock.now
+        defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         var next = state
         next.sequence += 1
         if !pendingFeatures.isEmpty {
@@ -158,6 +165,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)"])
         state = next
+        reducedCounter.increment(by: pendingFeatures.count)
         pendingFeatures = []
         pendingDeadLetters = []
         pendingKeys = []

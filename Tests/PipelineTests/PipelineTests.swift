@@ -80,12 +80,20 @@ struct PipelineTests {
         try #require(ingest.status == 0, "\(ingest.output)")
         #expect(ingest.output.contains("200 image events"))
 
-        let extractors = try (0..<2).map { _ in
-            try Self.service(["extract"] + common + ["--threads", "1"], environment: environment)
+        let metricsPorts = (0..<2).map { _ in Int.random(in: 20_000..<40_000) }
+        let extractors = try metricsPorts.map { port in
+            try Self.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(port)"], environment: environment)
         }
         let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [
             "--output", "s3://\(bucket)/Results/", "--exit-when-idle", "10", "--flush-records", "64", "--pca-k", "16",
         ], environment: environment)
+        // Both extractors worked, as their Prometheus counters say.
+        for port in metricsPorts {
+            let scrape = try CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics"))
+            let text = String(decoding: scrape.body, as: UTF8.self)
+            let processed = text.split(separator: "\n").first { $0.hasPrefix("fruits_images_processed_total ") }
+            #expect((processed?.split(separator: " ").last).flatMap { Double($0) } ?? 0 > 0, "\(text.prefix(300))")
+        }
         for extractor in extractors { extractor.terminate() }
         for extractor in extractors { extractor.waitUntilExit() }
         try #require(reduce.status == 0, "\(reduce.output)")

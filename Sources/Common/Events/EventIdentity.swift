@@ -27,3 +27,10 @@ public struct PipelineTopics: Sendable {
     public init() {}
     public var all: [String] { [images, features, deadLetters] }
 }
+
+extension Duration {
+    /// Whole nanoseconds, as swift-metrics timers take them.
+    public var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

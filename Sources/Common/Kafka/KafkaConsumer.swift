@@ -132,6 +132,27 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         return result
     }
 
+    /// Records not yet consumed in each assigned partition, from the cached
+    /// high watermarks (no broker round trip); partitions not yet fetched are left out.
+    public func lag() -> [TopicPartition: Int64] {
+        let partitions = Array(assignment)
+        guard !partitions.isEmpty else { return [:] }
+        let list = makePartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(handle.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        var lag: [TopicPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            var low: Int64 = 0, high: Int64 = 0
+            guard element.offset >= 0,
+                  rd_kafka_get_watermark_offsets(handle.pointer, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0
+            else { continue }
+            lag[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = Swift.max(high - element.offset, 0)
+        }
+        return lag
+    }
+
     /// Leaves the group (its partitions move to the other members) and stops.
     public func close() throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }

@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 
 /// The extractor of the pipeline: a consumer-group member that turns image
@@ -25,6 +26,9 @@ public final class ExtractionService: Service, Sendable {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let logger: Logger
+    private let processed = Counter(label: "fruits_images_processed_total")
+    private let batchDuration = Timer(label: "fruits_batch_duration_seconds")
+    private let lag = Gauge(label: "fruits_consumer_lag", dimensions: [("group", "fruits-extractors")])
 
     public init(configuration: Configuration, worker: InferenceWorker, fetcher: ObjectFetcher, logger: Logger) throws {
         self.configuration = configuration
@@ -52,7 +56,10 @@ public final class ExtractionService: Service, Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch = try collectBatch()
             guard !batch.isEmpty else { continue }
+            let started = ContinuousClock.now
             try await process(batch)
+            batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            lag.record(consumer.lag().values.reduce(0, +))
         }
     }
 
@@ -109,7 +116,9 @@ public final class ExtractionService: Service, Sendable {
                 failures.append(DeadLetters.make(message: item.message, event: item.event, reason: error.reason, detail: error.description))
             }
         }
+        processed.increment(by: results.count { (try? $0.get()) != nil })
         for failure in failures {
+            Counter(label: "fruits_images_failed_total", dimensions: [("reason", failure.reason)]).increment()
             logger.warning("dead letter", metadata: ["uri": "\(failure.uri)", "reason": "\(failure.reason)", "detail": "\(failure.message)"])
             sends.append((configuration.topics.deadLetters, Array(failure.imageID.utf8), try failure.serializedBytes()))
         }

@@ -1,0 +1,13 @@
+import TestSupport
+import Testing
+
+@Suite("compose/ is wired correctly (Docker cannot run here)")
+struct ComposeTests {
+    @Test func composeFileIsValidAndWired() throws {
+        let check = try Tools.run(Tools.python, [
+            Tools.root.appendingPathComponent("tools/check_compose.py").path,
+            Tools.root.appendingPathComponent("compose/docker-compose.yml").path,
+        ])
+        #expect(check.status == 0, "\(check.output)")
+    }
+}
