@@ -8,7 +8,8 @@ public final class FeatureExtractor {
     public struct Configuration: Sendable {
         /// Images per forward pass; the activation buffers scale with it.
         public var batchSize: Int
-        /// OpenMP threads for oneDNN (process-wide); nil keeps the runtime's default.
+        /// OpenMP threads for oneDNN; nil keeps the runtime's default. OpenMP
+        /// keeps this per calling thread, so it is applied on every call.
         public var threads: Int?
         public var limits: JPEGDecoder.Limits
 
@@ -48,6 +49,7 @@ public final class FeatureExtractor {
 
     /// Features of 224x224 images, in order; any count, run in batches.
     public func features(of images: [RGBImage]) throws -> [[Float]] {
+        if let threads = configuration.threads { OpenMP.setThreads(threads) }
         var result: [[Float]] = []
         result.reserveCapacity(images.count)
         var start = 0

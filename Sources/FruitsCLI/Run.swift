@@ -1,5 +1,6 @@
 import ArgumentParser
 import Common
+import Extractor
 import Foundation
 import Ingest
 import Logging
@@ -31,6 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "fruits.run")
         let started = ContinuousClock.now
+        _ = try WeightFile(path: model.weightsPath)  // fail here, not in every worker
         let inputStore = try service.store(input)
         let outputStore = try service.store(output)
 
@@ -51,8 +53,14 @@ struct RunCommand: AsyncParsableCommand {
         var configuration = ReducerService.Configuration(kafka: kafka)
         reducer.apply(to: &configuration)
         configuration.expectedImages = Set(events.map(\.imageID)).count
+        configuration.ignoreCheckpointOffsets = true
         let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
-        try await reduce.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await reduce.run() }
+            group.addTask { try await Self.watch(workers) }
+            try await group.next()
+            group.cancelAll()
+        }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors).text)
@@ -68,6 +76,16 @@ struct RunCommand: AsyncParsableCommand {
         process.arguments = arguments
         try process.run()
         return process
+    }
+
+    /// Fails as soon as an extractor process dies: without it the run would wait forever.
+    private static func watch(_ workers: [Process]) async throws {
+        while !Task.isCancelled {
+            if let dead = workers.first(where: { !$0.isRunning }) {
+                throw RunError(message: "an extractor process exited with status \(dead.terminationStatus); its log is above")
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
     }
 
     private func stop(_ workers: [Process]) {
@@ -101,4 +119,9 @@ extension CommandLine {
     static var executablePath: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
     }
+}
+
+struct RunError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

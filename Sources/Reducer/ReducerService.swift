@@ -22,6 +22,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         /// Finalize and stop once this many distinct images are accounted for.
         public var expectedImages: Int?
         public var finalizeOnExit = false
+        /// Start from the topics' beginning rather than the checkpoint's
+        /// offsets, for a broker that is not the one the checkpoint saw
+        /// (`fruits run` starts a new embedded broker each time).
+        public var ignoreCheckpointOffsets = false
         public var pca: PCAModel.Dimension = .components(64)
         public var dimension = 1280
 
@@ -66,6 +70,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             logger.info("resuming from checkpoint", metadata: [
                 "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
         }
+        if configuration.ignoreCheckpointOffsets { state.offsets = [:] }
         self.state = state
         self.nextOffsets = state.offsets
         let resume = state.offsets

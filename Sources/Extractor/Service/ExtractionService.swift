@@ -36,7 +36,17 @@ public final class ExtractionService: Service, Sendable {
         self.fetcher = fetcher
         self.logger = logger
         producer = try KafkaProducer(configuration: configuration.kafka)
-        consumer = try KafkaConsumer(configuration: configuration.kafka, groupID: configuration.groupID,
+        // Each record costs milliseconds of inference, so librdkafka's default
+        // prefetch (100,000 records) would queue a rebalance behind minutes of
+        // work and get this member evicted; keep only a few batches ahead.
+        var consumerConfiguration = configuration.kafka
+        if consumerConfiguration["queued.min.messages"] == nil {
+            consumerConfiguration["queued.min.messages"] = "\(max(4 * configuration.batchSize, 32))"
+        }
+        if consumerConfiguration["queued.max.messages.kbytes"] == nil {
+            consumerConfiguration["queued.max.messages.kbytes"] = "1024"
+        }
+        consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      topics: [configuration.topics.images])
     }
 
@@ -48,19 +58,46 @@ public final class ExtractionService: Service, Sendable {
     /// hand is finished and committed, then the member leaves the group.
     public func run() async throws {
         logger.info("extractor joined group", metadata: ["group": "\(configuration.groupID)", "model": "\(worker.modelVersion)"])
+        var records = 0
+        var firstRecord: ContinuousClock.Instant?
         defer {
             try? consumer.close()
             try? producer.close(timeout: .seconds(10))
-            logger.info("extractor left group")
+            let busy = firstRecord.map { ContinuousClock.now - $0 } ?? .zero
+            logger.info("extractor left group", metadata: ["records": "\(records)", "since_first_record": "\(busy)"])
+        }
+        // One batch's deliveries overlap the next batch's inference; its
+        // offsets are committed once they are acknowledged, in batch order.
+        var delivering: (batch: [KafkaMessage], deliveries: Task<Void, any Error>)?
+        func settle() async throws {
+            guard let previous = delivering else { return }
+            delivering = nil
+            try await previous.deliveries.value
+            commit(previous.batch)
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch = try collectBatch()
-            guard !batch.isEmpty else { continue }
+            guard !batch.isEmpty else {
+                try await settle()
+                continue
+            }
+            if firstRecord == nil { firstRecord = .now }
+            records += batch.count
             let started = ContinuousClock.now
-            try await process(batch)
+            let sends = try await process(batch)
+            try await settle()
+            delivering = (batch, Task { [producer] in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for send in sends {
+                        group.addTask { try await producer.send(topic: send.topic, key: send.key, value: send.value) }
+                    }
+                    try await group.waitForAll()
+                }
+            })
             batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             lag.record(consumer.lag().values.reduce(0, +))
         }
+        try await settle()
     }
 
     private func collectBatch() throws -> [KafkaMessage] {
@@ -74,7 +111,8 @@ public final class ExtractionService: Service, Sendable {
         return batch
     }
 
-    private func process(_ batch: [KafkaMessage]) async throws {
+    /// The records a batch produces: feature events and dead letters.
+    private func process(_ batch: [KafkaMessage]) async throws -> [(topic: String, key: [UInt8], value: [UInt8])] {
         var failures: [Fruits_V1_DeadLetter] = []
         var work: [(message: KafkaMessage, event: Fruits_V1_ImageEvent)] = []
         for message in batch {
@@ -123,13 +161,7 @@ public final class ExtractionService: Service, Sendable {
             sends.append((configuration.topics.deadLetters, Array(failure.imageID.utf8), try failure.serializedBytes()))
         }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for send in sends {
-                group.addTask { [producer] in try await producer.send(topic: send.topic, key: send.key, value: send.value) }
-            }
-            try await group.waitForAll()
-        }
-        commit(batch)
+        return sends
     }
 
     /// Fetches concurrently; transient failures are retried here until they

@@ -1,29 +1,60 @@
 import Common
-import Dispatch
 import Foundation
+import Synchronization
 
-/// Confines a `FeatureExtractor` (not thread-safe) to one serial queue and
+/// Runs a `FeatureExtractor` (not thread-safe) on one dedicated thread and
 /// lets async code await its results without blocking the cooperative pool.
+///
+/// A dedicated thread rather than a dispatch queue: OpenMP keeps a thread
+/// team per calling thread, and a queue hopping between pool threads would
+/// leave several teams spinning on a small machine.
 public final class InferenceWorker: @unchecked Sendable {
-    // `extractor` is only touched on `queue`.
-    private let extractor: FeatureExtractor
-    private let queue = DispatchQueue(label: "fruits-inference")
+    // `extractor` is only touched on `thread`; `jobs` is guarded by its mutex.
+    private var extractor: FeatureExtractor?
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let available = DispatchSemaphore(value: 0)
     public let modelVersion: String
 
     public init(weightsPath: String, configuration: FeatureExtractor.Configuration) throws {
-        // OpenMP's thread count is per calling thread: set it where inference runs.
-        let made: Result<FeatureExtractor, any Error> = queue.sync {
-            Result { try FeatureExtractor(weightsPath: weightsPath, configuration: configuration) }
-        }
-        extractor = try made.get()
         modelVersion = try Self.modelVersion(weightsPath: weightsPath)
+        let thread = Thread { [self] in serve() }
+        thread.name = "fruits-inference"
+        thread.stackSize = 8 << 20
+        thread.start()
+        let made: Result<Void, any Error> = submitAndWait { [self] in
+            extractor = try FeatureExtractor(weightsPath: weightsPath, configuration: configuration)
+        }
+        try made.get()
     }
 
     public func features(ofJPEGs jpegs: [[UInt8]]) async throws -> [Result<[Float], ImageError>] {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async { [self] in
-                continuation.resume(with: Result { try extractor.features(ofJPEGs: jpegs) })
-            }
+            submit { [self] in continuation.resume(with: Result { try extractor!.features(ofJPEGs: jpegs) }) }
+        }
+    }
+
+    private func submit(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        available.signal()
+    }
+
+    private func submitAndWait(_ body: @escaping @Sendable () throws -> Void) -> Result<Void, any Error> {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<Result<Void, any Error>>(.success(()))
+        submit {
+            result.withLock { $0 = Result { try body() } }
+            done.signal()
+        }
+        done.wait()
+        return result.withLock { $0 }
+    }
+
+    /// The worker lives as long as the process; it never returns.
+    private func serve() {
+        while true {
+            available.wait()
+            let job = jobs.withLock { $0.removeFirst() }
+            job()
         }
     }
 
