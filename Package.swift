@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ExtractorTests",
-            dependencies: ["Extractor"],
+            dependencies: ["Extractor", "Common", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

@@ -1,0 +1,65 @@
+import Common
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import Extractor
+
+@Suite("Extractor service: every input ends as features or one dead letter", .serialized)
+struct ExtractionServiceTests {
+    @Test func poisonGoesToTheDeadLetterTopicAndThePartitionMovesOn() async throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topics = PipelineTopics()
+        for topic in topics.all { try cluster.createTopic(topic, partitions: 1) }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka)
+
+        func event(_ uri: String) throws -> [UInt8] {
+            var event = Fruits_V1_ImageEvent()
+            event.uri = uri
+            event.imageID = EventIdentity.imageID(uri: uri)
+            event.label = "fixture"
+            return try event.serializedBytes()
+        }
+        let good = Fixtures.directory.appendingPathComponent("fruit_100_a.jpg").absoluteString
+        let truncated = Fixtures.directory.appendingPathComponent("bad/truncated.jpg").absoluteString
+        let inputs: [(value: [UInt8], expect: String)] = [
+            ([0xFF, 0x00, 0x13, 0x37], "malformed_event"),           // not an ImageEvent at all
+            (try event(good), "features"),
+            (try event("file:///nonexistent/photo.jpg"), "unreadable_object"),
+            (try event(truncated), "truncated"),
+            (try event("gopher://example/photo.jpg"), "unreadable_object"),
+            (try event(good.replacingOccurrences(of: "fruit_100_a", with: "fruit_100_b")), "features"),
+        ]
+        for input in inputs { try await producer.send(topic: topics.images, key: nil, value: input.value) }
+
+        var configuration = ExtractionService.Configuration(kafka: kafka)
+        configuration.batchSize = 2
+        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
+        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
+                                            logger: Logger(label: "test"))
+        let running = Task { try await service.run() }
+
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features, topics.deadLetters])
+        var outcomes: [String] = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while outcomes.count < inputs.count, ContinuousClock.now < deadline {
+            guard let message = try reader.poll(timeout: .milliseconds(200)) else { continue }
+            if message.topic == topics.features {
+                let features = try Fruits_V1_FeatureEvent(serializedBytes: message.value)
+                #expect(features.features.count == 1280)
+                outcomes.append("features")
+            } else {
+                let letter = try Fruits_V1_DeadLetter(serializedBytes: message.value)
+                #expect(letter.stage == "extract" && !letter.message.isEmpty)
+                if letter.reason == "malformed_event" { #expect(letter.original == Data([0xFF, 0x00, 0x13, 0x37])) }
+                outcomes.append(letter.reason)
+            }
+        }
+        running.cancel()
+        _ = try? await running.value
+        try reader.close()
+        #expect(outcomes.sorted() == inputs.map(\.expect).sorted())
+    }
+}
