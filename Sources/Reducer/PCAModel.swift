@@ -45,7 +45,8 @@ public struct PCAModel: Sendable, Codable {
         let k: Int
         switch dimension {
         case .components(let wanted):
-            k = min(max(wanted, 1), d)
+            // n samples span at most n - 1 centred directions; more would be arbitrary.
+            k = min(max(wanted, 1), d, accumulator.count - 1)
         case .variance(let fraction):
             var cumulative = 0.0
             k = (ratios.firstIndex { cumulative += $0; return cumulative >= fraction - 1e-12 } ?? (d - 1)) + 1

@@ -1,0 +1,20 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("A backfill with 30 poison files: one dead letter each, features for every good file")
+struct PoisonCorpusTests {
+    @Test func poisonCostsOneDeadLetterEach() throws {
+        let corpus = Tools.temporaryPath("corpus-\(UUID().uuidString.prefix(8))")
+        let script = Tools.root.appendingPathComponent("tools/bad_corpus.py").path
+        let made = try Tools.run(Tools.python, [script, "make", corpus])
+        try #require(made.status == 0, "\(made.output)")
+        let results = corpus + "-results"
+        let run = try Tools.run(Tools.fruits, ["run", "--input", corpus + "/Test", "--output", results, "--pca-k", "8",
+                                               "--weights", Tools.root.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path])
+        try #require(run.status == 0, "\(run.output.suffix(2000))")
+        #expect(run.output.contains("26 with features, 30 dead letters"), "\(run.output.suffix(600))")
+        let check = try Tools.run(Tools.python, [script, "check", corpus, results])
+        #expect(check.status == 0, "\(check.output)")
+    }
+}
