@@ -156,6 +156,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         if !pendingFeatures.isEmpty {
             try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
                                     key: ResultsLayout.featuresPart(next.sequence))
+            CrashInjection.point("after-features-part", sequence: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
             for event in pendingFeatures { next.seenFeatures.insert(ImageKey(imageID: event.imageID)!) }
         }
@@ -205,5 +206,21 @@ public final class ReducerService: Service, @unchecked Sendable {
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
+    }
+}
+
+/// Fault injection for the crash tests: `FRUITS_CRASH_AT=after-features-part:3`
+/// kills the process with SIGKILL at that point of flush 3, the way a
+/// crashed pod dies: nothing after it runs.
+enum CrashInjection {
+    static let target: (point: String, sequence: Int)? = {
+        guard let value = ProcessInfo.processInfo.environment["FRUITS_CRASH_AT"], let colon = value.lastIndex(of: ":"),
+              let sequence = Int(value[value.index(after: colon)...])
+        else { return nil }
+        return (String(value[..<colon]), sequence)
+    }()
+
+    static func point(_ name: String, sequence: Int) {
+        if let target, target.point == name, target.sequence == sequence { kill(getpid(), SIGKILL) }
     }
 }

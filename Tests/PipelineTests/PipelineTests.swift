@@ -7,33 +7,6 @@ import Testing
 /// broker over TCP and the loopback S3 server over HTTP with SigV4.
 @Suite("Pipeline end to end: S3 → ingest → 2 extractors → reducer → S3 Results", .serialized)
 struct PipelineTests {
-    /// A `fruits broker` child; its first stdout line is the bootstrap list.
-    final class Broker {
-        let process = Process()
-        let bootstrap: String
-
-        init() throws {
-            process.executableURL = URL(fileURLWithPath: Tools.fruits)
-            process.arguments = ["broker", "--partitions", "6"]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var line = Data()
-            while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = output.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw TestServerError(message: "fruits broker exited") }
-                line += chunk
-            }
-            bootstrap = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        deinit {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
     static func service(_ arguments: [String], environment: [String: String]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tools.fruits)
@@ -105,5 +78,32 @@ struct PipelineTests {
         ], environment: environment)
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
+    }
+}
+
+/// A `fruits broker` child; its first stdout line is the bootstrap list.
+final class Broker {
+    let process = Process()
+    let bootstrap: String
+
+    init() throws {
+        process.executableURL = URL(fileURLWithPath: Tools.fruits)
+        process.arguments = ["broker", "--partitions", "6"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw TestServerError(message: "fruits broker exited") }
+            line += chunk
+        }
+        bootstrap = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
     }
 }

@@ -18,7 +18,7 @@ struct ServiceFailureTests {
     }
 
     @Test func sigtermStopsAnIdleExtractorWithExitZero() throws {
-        let broker = try PipelineTests.Broker()
+        let broker = try Broker()
         let extractor = Process()
         extractor.executableURL = URL(fileURLWithPath: Tools.fruits)
         extractor.arguments = ["extract", "--brokers", broker.bootstrap, "--threads", "1"]

@@ -1,0 +1,83 @@
+import Common
+import Foundation
+import TestSupport
+import Testing
+
+/// kill -9 at the worst moments, then restart: the results must still hold
+/// every image exactly once, with a PCA that matches them.
+@Suite("Crashes lose nothing and double nothing", .serialized)
+struct CrashTests {
+    /// A dead member is evicted after session.timeout.ms; the test keeps it short.
+    static let fastGroup = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+    static func metric(_ name: String, port: Int) -> Double? {
+        guard let response = try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
+            return nil
+        }
+        let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TestServerError(message: "timed out waiting until \(what)") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    static func killHard(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    @Test func killedExtractorAndReducersRecoverExactlyOnce() throws {
+        let server = try S3TestServer.shared.get()
+        let (bucket, _) = try PipelineTests.uploadImages(count: 300, to: try server.client())
+        let broker = try Broker()
+        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint] + Self.fastGroup
+        let environment = server.environment
+        let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
+        try #require(ingest.status == 0, "\(ingest.output)")
+
+        let ports = (0..<5).map { 41_000 + $0 * 7 + Int.random(in: 0..<5_000) }
+        func extractor(_ index: Int) throws -> Process {
+            try PipelineTests.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(ports[index])"],
+                                      environment: environment)
+        }
+        var extractors = try (0..<3).map(extractor)
+        defer { for process in extractors where process.isRunning { process.terminate() } }
+        let reduce = ["reduce"] + common + [
+            "--output", "s3://\(bucket)/Results/", "--flush-records", "30", "--flush-seconds", "2", "--pca-k", "16",
+        ]
+
+        // (c) The first reducer dies inside its second flush: the Parquet part
+        // is written, its checkpoint is not.
+        let first = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[3])"],
+                                              environment: environment.merging(["FRUITS_CRASH_AT": "after-features-part:2"]) { $1 })
+        try Self.waitUntil("the first reducer crashed", { !first.isRunning })
+        #expect(first.terminationReason == .uncaughtSignal && first.terminationStatus == SIGKILL)
+        let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")
+        #expect(try store.list(prefix: "features/").map(\.key).contains("features/part-000002.parquet"))
+
+        // (a) An extractor dies mid-stream and comes back.
+        try Self.waitUntil("extractor 0 has processed images") { (Self.metric("fruits_images_processed_total", port: ports[0]) ?? 0) >= 8 }
+        Self.killHard(extractors[0])
+        extractors[0] = try extractor(0)
+
+        // (b) The second reducer is killed after some flushes, between or during them.
+        let second = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[4])"], environment: environment)
+        try Self.waitUntil("the second reducer reduced images") { (Self.metric("fruits_reduced_images_total", port: ports[4]) ?? 0) >= 60 }
+        Self.killHard(second)
+
+        // The third finishes the job.
+        let last = try Tools.run(Tools.fruits, reduce + ["--exit-when-idle", "15"], environment: environment)
+        try #require(last.status == 0, "\(last.output.suffix(2000))")
+        let check = try Tools.run(Tools.python, [
+            Tools.root.appendingPathComponent("tools/check_results.py").path,
+            "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
+        ], environment: environment)
+        #expect(check.status == 0, "\(check.output)")
+        withExtendedLifetime(broker) {}
+    }
+}
