@@ -40,7 +40,8 @@ struct CrashTests {
         let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
         try #require(ingest.status == 0, "\(ingest.output)")
 
-        let ports = (0..<5).map { 41_000 + $0 * 7 + Int.random(in: 0..<5_000) }
+        var ports: [Int] = []
+        while ports.count < 5 { let port = Tools.freePort(); if !ports.contains(port) { ports.append(port) } }
         func extractor(_ index: Int) throws -> Process {
             try PipelineTests.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(ports[index])"],
                                       environment: environment)

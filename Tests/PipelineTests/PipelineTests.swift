@@ -53,7 +53,7 @@ struct PipelineTests {
         try #require(ingest.status == 0, "\(ingest.output)")
         #expect(ingest.output.contains("200 image events"))
 
-        let metricsPorts = (0..<2).map { _ in Int.random(in: 20_000..<40_000) }
+        let metricsPorts = (0..<2).map { _ in Tools.freePort() }
         let extractors = try metricsPorts.map { port in
             try Self.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(port)"], environment: environment)
         }

@@ -38,3 +38,23 @@ extension Tools {
         return (process.terminationStatus, output)
     }
 }
+
+extension Tools {
+    /// A port below Linux's ephemeral range (32768+) that is free right now,
+    /// so outgoing client connections cannot take it before a server binds it.
+    public static func freePort() -> Int {
+        while true {
+            let port = Int.random(in: 20_000..<32_000)
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
+    }
+}
