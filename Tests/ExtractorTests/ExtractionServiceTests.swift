@@ -63,3 +63,51 @@ struct ExtractionServiceTests {
         #expect(outcomes.sorted() == inputs.map(\.expect).sorted())
     }
 }
+
+@Suite("Extractor service rides out a broker outage", .serialized)
+struct BrokerOutageTests {
+    @Test func extractionResumesWhenTheBrokerComesBack() async throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topics = PipelineTopics()
+        for topic in topics.all { try cluster.createTopic(topic, partitions: 2) }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, ["log_level": "0"])
+        let producer = try KafkaProducer(configuration: kafka)
+        // Forty distinct image ids over one fixture file (the fragment is ignored when reading).
+        let file = Fixtures.directory.appendingPathComponent("fruit_100_c.jpg").absoluteString
+        for index in 0..<40 {
+            var event = Fruits_V1_ImageEvent()
+            event.uri = "\(file)#\(index)"
+            event.imageID = EventIdentity.imageID(uri: event.uri)
+            try await producer.send(topic: topics.images, key: Array(event.imageID.utf8), value: try event.serializedBytes())
+        }
+
+        var configuration = ExtractionService.Configuration(kafka: kafka)
+        configuration.batchSize = 2
+        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
+        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
+                                            logger: Logger(label: "test"))
+        let running = Task { try await service.run() }
+
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features])
+        var seen = Set<String>()
+        var outage = false
+        let deadline = ContinuousClock.now + .seconds(90)
+        while seen.count < 40, ContinuousClock.now < deadline {
+            if let message = try reader.poll(timeout: .milliseconds(200)) {
+                seen.insert(try Fruits_V1_FeatureEvent(serializedBytes: message.value).imageID)
+            }
+            if !outage && seen.count >= 4 {
+                // The broker vanishes mid-run for a few seconds, then returns.
+                outage = true
+                try cluster.setBroker(1, up: false)
+                try await Task.sleep(for: .seconds(3))
+                try cluster.setBroker(1, up: true)
+            }
+        }
+        running.cancel()
+        _ = try? await running.value
+        try reader.close()
+        #expect(outage)
+        #expect(seen.count == 40, "features for \(seen.count) of 40 images after the outage")
+    }
+}
