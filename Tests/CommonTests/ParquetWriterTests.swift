@@ -28,17 +28,7 @@ struct ParquetWriterTests {
     }
 
     static func check(_ path: String, rows: Int, minRowGroups: Int) throws -> (status: Int32, output: String) {
-        let python = Tools.python
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Tools.root.appendingPathComponent("tools/check_parquet.py").path, path, "\(rows)", "\(minRowGroups)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/check_parquet.py").path, path, "\(rows)", "\(minRowGroups)"])
     }
 
     @Test(arguments: [ParquetCompression.zstd(level: 3), .none])

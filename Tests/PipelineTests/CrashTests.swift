@@ -74,10 +74,7 @@ struct CrashTests {
         // The third finishes the job.
         let last = try Tools.run(Tools.fruits, reduce + ["--exit-when-idle", "15"], environment: environment)
         try #require(last.status == 0, "\(last.output.suffix(2000))")
-        let check = try Tools.run(Tools.python, [
-            Tools.root.appendingPathComponent("tools/check_results.py").path,
-            "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
-        ], environment: environment)
+        let check = try PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
     }

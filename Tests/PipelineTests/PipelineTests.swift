@@ -40,6 +40,14 @@ struct PipelineTests {
         return (bucket, directory)
     }
 
+    /// tools/check_results.py over `s3://bucket/Results/` against `s3://bucket/Test/`.
+    static func checkResults(bucket: String, server: S3TestServer) throws -> (status: Int32, output: String) {
+        try Tools.run(Tools.python, [
+            Tools.root.appendingPathComponent("tools/check_results.py").path,
+            "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
+        ], environment: server.environment)
+    }
+
     @Test func twoHundredImagesFromS3ToS3Results() throws {
         try #require(FileManager.default.isExecutableFile(atPath: Tools.fruits), "build fruits first (scripts/test does)")
         let server = try S3TestServer.shared.get()
@@ -72,10 +80,7 @@ struct PipelineTests {
         try #require(reduce.status == 0, "\(reduce.output)")
         #expect(extractors.allSatisfy { $0.terminationStatus == 0 }, "extractors exit 0 on SIGTERM")
 
-        let check = try Tools.run(Tools.python, [
-            Tools.root.appendingPathComponent("tools/check_results.py").path,
-            "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
-        ], environment: environment)
+        let check = try PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
     }
