@@ -38,7 +38,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let cluster = try EmbeddedKafkaCluster()
         for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: partitions) }
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        try kafka.apply(overrides: service.kafkaProperty)
 
         let workers = try (0..<extractors).map { _ in try spawnExtractor(brokers: cluster.bootstrapServers) }
         defer { stop(workers) }
@@ -73,6 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         var arguments = ["extract", "--brokers", brokers, "--weights", URL(fileURLWithPath: model.weightsPath).path,
                          "--batch", "\(model.batch)", "--threads", "\(model.threads ?? 1)"]
         if let endpoint = service.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
+        arguments += service.kafkaProperty.flatMap { ["-X", $0] }
         process.arguments = arguments
         try process.run()
         return process

@@ -38,10 +38,10 @@ public final class ExtractionService: Service, Sendable {
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default
         // prefetch (100,000 records) would queue a rebalance behind minutes of
-        // work and get this member evicted; keep only a few batches ahead.
+        // work and get this member evicted; keep a few seconds of work ahead.
         var consumerConfiguration = configuration.kafka
         if consumerConfiguration["queued.min.messages"] == nil {
-            consumerConfiguration["queued.min.messages"] = "\(max(4 * configuration.batchSize, 32))"
+            consumerConfiguration["queued.min.messages"] = "\(max(64 * configuration.batchSize, 256))"
         }
         if consumerConfiguration["queued.max.messages.kbytes"] == nil {
             consumerConfiguration["queued.max.messages.kbytes"] = "1024"
