@@ -47,7 +47,7 @@ struct ReduceCommand: AsyncParsableCommand {
     @Option(help: "s3://bucket/Results/ or a directory.")
     var output: String
 
-    @Option(help: "Finalize and exit after this many seconds without records.")
+    @Option(help: "Finalize and exit after this many seconds without records while owning partitions.")
     var exitWhenIdle: Int?
 
     @Flag(help: "Solve and write the PCA when stopped by a signal too.")

@@ -17,7 +17,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         public var groupID = "fruits-reducer"
         public var flushRecords = 2_000
         public var flushInterval: Duration = .seconds(30)
-        /// Finalize and stop after this long without records.
+        /// Finalize and stop after this long without records while owning partitions.
         public var exitWhenIdle: Duration?
         /// Finalize and stop once this many distinct images are accounted for.
         public var expectedImages: Int?
@@ -96,6 +96,10 @@ public final class ReducerService: Service, @unchecked Sendable {
             if let message = try consumer.poll(timeout: .milliseconds(200)) {
                 lastRecord = .now
                 accept(message)
+            } else if consumer.assignment.isEmpty {
+                // Waiting for partitions (a dead predecessor still holds them
+                // until its session expires) is not being idle.
+                lastRecord = .now
             }
             let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
                 || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
