@@ -8,6 +8,24 @@ import Testing
 
 @Suite("Extractor service: every input ends as features or one dead letter", .serialized)
 struct ExtractionServiceTests {
+    static func imageEvent(uri: String) -> Fruits_V1_ImageEvent {
+        var event = Fruits_V1_ImageEvent()
+        event.uri = uri
+        event.imageID = EventIdentity.imageID(uri: uri)
+        event.label = "fixture"
+        return event
+    }
+
+    /// An extractor service (batches of 2, files only) running until its task is cancelled.
+    static func startService(kafka: KafkaConfiguration) throws -> Task<Void, any Error> {
+        var configuration = ExtractionService.Configuration(kafka: kafka)
+        configuration.batchSize = 2
+        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
+        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
+                                            logger: Logger(label: "test"))
+        return Task { try await service.run() }
+    }
+
     @Test func poisonGoesToTheDeadLetterTopicAndThePartitionMovesOn() async throws {
         let cluster = try EmbeddedKafkaCluster()
         let topics = PipelineTopics()
@@ -15,13 +33,7 @@ struct ExtractionServiceTests {
         let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
         let producer = try KafkaProducer(configuration: kafka)
 
-        func event(_ uri: String) throws -> [UInt8] {
-            var event = Fruits_V1_ImageEvent()
-            event.uri = uri
-            event.imageID = EventIdentity.imageID(uri: uri)
-            event.label = "fixture"
-            return try event.serializedBytes()
-        }
+        func event(_ uri: String) throws -> [UInt8] { try Self.imageEvent(uri: uri).serializedBytes() }
         let good = Fixtures.directory.appendingPathComponent("fruit_100_a.jpg").absoluteString
         let truncated = Fixtures.directory.appendingPathComponent("bad/truncated.jpg").absoluteString
         let inputs: [(value: [UInt8], expect: String)] = [
@@ -34,12 +46,7 @@ struct ExtractionServiceTests {
         ]
         for input in inputs { try await producer.send(topic: topics.images, key: nil, value: input.value) }
 
-        var configuration = ExtractionService.Configuration(kafka: kafka)
-        configuration.batchSize = 2
-        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
-        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
-                                            logger: Logger(label: "test"))
-        let running = Task { try await service.run() }
+        let running = try ExtractionServiceTests.startService(kafka: kafka)
 
         let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features, topics.deadLetters])
         var outcomes: [String] = []
@@ -75,18 +82,11 @@ struct BrokerOutageTests {
         // Forty distinct image ids over one fixture file (the fragment is ignored when reading).
         let file = Fixtures.directory.appendingPathComponent("fruit_100_c.jpg").absoluteString
         for index in 0..<40 {
-            var event = Fruits_V1_ImageEvent()
-            event.uri = "\(file)#\(index)"
-            event.imageID = EventIdentity.imageID(uri: event.uri)
+            let event = ExtractionServiceTests.imageEvent(uri: "\(file)#\(index)")
             try await producer.send(topic: topics.images, key: Array(event.imageID.utf8), value: try event.serializedBytes())
         }
 
-        var configuration = ExtractionService.Configuration(kafka: kafka)
-        configuration.batchSize = 2
-        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
-        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
-                                            logger: Logger(label: "test"))
-        let running = Task { try await service.run() }
+        let running = try ExtractionServiceTests.startService(kafka: kafka)
 
         let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features])
         var seen = Set<String>()
