@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL=2
   --output "$out/mnv2.onnx" --opset 17 > "$out/tf2onnx.log" 2>&1
 "$python" "$peers/memwatch.py" --json "$out/onnx_mem.json" -- \
   "$python" "$peers/bench_onnx.py" --onnx "$out/mnv2.onnx" --ref "$out/savedmodel" --data "$images" --n "$n" > "$out/onnx.log" 2>&1
-.build/release/fruits bench extract --images "$images" --limit "$n" --batch 2 --seconds 10 > "$out/fruits.log" 2>&1
+.build/release/fruits bench extract --images "$images" --limit "$n" --batch 1 --seconds 10 > "$out/fruits.log" 2>&1
 grep -h "TF_BENCH\|ONNX_BENCH" "$out/tf.log" "$out/onnx.log"
 cat "$out/fruits.log"
 for f in tf_mem onnx_mem; do "$python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], 'peak RSS MiB', d['peak_tree_rss_mib'])" "$out/$f.json" "$f"; done

@@ -13,7 +13,7 @@ public final class FeatureExtractor {
         public var threads: Int?
         public var limits: JPEGDecoder.Limits
 
-        public init(batchSize: Int = 4, threads: Int? = nil, limits: JPEGDecoder.Limits = .init()) {
+        public init(batchSize: Int = 1, threads: Int? = nil, limits: JPEGDecoder.Limits = .init()) {
             precondition(batchSize >= 1, "batch size must be at least 1")
             self.batchSize = batchSize
             self.threads = threads

@@ -44,6 +44,7 @@ struct BenchExtract: ParsableCommand {
         var lines: [String] = []
         let threads = report.threads.map(String.init) ?? "?"
         lines.append("images \(report.images), batch \(report.batchSize), oneDNN threads \(threads)")
+        lines.append("decode (1 thread)          \(f(report.decodeImagesPerSecond)) img/s")
         lines.append("decode+resize (1 thread)   \(f(report.decodeResizeImagesPerSecond)) img/s")
         lines.append("model only                 \(f(report.modelImagesPerSecond)) img/s  (\(f(report.modelGFLOPS)) GFLOP/s)")
         lines.append("decode+resize+model        \(f(report.endToEndImagesPerSecond)) img/s")
@@ -73,6 +74,7 @@ struct BenchExtract: ParsableCommand {
             .map { "\($0.key) \(f(100 * $0.value / total))%" }.joined(separator: ", "))
         let json: [String: Any] = [
             "images": report.images, "batch": report.batchSize, "threads": report.threads ?? 0,
+            "decode_img_per_s": report.decodeImagesPerSecond,
             "decode_resize_img_per_s": report.decodeResizeImagesPerSecond,
             "model_img_per_s": report.modelImagesPerSecond, "model_gflops": report.modelGFLOPS,
             "end_to_end_img_per_s": report.endToEndImagesPerSecond,

@@ -15,6 +15,7 @@ public struct ExtractorBenchmark {
         public var images = 0
         public var batchSize = 0
         public var threads: Int?
+        public var decodeImagesPerSecond = 0.0
         public var decodeResizeImagesPerSecond = 0.0
         public var modelImagesPerSecond = 0.0
         public var modelGFLOPS = 0.0
@@ -44,7 +45,12 @@ public struct ExtractorBenchmark {
         report.batchSize = extractor.configuration.batchSize
         report.threads = OpenMP.maxThreads
 
-        // Decode + resize alone, one thread.
+        // Decode alone, then decode + resize, one thread.
+        let decoder = JPEGDecoder(limits: extractor.configuration.limits)
+        let decodeOnlyTime = try time {
+            for jpeg in jpegs { _ = try decoder.decode(jpeg) }
+        }
+        report.decodeImagesPerSecond = Double(jpegs.count) / decodeOnlyTime
         var prepared: [RGBImage] = []
         let decodeTime = try time {
             prepared = try jpegs.map { try extractor.prepare(jpeg: $0) }

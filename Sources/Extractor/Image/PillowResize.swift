@@ -11,22 +11,21 @@ public enum PillowResize {
 
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
         if image.width == width && image.height == height { return image }
-        let horizontal = Coefficients(inputSize: image.width, outputSize: width)
         let vertical = Coefficients(inputSize: image.height, outputSize: height)
 
         // Only the rows the vertical pass reads are resampled horizontally.
-        let firstRow = vertical.bounds[0].start
-        let lastRow = vertical.bounds[height - 1].start + vertical.bounds[height - 1].count
-        var rows = image.pixels
-        var rowsWidth = image.width
+        let rows = vertical.starts[0]..<(vertical.starts[height - 1] + vertical.taps)
+        var resampled = image.pixels
+        var resampledWidth = image.width
         var rowOffset = 0
         if width != image.width {
-            rows = horizontalPass(image, rows: firstRow..<lastRow, coefficients: horizontal)
-            rowsWidth = width
-            rowOffset = firstRow
+            let horizontal = Coefficients(inputSize: image.width, outputSize: width)
+            resampled = horizontalPass(image, rows: rows, coefficients: horizontal)
+            resampledWidth = width
+            rowOffset = rows.lowerBound
         }
-        guard height != image.height else { return RGBImage(width: width, height: height, pixels: rows) }
-        let pixels = verticalPass(rows, width: rowsWidth, rowOffset: rowOffset, coefficients: vertical, outputHeight: height)
+        guard height != image.height else { return RGBImage(width: width, height: height, pixels: resampled) }
+        let pixels = verticalPass(resampled, width: resampledWidth, rowOffset: rowOffset, coefficients: vertical, outputHeight: height)
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
@@ -38,21 +37,24 @@ public enum PillowResize {
         return 0.0
     }
 
-    /// Fixed-point taps for every output position along one axis.
+    /// Fixed-point taps for every output position along one axis. Pillow's
+    /// windows are shorter at the borders; here every position reads exactly
+    /// `taps` inputs from `starts[i]`, the window shifted inwards and padded
+    /// with zero weights, so the loops have one trip count and the integer
+    /// sums are unchanged.
     struct Coefficients {
         let taps: Int
-        let bounds: [(start: Int, count: Int)]
+        let starts: [Int]
         let weights: [Int32]
 
         init(inputSize: Int, outputSize: Int) {
             let scale = Double(inputSize) / Double(outputSize)
             let filterScale = max(scale, 1.0)
             let support = PillowResize.bicubicSupport * filterScale
-            let taps = Int(support.rounded(.up)) * 2 + 1
-            var bounds: [(start: Int, count: Int)] = []
-            bounds.reserveCapacity(outputSize)
+            let taps = min(Int(support.rounded(.up)) * 2 + 1, inputSize)
+            var starts = [Int](repeating: 0, count: outputSize)
             var weights = [Int32](repeating: 0, count: outputSize * taps)
-            var row = [Double](repeating: 0, count: taps)
+            var window = [Double](repeating: 0, count: taps)
             let inverseScale = 1.0 / filterScale
             for position in 0..<outputSize {
                 let center = (Double(position) + 0.5) * scale
@@ -61,91 +63,92 @@ public enum PillowResize {
                 var total = 0.0
                 for x in 0..<(end - start) {
                     let w = PillowResize.bicubic((Double(x + start) - center + 0.5) * inverseScale)
-                    row[x] = w
+                    window[x] = w
                     total += w
                 }
+                let shiftedStart = min(start, inputSize - taps)
+                let row = position * taps + (start - shiftedStart)
                 for x in 0..<(end - start) {
-                    let normalised = total != 0 ? row[x] / total : row[x]
+                    let normalised = total != 0 ? window[x] / total : window[x]
                     let scaled = normalised * Double(1 << PillowResize.precisionBits)
-                    weights[position * taps + x] = Int32(normalised < 0 ? scaled - 0.5 : scaled + 0.5)
+                    weights[row + x] = Int32(normalised < 0 ? scaled - 0.5 : scaled + 0.5)
                 }
-                bounds.append((start, end - start))
+                starts[position] = shiftedStart
             }
             self.taps = taps
-            self.bounds = bounds
+            self.starts = starts
             self.weights = weights
         }
     }
 
+    /// Pillow's `clip8`: round-shift a fixed-point sum back to 8 bits, saturating.
     @inline(__always)
     private static func clip8(_ value: Int32) -> UInt8 {
-        if value >= Int32(1) << (precisionBits + 8) { return 255 }
-        if value <= 0 { return 0 }
-        return UInt8(truncatingIfNeeded: value >> precisionBits)
+        UInt8(truncatingIfNeeded: min(max(value, 0), (Int32(1) << (precisionBits + 8)) - 1) >> precisionBits)
     }
 
     private static func horizontalPass(_ image: RGBImage, rows: Range<Int>, coefficients: Coefficients) -> [UInt8] {
-        let outWidth = coefficients.bounds.count
-        var out = [UInt8](repeating: 0, count: rows.count * outWidth * 3)
+        let outWidth = coefficients.starts.count
+        let taps = coefficients.taps
         let half = Int32(1) << (precisionBits - 1)
-        image.pixels.withUnsafeBufferPointer { input in
-            coefficients.weights.withUnsafeBufferPointer { weights in
-                out.withUnsafeMutableBufferPointer { output in
-                    for (outRow, inRow) in rows.enumerated() {
-                        let inBase = inRow * image.width * 3
-                        let outBase = outRow * outWidth * 3
-                        for x in 0..<outWidth {
-                            let (start, count) = coefficients.bounds[x]
-                            let k = x * coefficients.taps
-                            var r = half, g = half, b = half
-                            var p = inBase + start * 3
-                            for t in 0..<count {
-                                let w = weights[k + t]
-                                r &+= Int32(input[p]) &* w
-                                g &+= Int32(input[p + 1]) &* w
-                                b &+= Int32(input[p + 2]) &* w
-                                p += 3
+        return [UInt8](unsafeUninitializedCapacity: rows.count * outWidth * 3) { output, initialized in
+            image.pixels.withUnsafeBufferPointer { input in
+                coefficients.weights.withUnsafeBufferPointer { weights in
+                    coefficients.starts.withUnsafeBufferPointer { starts in
+                        var out = output.baseAddress!
+                        for inRow in rows {
+                            let row = input.baseAddress! + inRow * image.width * 3
+                            for x in 0..<outWidth {
+                                var pixel = row + starts[x] * 3
+                                let w = weights.baseAddress! + x * taps
+                                var r = half, g = half, b = half
+                                for t in 0..<taps {
+                                    r &+= Int32(pixel[0]) &* w[t]
+                                    g &+= Int32(pixel[1]) &* w[t]
+                                    b &+= Int32(pixel[2]) &* w[t]
+                                    pixel += 3
+                                }
+                                out[0] = clip8(r)
+                                out[1] = clip8(g)
+                                out[2] = clip8(b)
+                                out += 3
                             }
-                            output[outBase + x * 3] = clip8(r)
-                            output[outBase + x * 3 + 1] = clip8(g)
-                            output[outBase + x * 3 + 2] = clip8(b)
                         }
                     }
                 }
             }
+            initialized = rows.count * outWidth * 3
         }
-        return out
     }
 
     private static func verticalPass(
         _ rows: [UInt8], width: Int, rowOffset: Int, coefficients: Coefficients, outputHeight: Int
     ) -> [UInt8] {
         let rowBytes = width * 3
-        var out = [UInt8](repeating: 0, count: outputHeight * rowBytes)
         let half = Int32(1) << (precisionBits - 1)
         var accumulator = [Int32](repeating: 0, count: rowBytes)
-        rows.withUnsafeBufferPointer { input in
-            coefficients.weights.withUnsafeBufferPointer { weights in
-                out.withUnsafeMutableBufferPointer { output in
-                    accumulator.withUnsafeMutableBufferPointer { acc in
+        return [UInt8](unsafeUninitializedCapacity: outputHeight * rowBytes) { output, initialized in
+            rows.withUnsafeBufferPointer { input in
+                coefficients.weights.withUnsafeBufferPointer { weights in
+                    accumulator.withUnsafeMutableBufferPointer { accumulator in
+                        let sum = accumulator.baseAddress!
                         for y in 0..<outputHeight {
-                            let (start, count) = coefficients.bounds[y]
-                            let k = y * coefficients.taps
-                            for i in 0..<rowBytes { acc[i] = half }
-                            // Row-major accumulation keeps the inner loop contiguous; integer
-                            // sums are exact, so the order does not change the result.
-                            for t in 0..<count {
-                                let w = weights[k + t]
-                                let base = (start - rowOffset + t) * rowBytes
-                                for i in 0..<rowBytes { acc[i] &+= Int32(input[base + i]) &* w }
+                            let w = weights.baseAddress! + y * coefficients.taps
+                            var source = input.baseAddress! + (coefficients.starts[y] - rowOffset) * rowBytes
+                            sum.update(repeating: half, count: rowBytes)
+                            // Row by row keeps the inner loop contiguous, so it vectorises;
+                            // integer sums are exact, so the order does not change the result.
+                            for t in 0..<coefficients.taps {
+                                for i in 0..<rowBytes { sum[i] &+= Int32(source[i]) &* w[t] }
+                                source += rowBytes
                             }
-                            let outBase = y * rowBytes
-                            for i in 0..<rowBytes { output[outBase + i] = clip8(acc[i]) }
+                            let destination = output.baseAddress! + y * rowBytes
+                            for i in 0..<rowBytes { destination[i] = clip8(sum[i]) }
                         }
                     }
                 }
             }
+            initialized = outputHeight * rowBytes
         }
-        return out
     }
 }
