@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Common", "TestSupport"]
+            dependencies: ["Common", "Reducer", "TestSupport"]
         ),
         .testTarget(
             name: "ExtractorTests",

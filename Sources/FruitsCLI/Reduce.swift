@@ -50,6 +50,9 @@ struct ReduceCommand: AsyncParsableCommand {
     @Option(help: "Finalize and exit after this many seconds without records while owning partitions.")
     var exitWhenIdle: Int?
 
+    @Option(help: "Finalize and exit once this many distinct images have features or a dead letter (a backfill of known size).")
+    var expectImages: Int?
+
     @Flag(help: "Solve and write the PCA when stopped by a signal too.")
     var finalize = false
 
@@ -58,6 +61,7 @@ struct ReduceCommand: AsyncParsableCommand {
         var configuration = ReducerService.Configuration(kafka: try service.kafka())
         reducer.apply(to: &configuration)
         configuration.exitWhenIdle = exitWhenIdle.map { .seconds($0) }
+        configuration.expectedImages = expectImages
         configuration.finalizeOnExit = finalize
         let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))

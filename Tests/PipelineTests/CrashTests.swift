@@ -1,10 +1,12 @@
 import Common
 import Foundation
+import Reducer
 import TestSupport
 import Testing
 
 /// kill -9 at the worst moments, then restart: the results must still hold
-/// every image exactly once, with a PCA that matches them.
+/// every image exactly once, and the PCA state must equal that of a run
+/// nobody interrupted.
 @Suite("Crashes lose nothing and double nothing", .serialized)
 struct CrashTests {
     /// A dead member is evicted after session.timeout.ms; the test keeps it short.
@@ -77,5 +79,44 @@ struct CrashTests {
         let check = try PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
+
+        // The same images through a run nobody interrupts, on a fresh broker. An
+        // image's features do not depend on which extractor computed them or when
+        // (batch 1, one thread), so the statistics may differ only by the order
+        // of Float64 additions.
+        let clean = try Self.uninterruptedRun(bucket: bucket, server: server, output: "Uninterrupted/")
+        let recovered = try ReducerCheckpoint(bytes: store.get(ResultsLayout.checkpoint)).accumulator
+        #expect(recovered.count == 300 && clean.count == 300)
+        let meanDifference = Self.relativeDifference(recovered.mean, clean.mean)
+        let covarianceDifference = Self.relativeDifference(recovered.covariance(), clean.covariance())
+        #expect(meanDifference <= 1e-9, "mean differs by \(meanDifference) relative")
+        #expect(covarianceDifference <= 1e-9, "covariance differs by \(covarianceDifference) relative")
+        print("uninterrupted-run comparison: mean \(meanDifference), covariance \(covarianceDifference) relative")
+    }
+
+    /// Ingest, two extractors and one reducer over `s3://bucket/Test/`, writing to
+    /// `output`; returns the PCA statistics of its final checkpoint.
+    static func uninterruptedRun(bucket: String, server: S3TestServer, output: String) throws -> PCAAccumulator {
+        let broker = try Broker()
+        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint] + fastGroup
+        let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: server.environment)
+        try #require(ingest.status == 0, "\(ingest.output)")
+        let extractors = try (0..<2).map { _ in
+            try PipelineTests.service(["extract"] + common + ["--threads", "1"], environment: server.environment)
+        }
+        defer { for process in extractors { process.terminate(); process.waitUntilExit() } }
+        let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [
+            "--output", "s3://\(bucket)/\(output)", "--expect-images", "300", "--exit-when-idle", "60", "--pca-k", "16",
+        ], environment: server.environment)
+        try #require(reduce.status == 0, "\(reduce.output.suffix(2000))")
+        let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: output)
+        return try ReducerCheckpoint(bytes: store.get(ResultsLayout.checkpoint)).accumulator
+    }
+
+    /// ‖a − b‖ / ‖b‖ (Euclidean, over all entries).
+    static func relativeDifference(_ a: [Double], _ b: [Double]) -> Double {
+        let difference = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = b.map { $0 * $0 }.reduce(0, +).squareRoot()
+        return difference / norm
     }
 }
