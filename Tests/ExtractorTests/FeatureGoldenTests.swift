@@ -64,3 +64,43 @@ struct FeatureGoldenTests {
         #expect(throws: WeightFile.LoadError.self) { try WeightFile(path: path) }
     }
 }
+
+@Suite("Striped early layers")
+struct StripedLayersTests {
+    /// The stripes recompute nothing differently: features equal the whole-tensor
+    /// network's exactly, for every stripe height and for each image of a batch.
+    @Test(arguments: [1, 8, 13, 56])
+    func stripesEqualTheWholeTensorRun(stripeRows: Int) throws {
+        let weights = try Fixtures.weights.get()
+        let engine = try DNNLEngine()
+        let whole = try InferenceNetwork(weights: weights, batchSize: 2, engine: engine, stripeRows: nil)
+        let striped = try InferenceNetwork(weights: weights, batchSize: 2, engine: engine, stripeRows: stripeRows)
+        let decoder = JPEGDecoder()
+        let images = try ["fruit_100_a", "odd_301x199"].map {
+            PillowResize.resize(try decoder.decode(try Fixtures.bytes($0 + ".jpg")), width: 224, height: 224)
+        }
+        for network in [whole, striped] {
+            for (index, image) in images.enumerated() {
+                KerasPreprocessing.write(image, to: network.input + index * image.pixels.count)
+            }
+        }
+        let expected = try whole.forward()
+        let actual = try striped.forward()
+        #expect(actual == expected)
+    }
+
+    @Test func stripesCoverEveryOutputRowOnceAndReadInsideTheImage() {
+        let layers = Array(MobileNetV2.layers().prefix(6))
+        for stripeRows in [1, 5, 8, 56] {
+            let plans = StripedLayers.plans(layers: layers, stripeRows: stripeRows)
+            let lastRows = plans.flatMap { Array($0[$0.count - 1].rows.output) }
+            #expect(lastRows == Array(0..<56))
+            for plan in plans {
+                for (layer, rows) in plan {
+                    #expect(rows.input.lowerBound >= 0 && rows.input.upperBound <= layers[layer].inputSize)
+                    #expect(rows.padTop >= 0 && rows.padBottom >= 0)
+                }
+            }
+        }
+    }
+}

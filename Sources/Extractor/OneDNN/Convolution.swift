@@ -15,8 +15,13 @@ final class Convolution {
         var padBefore: Int
         var padAfter: Int
         var depthwise: Bool
+        /// Zero rows above and below when they differ from the columns' padding
+        /// (a horizontal stripe of a larger image).
+        var rowPadding: (before: Int, after: Int)? = nil
 
-        var outputHeight: Int { (inputHeight + padBefore + padAfter - kernel) / stride + 1 }
+        var padTop: Int { rowPadding?.before ?? padBefore }
+        var padBottom: Int { rowPadding?.after ?? padAfter }
+        var outputHeight: Int { (inputHeight + padTop + padBottom - kernel) / stride + 1 }
         var outputWidth: Int { (inputWidth + padBefore + padAfter - kernel) / stride + 1 }
         var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
         var inputCount: Int { batch * inputHeight * inputWidth * inputChannels }
@@ -59,8 +64,8 @@ final class Convolution {
         var description = dnnl_convolution_desc_t()
         var (srcMD, weightsMD, biasMD, dstMD) = (src, anyWeights, biasDescriptor, dst)
         var strides = dnnlDims([shape.stride, shape.stride])
-        var padL = dnnlDims([shape.padBefore, shape.padBefore])
-        var padR = dnnlDims([shape.padAfter, shape.padAfter])
+        var padL = dnnlDims([shape.padTop, shape.padBefore])
+        var padR = dnnlDims([shape.padBottom, shape.padAfter])
         try withDims(&strides) { strides in
             try withDims(&padL) { padL in
                 try withDims(&padR) { padR in
@@ -142,6 +147,13 @@ final class Convolution {
 
     func execute(_ engine: DNNLEngine) throws {
         try dnnlCheck(dnnl_primitive_execute(primitive, engine.stream, Int32(arguments.count), arguments), "primitive_execute")
+    }
+
+    /// Runs on other NHWC buffers of the same shape than the ones bound at init.
+    func execute(_ engine: DNNLEngine, source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer) throws {
+        try memories[0].rebind(to: source)
+        try memories[3].rebind(to: destination)
+        try execute(engine)
     }
 
     deinit { dnnl_primitive_destroy(primitive) }

@@ -13,5 +13,10 @@ final class DNNLMemory {
         self.descriptor = descriptor
     }
 
+    /// Points the memory at another buffer of the same layout.
+    func rebind(to data: UnsafeMutableRawPointer) throws {
+        try dnnlCheck(dnnl_memory_set_data_handle(handle, data), "memory_set_data_handle")
+    }
+
     deinit { dnnl_memory_destroy(handle) }
 }
