@@ -115,6 +115,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ReducerTests",
+            dependencies: ["Reducer", "Common"]
+        ),
+        .testTarget(
             name: "PipelineTests",
             dependencies: ["Common", "Reducer", "TestSupport"]
         ),

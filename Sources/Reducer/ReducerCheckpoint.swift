@@ -2,23 +2,26 @@ import Common
 import Foundation
 
 /// Everything a reducer needs to resume, saved as one object after each
-/// flush: the PCA statistics, the ids already written, the next Kafka
-/// offsets to read and the flush sequence number. Writing this object is
-/// the commit point: parts written after it are rewritten on replay, under
-/// the same names.
+/// flush: the PCA statistics, the next Kafka offsets to read, the flush
+/// sequence number and which process run (epoch) committed which flushes.
+/// Writing this object is the commit point: parts and id markers written
+/// after it are rewritten on replay, under the same names. The ids already
+/// in the results are not in here but in the output store (`ImageMarkers`),
+/// so neither this object nor the reducer's memory grows with the data.
 ///
-/// Layout: magic "FRCKPT01", u64 LE header length, JSON header, then
-/// little-endian data: `sum` (d doubles), the Gram matrix's upper triangle
-/// row by row (d(d+1)/2 doubles), the feature ids and then the dead-letter
-/// ids as 16 raw bytes each.
+/// Layout: magic "FRCKPT02", u64 LE header length, JSON header, then
+/// little-endian data: `sum` (d doubles) and the Gram matrix's upper
+/// triangle row by row (d(d+1)/2 doubles).
 public struct ReducerCheckpoint: Sendable {
     public var sequence = 0
     public var accumulator: PCAAccumulator
     public var offsets: [TopicPartition: Int64] = [:]
-    public var seenFeatures: Set<ImageKey> = []
-    public var seenDeadLetters: Set<ImageKey> = []
+    public var deadLetters = 0
+    public var epochs = EpochHistory()
 
     public init(dimension: Int) { accumulator = PCAAccumulator(dimension: dimension) }
+
+    private static let magic = Array("FRCKPT02".utf8)
 
     private struct Header: Codable {
         struct Offset: Codable { let topic: String; let partition: Int32; let next: Int64 }
@@ -26,8 +29,8 @@ public struct ReducerCheckpoint: Sendable {
         let dimension: Int
         let count: Int
         let offsets: [Offset]
-        let features: Int
         let deadLetters: Int
+        let epochs: [EpochHistory.Entry]
     }
 
     public func serialized() throws -> [UInt8] {
@@ -36,28 +39,28 @@ public struct ReducerCheckpoint: Sendable {
             sequence: sequence, dimension: d, count: accumulator.count,
             offsets: offsets.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
                 .map { .init(topic: $0.key.topic, partition: $0.key.partition, next: $0.value) },
-            features: seenFeatures.count, deadLetters: seenDeadLetters.count)
+            deadLetters: deadLetters, epochs: epochs.entries)
         let json = try JSONEncoder().encode(header)
-        var bytes = Array("FRCKPT01".utf8)
-        bytes.reserveCapacity(16 + json.count + (d + d * (d + 1) / 2) * 8 + (seenFeatures.count + seenDeadLetters.count) * 16)
+        var bytes = Self.magic
+        bytes.reserveCapacity(16 + json.count + (d + d * (d + 1) / 2) * 8)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
         bytes += json
         func append(_ value: Double) { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
         accumulator.sum.forEach(append)
         for i in 0..<d { for j in i..<d { append(accumulator.gram[i * d + j]) } }
-        for key in seenFeatures.sorted() { bytes += key.bytes }
-        for key in seenDeadLetters.sorted() { bytes += key.bytes }
         return bytes
     }
 
     public init(bytes: [UInt8]) throws {
         struct Corrupt: Error, CustomStringConvertible { let description: String }
-        guard bytes.count >= 16, bytes.prefix(8).elementsEqual("FRCKPT01".utf8) else { throw Corrupt(description: "not a reducer checkpoint") }
+        guard bytes.count >= 16, bytes.prefix(8).elementsEqual(Self.magic) else {
+            throw Corrupt(description: "not a reducer checkpoint of this version (\(String(decoding: bytes.prefix(8), as: UTF8.self)))")
+        }
         let length = bytes[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         guard 16 + length <= bytes.count else { throw Corrupt(description: "checkpoint header runs past the end") }
         let header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + length)]))
         let d = header.dimension
-        let needed = 16 + length + (d + d * (d + 1) / 2) * 8 + (header.features + header.deadLetters) * 16
+        let needed = 16 + length + (d + d * (d + 1) / 2) * 8
         guard bytes.count == needed else { throw Corrupt(description: "checkpoint has \(bytes.count) bytes, expected \(needed)") }
         var position = 16 + length
         func double() -> Double {
@@ -69,27 +72,45 @@ public struct ReducerCheckpoint: Sendable {
         let sum = (0..<d).map { _ in double() }
         var gram = [Double](repeating: 0, count: d * d)
         for i in 0..<d { for j in i..<d { gram[i * d + j] = double() } }
-        func keys(_ count: Int) -> Set<ImageKey> {
-            defer { position += count * 16 }
-            return Set((0..<count).map { ImageKey(bytes: Array(bytes[(position + $0 * 16)..<(position + $0 * 16 + 16)])) })
-        }
-        seenFeatures = keys(header.features)
-        seenDeadLetters = keys(header.deadLetters)
         sequence = header.sequence
         accumulator = PCAAccumulator(dimension: d, count: header.count, sum: sum, gram: gram)
         offsets = Dictionary(uniqueKeysWithValues: header.offsets.map { (TopicPartition(topic: $0.topic, partition: $0.partition), $0.next) })
+        deadLetters = header.deadLetters
+        epochs = EpochHistory(entries: header.epochs)
     }
 }
 
-/// An image id (32 hex digits) held as its 16 bytes.
+/// Which process run committed which flushes: each entry's epoch committed
+/// the sequences from its `first` up to the next entry's. A reducer draws a
+/// random epoch when it starts and appends itself with its first commit, so
+/// an epoch that crashed before committing never appears.
+public struct EpochHistory: Sendable, Equatable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public let first: Int
+        public let epoch: UInt64
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init(entries: [Entry] = []) { self.entries = entries }
+
+    /// Records that `epoch` commits `sequence` (and what follows).
+    public mutating func commit(sequence: Int, by epoch: UInt64) {
+        if entries.last?.epoch != epoch { entries.append(Entry(first: sequence, epoch: epoch)) }
+    }
+
+    /// Whether flush `sequence` written by `epoch` is part of a checkpoint
+    /// that went up to `committed`.
+    public func committed(sequence: Int, by epoch: UInt64, upTo committed: Int) -> Bool {
+        guard sequence >= 1, sequence <= committed, let entry = entries.last(where: { $0.first <= sequence }) else { return false }
+        return entry.epoch == epoch
+    }
+}
+
+/// An image id (32 hex digits) held as two 64-bit words.
 public struct ImageKey: Hashable, Comparable, Sendable {
     let high: UInt64
     let low: UInt64
-
-    init(bytes: [UInt8]) {
-        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-    }
 
     /// nil for ids that are not 32 hex digits.
     public init?(imageID: String) {
@@ -99,7 +120,11 @@ public struct ImageKey: Hashable, Comparable, Sendable {
         self.low = low
     }
 
-    var bytes: [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) } }
+    /// The 32 lowercase hex digits.
+    public var hex: String {
+        let high = String(self.high, radix: 16), low = String(self.low, radix: 16)
+        return String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
+    }
 
     public static func < (a: ImageKey, b: ImageKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }

@@ -6,9 +6,11 @@ import ServiceLifecycle
 
 /// The reducer: consumes feature events and dead letters, drops duplicates
 /// by image id, and every `flushRecords` records or `flushInterval` writes a
-/// features Parquet part, then its checkpoint (the commit point), then
-/// commits Kafka offsets. At the end it solves the PCA and writes the model
-/// and the projected features.
+/// features Parquet part and the id markers, then its checkpoint (the commit
+/// point), then commits Kafka offsets. At the end it solves the PCA and
+/// writes the model and the projected features. Its memory is bounded by one
+/// flush's records: the ids already written live in the output store
+/// (`ImageMarkers`).
 public final class ReducerService: Service, @unchecked Sendable {
     // Mutable state is touched only by `run`, one task.
     public struct Configuration: Sendable {
@@ -49,6 +51,9 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var pendingDeadLetters: [Fruits_V1_DeadLetter] = []
     private var pendingKeys: Set<ImageKey> = []
     private var nextOffsets: [TopicPartition: Int64] = [:]
+    private let markers: ImageMarkers
+    /// This process run, in the checkpoint's epoch history once it commits.
+    private let epoch = UInt64.random(in: 1...UInt64.max)
     private var duplicatesDropped = 0
     private let reducedCounter = Counter(label: "fruits_reduced_images_total")
     private let duplicatesCounter = Counter(label: "fruits_duplicates_dropped_total")
@@ -56,7 +61,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var model: PCAModel?
 
     public var totals: Totals {
-        Totals(features: state.accumulator.count, deadLetters: state.seenDeadLetters.count,
+        Totals(features: state.accumulator.count, deadLetters: state.deadLetters,
                duplicatesDropped: duplicatesDropped, model: model)
     }
 
@@ -64,8 +69,9 @@ public final class ReducerService: Service, @unchecked Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        self.markers = ImageMarkers(store: store)
         var state = ReducerCheckpoint(dimension: configuration.dimension)
-        if let bytes = try? store.get(ResultsLayout.checkpoint) {
+        if let bytes = try store.getIfPresent(ResultsLayout.checkpoint) {
             state = try ReducerCheckpoint(bytes: bytes)
             logger.info("resuming from checkpoint", metadata: [
                 "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
@@ -82,10 +88,8 @@ public final class ReducerService: Service, @unchecked Sendable {
 
     public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
 
-    /// Distinct images with features or a dead letter, flushed or not.
-    public var accountedImages: Int {
-        state.seenFeatures.count + state.seenDeadLetters.count + pendingKeys.count
-    }
+    /// Distinct images with features or a dead letter in the results.
+    public var accountedImages: Int { state.accumulator.count + state.deadLetters }
 
     public func run() async throws {
         defer { try? consumer.close() }
@@ -107,10 +111,15 @@ public final class ReducerService: Service, @unchecked Sendable {
                 try flush()
                 lastFlush = .now
             }
-            if let expected = configuration.expectedImages, accountedImages >= expected {
-                logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
-                finalize = true
-                break
+            if let expected = configuration.expectedImages, accountedImages + pendingKeys.count >= expected {
+                // Pending records may repeat written ones; only a flush tells.
+                try flush()
+                lastFlush = .now
+                if accountedImages >= expected {
+                    logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
+                    finalize = true
+                    break
+                }
             }
             if let idle = configuration.exitWhenIdle, ContinuousClock.now - lastRecord >= idle {
                 logger.info("idle, finishing", metadata: ["idle": "\(idle)"])
@@ -128,7 +137,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             guard let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) else { return }
             // A malformed input has no id: it is kept, it cannot be a duplicate.
             if let key = ImageKey(imageID: letter.imageID) {
-                guard !state.seenDeadLetters.contains(key), !state.seenFeatures.contains(key), !pendingKeys.contains(key) else { return }
+                guard !pendingKeys.contains(key) else { return }
                 pendingKeys.insert(key)
             }
             pendingDeadLetters.append(letter)
@@ -140,21 +149,43 @@ public final class ReducerService: Service, @unchecked Sendable {
             logger.warning("dropping a malformed feature event", metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)"])
             return
         }
-        guard !state.seenFeatures.contains(key), !pendingKeys.contains(key) else {
-            duplicatesDropped += 1
-            duplicatesCounter.increment()
+        guard !pendingKeys.contains(key) else {
+            countDuplicates(1)
             return
         }
         pendingKeys.insert(key)
         pendingFeatures.append(event)
     }
 
-    /// Parts first, then the checkpoint, then Kafka: a crash in between
-    /// replays from the previous checkpoint and rewrites the same part names.
+    private func countDuplicates(_ count: Int) {
+        guard count > 0 else { return }
+        duplicatesDropped += count
+        duplicatesCounter.increment(by: count)
+    }
+
+    /// Pending records whose image the results already hold are dropped: a
+    /// feature event if a committed flush wrote its features, a dead letter
+    /// if one wrote its features or a dead letter.
+    private func dropWritten() throws {
+        let featureKeys = pendingFeatures.map { ImageKey(imageID: $0.imageID)! }
+        let written = try markers.committed(featureKeys, kind: .features, checkpoint: state)
+        let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
+        let writtenLetters = try markers.committed(letterKeys, kind: .deadLetters, checkpoint: state)
+            .union(try markers.committed(letterKeys, kind: .features, checkpoint: state))
+        let before = pendingFeatures.count + pendingDeadLetters.count
+        pendingFeatures.removeAll { written.contains(ImageKey(imageID: $0.imageID)!) }
+        pendingDeadLetters.removeAll { letter in ImageKey(imageID: letter.imageID).map(writtenLetters.contains) ?? false }
+        countDuplicates(before - pendingFeatures.count - pendingDeadLetters.count)
+    }
+
+    /// Parts and markers first, then the checkpoint, then Kafka: a crash in
+    /// between replays from the previous checkpoint and rewrites the same
+    /// part names; the markers it left do not count (see `ImageMarkers`).
     private func flush() throws {
         guard nextOffsets != state.offsets || !pendingFeatures.isEmpty || !pendingDeadLetters.isEmpty else { return }
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
+        try dropWritten()
         var next = state
         next.sequence += 1
         if !pendingFeatures.isEmpty {
@@ -162,18 +193,23 @@ public final class ReducerService: Service, @unchecked Sendable {
                                     key: ResultsLayout.featuresPart(next.sequence))
             CrashInjection.point("after-features-part", sequence: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
-            for event in pendingFeatures { next.seenFeatures.insert(ImageKey(imageID: event.imageID)!) }
         }
         if !pendingDeadLetters.isEmpty {
             try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
                                     key: ResultsLayout.deadLettersPart(next.sequence))
-            for letter in pendingDeadLetters { if let key = ImageKey(imageID: letter.imageID) { next.seenDeadLetters.insert(key) } }
+            next.deadLetters += pendingDeadLetters.filter { ImageKey(imageID: $0.imageID) != nil }.count
         }
+        try markers.mark(pendingFeatures.map { ImageKey(imageID: $0.imageID)! }, kind: .features,
+                         sequence: next.sequence, epoch: epoch)
+        try markers.mark(pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }, kind: .deadLetters,
+                         sequence: next.sequence, epoch: epoch)
+        CrashInjection.point("after-markers", sequence: next.sequence)
         next.offsets = nextOffsets
+        next.epochs.commit(sequence: next.sequence, by: epoch)
         try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream")
         logger.info("flushed", metadata: [
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
-            "total": "\(next.accumulator.count)"])
+            "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
         state = next
         reducedCounter.increment(by: pendingFeatures.count)
         pendingFeatures = []

@@ -34,6 +34,24 @@ struct ObjectStoreTests {
         #expect(try store.list(prefix: "pca/").isEmpty)
     }
 
+    @Test(arguments: Kind.allCases)
+    func missingObjectsAreAbsentNotErrors(kind: Kind) throws {
+        let store = try Self.store(kind)
+        #expect(try store.getIfPresent("_ids/features/ab/nothing") == nil)
+        try store.put("_ids/features/ab/something", [7, 7], contentType: "application/octet-stream")
+        #expect(try store.getIfPresent("_ids/features/ab/something") == [7, 7])
+    }
+
+    /// A bucket that cannot be reached must not read as an empty one: the
+    /// reducer would start over and overwrite the results.
+    @Test func anUnreachableBucketIsAnErrorNotAnAbsence() throws {
+        var configuration = try S3TestServer.shared.get().client().configuration
+        configuration.endpoint = try S3Configuration.Endpoint(url: "http://127.0.0.1:\(Tools.freePort())")
+        configuration.retry.attempts = 1
+        let store = S3ObjectStore(client: S3Client(configuration: configuration), bucket: "absent", prefix: "")
+        #expect(throws: S3Error.self) { try store.getIfPresent("_checkpoint/reducer.ckpt") }
+    }
+
     @Test func localKeysCannotEscapeTheRoot() throws {
         let store = try LocalObjectStore(root: Tools.temporaryPath("jail"))
         for key in ["../outside", "a/../../b", "/etc/passwd", ""] {

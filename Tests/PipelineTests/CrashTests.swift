@@ -55,9 +55,10 @@ struct CrashTests {
         ]
 
         // (c) The first reducer dies inside its second flush: the Parquet part
-        // is written, its checkpoint is not.
+        // and the id markers are written, the checkpoint is not. Its markers
+        // must not make the replayed images look written.
         let first = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[3])"],
-                                              environment: environment.merging(["FRUITS_CRASH_AT": "after-features-part:2"]) { $1 })
+                                              environment: environment.merging(["FRUITS_CRASH_AT": "after-markers:2"]) { $1 })
         try Self.waitUntil("the first reducer crashed", { !first.isRunning })
         #expect(first.terminationReason == .uncaughtSignal && first.terminationStatus == SIGKILL)
         let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")

@@ -5,6 +5,9 @@ import Foundation
 public protocol ObjectStore: Sendable {
     var location: ObjectLocation { get }
     func get(_ key: String) throws -> [UInt8]
+    /// nil only when there is no such object; any other failure throws, so an
+    /// unreachable store is never mistaken for an empty one.
+    func getIfPresent(_ key: String) throws -> [UInt8]?
     func put(_ key: String, _ bytes: [UInt8], contentType: String) throws
     /// Objects below `prefix`, sorted by key, with their sizes.
     func list(prefix: String) throws -> [(key: String, size: Int)]
@@ -38,6 +41,10 @@ public struct S3ObjectStore: ObjectStore {
 
     public func get(_ key: String) throws -> [UInt8] {
         try client.getObject(bucket: bucket, key: ObjectLocation.join(prefix, key))
+    }
+
+    public func getIfPresent(_ key: String) throws -> [UInt8]? {
+        do { return try get(key) } catch let error as S3Error where error.status == 404 { return nil }
     }
 
     public func put(_ key: String, _ bytes: [UInt8], contentType: String) throws {
@@ -78,6 +85,12 @@ public struct LocalObjectStore: ObjectStore {
 
     public func get(_ key: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: try path(of: key))))
+    }
+
+    public func getIfPresent(_ key: String) throws -> [UInt8]? {
+        let path = try path(of: key)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     public func put(_ key: String, _ bytes: [UInt8], contentType: String) throws {
