@@ -34,7 +34,8 @@ public final class FeatureExtractor {
         self.weights = weights
         self.engine = try DNNLEngine()
         self.decoder = JPEGDecoder(limits: configuration.limits)
-        self.full = try InferenceNetwork(weights: weights, batchSize: configuration.batchSize, engine: engine)
+        self.full = try InferenceNetwork(weights: weights, batchSize: configuration.batchSize, engine: engine,
+                                         stripeRows: Self.stripeRows(configuration))
     }
 
     public convenience init(weightsPath: String, configuration: Configuration = .init()) throws {
@@ -75,13 +76,22 @@ public final class FeatureExtractor {
         return prepared.map { result in result.map { _ in computed.next()! } }
     }
 
+    /// Stripes are for one thread, where they measurably help. A team of
+    /// threads would meet at a barrier after every stripe primitive (42 for
+    /// these layers instead of 6), and on this VM two-thread timings swing
+    /// too much (180–270 img/s either way) to show that it pays.
+    static func stripeRows(_ configuration: Configuration) -> Int? {
+        configuration.threads == 1 ? InferenceNetwork.defaultStripeRows : nil
+    }
+
     /// The full-batch network, or one sized for a final partial batch (kept
     /// while consecutive partial batches have the same size).
     func network(for count: Int) throws -> InferenceNetwork {
         if count == configuration.batchSize, let full { return full }
         if let partial, partial.batchSize == count { return partial }
         partial = nil
-        let network = try InferenceNetwork(weights: weights, batchSize: count, engine: engine)
+        let network = try InferenceNetwork(weights: weights, batchSize: count, engine: engine,
+                                           stripeRows: Self.stripeRows(configuration))
         partial = network
         return network
     }
