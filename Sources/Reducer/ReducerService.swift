@@ -57,6 +57,8 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var duplicatesDropped = 0
     private let reducedCounter = Counter(label: "fruits_reduced_images_total")
     private let duplicatesCounter = Counter(label: "fruits_duplicates_dropped_total")
+    /// Records read but not yet flushed: what a crash now would make Kafka redeliver.
+    private let pendingGauge = Gauge(label: "fruits_reducer_pending_records")
     private let flushDuration = Timer(label: "fruits_flush_duration_seconds")
     private var model: PCAModel?
 
@@ -100,6 +102,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             if let message = try consumer.poll(timeout: .milliseconds(200)) {
                 lastRecord = .now
                 accept(message)
+                pendingGauge.record(pendingFeatures.count + pendingDeadLetters.count)
             } else if consumer.assignment.isEmpty {
                 // Waiting for partitions (a dead predecessor still holds them
                 // until its session expires) is not being idle.
@@ -215,6 +218,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         pendingFeatures = []
         pendingDeadLetters = []
         pendingKeys = []
+        pendingGauge.record(0)
         do { try consumer.commit(nextOffsets) } catch {
             // The checkpoint, not Kafka, is the source of truth for offsets.
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
