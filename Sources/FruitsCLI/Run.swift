@@ -105,7 +105,7 @@ struct RunSummary {
 
     var text: String {
         var lines = [
-            "images      \(images) ingested, \(reducer.features) with features, \(reducer.deadLetters) dead letters",
+            "images      \(images) ingested; the results hold \(reducer.features) with features and \(reducer.deadLetters) dead letters",
             String(format: "time        %.1f s end to end, %.1f images/s with %d extractor processes", seconds, Double(images) / seconds, extractors),
         ]
         if let model = reducer.model {

@@ -21,7 +21,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         public var flushInterval: Duration = .seconds(30)
         /// Finalize and stop after this long without records while owning partitions.
         public var exitWhenIdle: Duration?
-        /// Finalize and stop once this many distinct images are accounted for.
+        /// Finalize and stop once this many distinct images read by this
+        /// process are accounted for: written now, or found already written
+        /// (a backfill of known size, possibly into existing results). The ids
+        /// are kept to count them, so this is for finite runs.
         public var expectedImages: Int?
         public var finalizeOnExit = false
         /// Start from the topics' beginning rather than the checkpoint's
@@ -50,6 +53,10 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var pendingFeatures: [Fruits_V1_FeatureEvent] = []
     private var pendingDeadLetters: [Fruits_V1_DeadLetter] = []
     private var pendingKeys: Set<ImageKey> = []
+    /// Ids read by this process that the results now hold, and how many
+    /// pending ids are not among them (only with `expectedImages`).
+    private var accountedThisRun: Set<ImageKey> = []
+    private var pendingNotYetAccounted = 0
     private var nextOffsets: [TopicPartition: Int64] = [:]
     private let markers: ImageMarkers
     /// This process run, in the checkpoint's epoch history once it commits.
@@ -114,11 +121,10 @@ public final class ReducerService: Service, @unchecked Sendable {
                 try flush()
                 lastFlush = .now
             }
-            if let expected = configuration.expectedImages, accountedImages + pendingKeys.count >= expected {
-                // Pending records may repeat written ones; only a flush tells.
+            if let expected = configuration.expectedImages, accountedThisRun.count + pendingNotYetAccounted >= expected {
                 try flush()
                 lastFlush = .now
-                if accountedImages >= expected {
+                if accountedThisRun.count >= expected {
                     logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
                     finalize = true
                     break
@@ -141,7 +147,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             // A malformed input has no id: it is kept, it cannot be a duplicate.
             if let key = ImageKey(imageID: letter.imageID) {
                 guard !pendingKeys.contains(key) else { return }
-                pendingKeys.insert(key)
+                hold(key)
             }
             pendingDeadLetters.append(letter)
             return
@@ -156,8 +162,13 @@ public final class ReducerService: Service, @unchecked Sendable {
             countDuplicates(1)
             return
         }
-        pendingKeys.insert(key)
+        hold(key)
         pendingFeatures.append(event)
+    }
+
+    private func hold(_ key: ImageKey) {
+        pendingKeys.insert(key)
+        if configuration.expectedImages != nil, !accountedThisRun.contains(key) { pendingNotYetAccounted += 1 }
     }
 
     private func countDuplicates(_ count: Int) {
@@ -189,6 +200,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         try dropWritten()
+        let accounted = pendingKeys
         var next = state
         next.sequence += 1
         if !pendingFeatures.isEmpty {
@@ -214,10 +226,12 @@ public final class ReducerService: Service, @unchecked Sendable {
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
         state = next
+        if configuration.expectedImages != nil { accountedThisRun.formUnion(accounted) }
         reducedCounter.increment(by: pendingFeatures.count)
         pendingFeatures = []
         pendingDeadLetters = []
         pendingKeys = []
+        pendingNotYetAccounted = 0
         pendingGauge.record(0)
         do { try consumer.commit(nextOffsets) } catch {
             // The checkpoint, not Kafka, is the source of truth for offsets.

@@ -84,6 +84,32 @@ struct PipelineTests {
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
     }
+
+    /// `fruits run` into results that already hold other images adds its own
+    /// and stops only when they are in; run again, it adds nothing twice.
+    @Test func runsIntoExistingResultsAddTheirImagesOnce() throws {
+        let output = Tools.temporaryPath("run-results-\(UUID().uuidString.prefix(8))")
+        let inputs = try [(12, 1), (8, 2)].map { count, seed in
+            let directory = Tools.temporaryPath("run-input-\(seed)-\(UUID().uuidString.prefix(8))")
+            let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+                                                          "--out", directory, "--n", "\(count)", "--seed", "\(seed)"])
+            try #require(generated.status == 0, "\(generated.output)")
+            return directory
+        }
+        let weights = Tools.root.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path
+        for input in [inputs[0], inputs[1], inputs[0]] {
+            let run = try Tools.run(Tools.fruits, ["run", "--input", input, "--output", output, "--weights", weights, "--pca-k", "4"])
+            try #require(run.status == 0, "\(run.output.suffix(2000))")
+        }
+        let store = try LocalObjectStore(root: output)
+        var ids: [String] = []
+        for part in try store.list(prefix: "features/") {
+            ids += try ParquetReader(bytes: try store.get(part.key)).strings("image_id").compactMap { $0 }
+        }
+        #expect(ids.count == 20 && Set(ids).count == 20, "\(ids.count) rows, \(Set(ids).count) distinct")
+        let model = try JSONSerialization.jsonObject(with: Data(try store.get("pca/model.json"))) as? [String: Any]
+        #expect(model?["n_samples"] as? Int == 20)
+    }
 }
 
 /// A `fruits broker` child; its first stdout line is the bootstrap list.
