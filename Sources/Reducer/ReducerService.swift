@@ -97,9 +97,6 @@ public final class ReducerService: Service, @unchecked Sendable {
 
     public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
 
-    /// Distinct images with features or a dead letter in the results.
-    public var accountedImages: Int { state.accumulator.count + state.deadLetters }
-
     public func run() async throws {
         defer { try? consumer.close() }
         var lastRecord = ContinuousClock.now

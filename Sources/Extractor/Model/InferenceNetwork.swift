@@ -54,15 +54,19 @@ final class InferenceNetwork {
         var convolutions: [Convolution] = []
         for layer in layers.dropFirst(stripedCount) {
             let folded = try FoldedConvolution(layer: layer, weights: weights)
-            let postOp: Convolution.PostOp = layer.addsResidual ? .addToDestination : (layer.relu6 ? .relu6 : .none)
             convolutions.append(try Convolution(
-                engine: engine, shape: Self.shape(of: layer, batch: batchSize), postOp: postOp,
+                engine: engine, shape: Self.shape(of: layer, batch: batchSize), postOp: Self.postOp(of: layer),
                 plainWeights: folded.weights, bias: folded.bias,
                 source: slots[layer.source]!.pointer, destination: slots[layer.destination]!.pointer))
         }
         self.convolutions = convolutions
         self.scratchpad = AlignedBuffer(byteCount: convolutions.map(\.scratchpadBytes).max() ?? 0)
         for convolution in convolutions { try convolution.attachScratchpad(scratchpad, engine: engine) }
+    }
+
+    /// The residual add, a ReLU6 clip or nothing, fused after the convolution.
+    static func postOp(of layer: MobileNetV2.Layer) -> Convolution.PostOp {
+        layer.addsResidual ? .addToDestination : (layer.relu6 ? .relu6 : .none)
     }
 
     static func shape(of layer: MobileNetV2.Layer, batch: Int) -> Convolution.Shape {

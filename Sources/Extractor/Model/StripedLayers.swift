@@ -54,23 +54,20 @@ final class StripedLayers {
         self.buffers = buffers
         let placeholder = AlignedBuffer(byteCount: 64)
 
+        let folded = try layers.map { try FoldedConvolution(layer: $0, weights: weights) }
         var variants: [Variant: Convolution] = [:]
         var stripes: [[Pass]] = []
         for plan in plans {
             stripes.append(try plan.map { layerIndex, rows in
                 let layer = layers[layerIndex]
-                let padding = layer.padding
                 let variant = Variant(layer: layerIndex, inputRows: rows.input.count, padTop: rows.padTop, padBottom: rows.padBottom)
                 if variants[variant] == nil {
-                    let folded = try FoldedConvolution(layer: layer, weights: weights)
-                    let shape = Convolution.Shape(
-                        batch: 1, inputChannels: layer.inputChannels, outputChannels: layer.outputChannels,
-                        inputHeight: rows.input.count, inputWidth: layer.inputSize, kernel: layer.kernel, stride: layer.stride,
-                        padBefore: padding.before, padAfter: padding.after, depthwise: layer.depthwise,
-                        rowPadding: (rows.padTop, rows.padBottom))
+                    var shape = InferenceNetwork.shape(of: layer, batch: 1)
+                    shape.inputHeight = rows.input.count
+                    shape.rowPadding = (rows.padTop, rows.padBottom)
                     variants[variant] = try Convolution(
-                        engine: engine, shape: shape, postOp: layer.relu6 ? .relu6 : .none,
-                        plainWeights: folded.weights, bias: folded.bias,
+                        engine: engine, shape: shape, postOp: InferenceNetwork.postOp(of: layer),
+                        plainWeights: folded[layerIndex].weights, bias: folded[layerIndex].bias,
                         source: placeholder.pointer, destination: placeholder.pointer)
                 }
                 return Pass(layer: layerIndex, inputRows: rows.input, outputRows: rows.output, convolution: variants[variant]!)
