@@ -22,4 +22,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 COPY --from=build /src/.build/release/fruits /usr/local/bin/fruits
 COPY --from=build /src/models/mobilenet_v2_1.0_224.fw /opt/fruits/mobilenet_v2_1.0_224.fw
 ENV FRUITS_WEIGHTS=/opt/fruits/mobilenet_v2_1.0_224.fw
+# Only matters with --threads > 1: OpenMP threads then sleep at barriers rather
+# than spin on CPUs that co-located extractors share.
+ENV OMP_WAIT_POLICY=passive
+USER 65532:65532
 ENTRYPOINT ["fruits"]

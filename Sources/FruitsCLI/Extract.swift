@@ -15,24 +15,52 @@ struct ExtractCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
 
     @Option(help: "Consumer group of the extractors.")
-    var group = "fruits-extractors"
+    var group = PipelineGroups.extractors
 
-    @Option(help: "Longest wait for a partial batch, in milliseconds.")
-    var maxWaitMs = 200
+    @Option(help: "Longest wait for a partial batch, in milliseconds (0: take what is queued).")
+    var maxWaitMs = 0
+
+    @Option(help: "Inference workers, each single-threaded by default (default: one per CPU this process may use: cgroup quota, affinity mask, cores).")
+    var workers: Int?
+
+    @Option(help: "Read only these partitions of the images topic (comma-separated) instead of joining the group.")
+    var partitions: String?
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let partitions, partitions.split(separator: ",").contains(where: { Int32($0) == nil || Int32($0)! < 0 }) {
+            throw ValidationError("--partitions takes partition numbers separated by commas, e.g. 0,2,4")
+        }
+    }
 
     func run() async throws {
         let logger = Logger(label: "fruits.extract")
         var configuration = ExtractionService.Configuration(kafka: try service.kafka())
         configuration.groupID = group
-        configuration.batchSize = model.batch
         configuration.maxWait = .milliseconds(maxWaitMs)
-        let worker = try InferenceWorker(
-            weightsPath: model.weightsPath,
-            configuration: .init(batchSize: model.batch, threads: model.threads, limits: .init(maxPixels: model.maxPixels)))
-        let s3 = try? service.s3()
-        let extraction = try ExtractionService(
-            configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: s3.map { S3Client(configuration: $0) }),
-            logger: logger)
+        configuration.partitions = partitions.map { $0.split(separator: ",").compactMap { Int32($0) } }
+        let budget = CPUBudget.current
+        let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
+            workers: workers ?? budget.cpus,
+            extractor: .init(batchSize: model.batch, threads: model.threads ?? 1, limits: .init(maxPixels: model.maxPixels))))
+        configuration.recordsPerBatch = max(16, 8 * pool.configuration.workers * model.batch)
+        logger.info("inference workers", metadata: [
+            "workers": "\(pool.configuration.workers)", "threads_each": "\(model.threads ?? 1)",
+            "cpu_budget": "\(budget.cpus) (\(budget.source))"])
+        // With an endpoint named, s3:// images are expected: have the credentials now.
+        let s3 = Result {
+            let configuration = try service.s3()
+            if service.s3EndpointDescription != nil { _ = try configuration.credentials.credentials() }
+            return S3Client(configuration: configuration)
+        }
+        if case .failure(let error) = s3, let endpoint = service.s3EndpointDescription {
+            // An S3 endpoint was named, so s3:// images are expected: say so now.
+            throw ValidationError("S3 is configured (\(endpoint)) but unusable: \(error)")
+        }
+        if case .failure(let error) = s3 {
+            logger.notice("no S3 client; an s3:// image will stop this extractor", metadata: ["reason": "\(error)"])
+        }
+        let extraction = try ExtractionService(configuration: configuration, pool: pool, fetcher: ObjectFetcher(s3: s3), logger: logger)
         try extraction.checkReachable(timeout: .seconds(service.connectTimeout))
         try await service.runServices(extraction, logger: logger)
     }

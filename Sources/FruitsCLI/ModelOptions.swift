@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Extractor
 import Foundation
 
@@ -10,7 +11,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Images per forward pass. 1 is fastest on small machines (the activations stay in cache) and makes each image's features independent of its batch-mates.")
     var batch: Int = 1
 
-    @Option(help: "oneDNN (OpenMP) threads; default: all cores.")
+    @Option(help: "oneDNN (OpenMP) threads per extractor; default: 1 per inference worker in `extract`, else every CPU this process may use (cgroup quota, affinity, cores).")
     var threads: Int?
 
     @Option(help: "Largest accepted image, in pixels (width x height).")
@@ -29,6 +30,6 @@ struct ModelOptions: ParsableArguments {
         let limits = JPEGDecoder.Limits(maxPixels: maxPixels)
         return try FeatureExtractor(
             weightsPath: weightsPath,
-            configuration: .init(batchSize: batch, threads: threads, limits: limits))
+            configuration: .init(batchSize: batch, threads: threads ?? CPUBudget.current.cpus, limits: limits))
     }
 }

@@ -23,11 +23,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Results: a directory or s3://bucket/Results/.")
     var output: String
 
-    @Option(help: "Extractor processes (each single-threaded by default).")
-    var extractors = 2
+    @Option(help: "Extractor processes; each reads a fixed share of the partitions with one inference worker per CPU of its share.")
+    var extractors = 1
 
     @Option(help: "Partitions of each topic of the embedded broker.")
     var partitions = 6
+
+    func validate() throws {
+        guard extractors >= 1, extractors <= partitions else {
+            throw ValidationError("--extractors must be between 1 and --partitions (\(partitions))")
+        }
+    }
 
     func run() async throws {
         let logger = Logger(label: "fruits.run")
@@ -39,9 +45,9 @@ struct RunCommand: AsyncParsableCommand {
         let cluster = try EmbeddedKafkaCluster()
         for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: partitions) }
         var kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        try kafka.apply(overrides: service.kafkaProperty)
+        try kafka.apply(overrides: service.environmentKafkaProperties + service.kafkaProperty)
 
-        let workers = try (0..<extractors).map { _ in try spawnExtractor(brokers: cluster.bootstrapServers) }
+        let workers = try (0..<extractors).map { try spawnExtractor(index: $0, brokers: cluster.bootstrapServers) }
         defer { stop(workers) }
 
         let producer = try KafkaProducer(configuration: kafka)
@@ -67,15 +73,24 @@ struct RunCommand: AsyncParsableCommand {
         print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors).text)
     }
 
-    /// A child `fruits extract` on the embedded broker, inheriting stderr.
-    private func spawnExtractor(brokers: String) throws -> Process {
+    /// A child `fruits extract` on the embedded broker, inheriting stderr. The
+    /// children split the partitions between them rather than forming a group:
+    /// this run owns them all, and a group would only add join rounds.
+    private func spawnExtractor(index: Int, brokers: String) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
+        let share = (0..<partitions).filter { $0 % extractors == index }.map(String.init).joined(separator: ",")
         var arguments = ["extract", "--brokers", brokers, "--weights", URL(fileURLWithPath: model.weightsPath).path,
-                         "--batch", "\(model.batch)", "--threads", "\(model.threads ?? 1)"]
+                         "--batch", "\(model.batch)", "--partitions", share,
+                         "--workers", "\(max(1, CPUBudget.current.cpus / extractors))"]
+        if let threads = model.threads { arguments += ["--threads", "\(threads)"] }
         if let endpoint = service.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
-        arguments += service.kafkaProperty.flatMap { ["-X", $0] }
         process.arguments = arguments
+        // -X settings may hold secrets (SASL passwords): the environment, unlike
+        // argv, is not readable by other users of the machine.
+        var environment = ProcessInfo.processInfo.environment
+        environment["FRUITS_KAFKA_PROPERTIES"] = (service.environmentKafkaProperties + service.kafkaProperty).joined(separator: "\n")
+        process.environment = environment
         try process.run()
         return process
     }

@@ -10,7 +10,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Kafka bootstrap servers (default: $FRUITS_BROKERS).")
     var brokers: String?
 
-    @Option(name: [.customShort("X"), .long], help: "A librdkafka property, key=value (repeatable).")
+    @Option(name: [.customShort("X"), .long], help: "A librdkafka property, key=value (repeatable; also $FRUITS_KAFKA_PROPERTIES, one per line).")
     var kafkaProperty: [String] = []
 
     @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
@@ -38,8 +38,22 @@ struct ServiceOptions: ParsableArguments {
             throw ValidationError("no Kafka brokers: pass --brokers host:port or set FRUITS_BROKERS")
         }
         var configuration = KafkaConfiguration(bootstrapServers: brokers)
-        try configuration.apply(overrides: kafkaProperty)
+        try configuration.apply(overrides: environmentKafkaProperties + kafkaProperty)
         return configuration
+    }
+
+    /// The S3 endpoint named by `--s3-endpoint` or `AWS_ENDPOINT_URL[_S3]`, if any.
+    var s3EndpointDescription: String? {
+        let environment = ProcessInfo.processInfo.environment
+        return [s3Endpoint, environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]].lazy
+            .compactMap { $0 }.first { !$0.isEmpty }
+    }
+
+    /// `FRUITS_KAFKA_PROPERTIES`: librdkafka properties, one `key=value` per
+    /// line, for deployments that configure by environment; `-X` wins.
+    var environmentKafkaProperties: [String] {
+        (ProcessInfo.processInfo.environment["FRUITS_KAFKA_PROPERTIES"] ?? "")
+            .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func s3() throws -> S3Configuration {

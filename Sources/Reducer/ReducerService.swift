@@ -4,7 +4,10 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// The reducer: consumes feature events and dead letters, drops duplicates
+/// The reducer: reads every partition of the feature and dead-letter topics
+/// (a fixed assignment, not a group: it is one process, restarted by its
+/// supervisor, and its offsets live in its checkpoint; a group would only make
+/// a restart wait out the dead member's session), drops duplicates
 /// by image id, and every `flushRecords` records or `flushInterval` writes a
 /// features Parquet part and the id markers, then its checkpoint (the commit
 /// point), then commits Kafka offsets. At the end it solves the PCA and
@@ -16,9 +19,12 @@ public final class ReducerService: Service, @unchecked Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
         public var topics = PipelineTopics()
-        public var groupID = "fruits-reducer"
+        public var groupID = PipelineGroups.reducer
         public var flushRecords = 2_000
         public var flushInterval: Duration = .seconds(30)
+        /// How often the topics' partitions are looked up again (new partitions,
+        /// a dead-letter topic created late).
+        public var partitionRefresh: Duration = .seconds(30)
         /// Finalize and stop after this long without records while owning partitions.
         public var exitWhenIdle: Duration?
         /// Finalize and stop once this many distinct images read by this
@@ -90,27 +96,48 @@ public final class ReducerService: Service, @unchecked Sendable {
         self.nextOffsets = state.offsets
         let resume = state.offsets
         consumer = try KafkaConsumer(
-            configuration: configuration.kafka, groupID: configuration.groupID,
-            topics: [configuration.topics.features, configuration.topics.deadLetters],
+            configuration: configuration.kafka, groupID: configuration.groupID, subscription: .partitions([]),
             startOffsets: { resume[$0] })
+        LinearAlgebra.limitThreads(to: CPUBudget.current.cpus)
+    }
+
+    /// Assigns the partitions of the topics that exist; with `waiting`, first
+    /// waits for the features topic, logging now and then.
+    private func assignPartitions(waiting: Bool) async throws {
+        let topics = [configuration.topics.features, configuration.topics.deadLetters]
+        var lastNotice: ContinuousClock.Instant?
+        while true {
+            let partitions = try consumer.partitions(of: topics)
+            if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
+                try consumer.assign(partitions)
+                return
+            }
+            if lastNotice.map({ ContinuousClock.now - $0 >= .seconds(30) }) ?? true {
+                logger.notice("waiting for the topic to exist", metadata: ["topic": "\(configuration.topics.features)"])
+                lastNotice = .now
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
     }
 
     public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
 
     public func run() async throws {
         defer { try? consumer.close() }
+        try await assignPartitions(waiting: true)
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
+        var lastRefresh = ContinuousClock.now
         var finalize = configuration.finalizeOnExit
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if ContinuousClock.now - lastRefresh >= configuration.partitionRefresh {
+                try await assignPartitions(waiting: false)
+                lastRefresh = .now
+            }
             if let message = try consumer.poll(timeout: .milliseconds(200)) {
                 lastRecord = .now
                 accept(message)
                 pendingGauge.record(pendingFeatures.count + pendingDeadLetters.count)
-            } else if consumer.assignment.isEmpty {
-                // Waiting for partitions (a dead predecessor still holds them
-                // until its session expires) is not being idle.
-                lastRecord = .now
             }
             let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
                 || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)

@@ -7,7 +7,7 @@ import Testing
 @Suite("Kafka over librdkafka, against the embedded cluster on loopback", .serialized)
 struct KafkaTests {
     static func configuration(_ cluster: EmbeddedKafkaCluster) -> KafkaConfiguration {
-        KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, ["linger.ms": "5", "session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+        KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, ["linger.ms": "5"])
     }
 
     @Test func tenThousandRecordsAreAllAcknowledged() async throws {
@@ -49,8 +49,8 @@ struct KafkaTests {
         try cluster.createTopic("work", partitions: 6)
         let configuration = Self.configuration(cluster)
         let producer = try KafkaProducer(configuration: configuration)
-        let first = try KafkaConsumer(configuration: configuration, groupID: "extractors", topics: ["work"])
-        let second = try KafkaConsumer(configuration: configuration, groupID: "extractors", topics: ["work"])
+        let first = try KafkaConsumer(configuration: configuration, groupID: "extractors", subscription: .group(topics: ["work"]))
+        let second = try KafkaConsumer(configuration: configuration, groupID: "extractors", subscription: .group(topics: ["work"]))
         let seen = Tally()
 
         // Both members poll until the group has settled into a 3 + 3 split ...
@@ -104,7 +104,7 @@ struct KafkaTests {
     @Test func rebalancesArePublished() async throws {
         let cluster = try EmbeddedKafkaCluster()
         try cluster.createTopic("work", partitions: 2)
-        let consumer = try KafkaConsumer(configuration: Self.configuration(cluster), groupID: "g", topics: ["work"])
+        let consumer = try KafkaConsumer(configuration: Self.configuration(cluster), groupID: "g", subscription: .group(topics: ["work"]))
         let poller = Task.detached { while !Task.isCancelled { _ = try consumer.poll(timeout: .milliseconds(100)) } }
         var iterator = consumer.rebalances.makeAsyncIterator()
         let event = await iterator.next()

@@ -16,12 +16,10 @@ struct ExtractionServiceTests {
         return event
     }
 
-    /// An extractor service (batches of 2, files only) running until its task is cancelled.
+    /// An extractor service with its defaults (files only) running until its task is cancelled.
     static func startService(kafka: KafkaConfiguration) throws -> Task<Void, any Error> {
-        var configuration = ExtractionService.Configuration(kafka: kafka)
-        configuration.batchSize = 2
-        let worker = try InferenceWorker(weightsPath: Fixtures.weightsPath, configuration: .init(batchSize: 2))
-        let service = try ExtractionService(configuration: configuration, worker: worker, fetcher: ObjectFetcher(s3: nil),
+        let pool = try InferencePool(weightsPath: Fixtures.weightsPath, configuration: .init())
+        let service = try ExtractionService(configuration: .init(kafka: kafka), pool: pool, fetcher: .localFiles(),
                                             logger: Logger(label: "test"))
         return Task { try await service.run() }
     }
@@ -48,7 +46,7 @@ struct ExtractionServiceTests {
 
         let running = try ExtractionServiceTests.startService(kafka: kafka)
 
-        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features, topics.deadLetters])
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", subscription: .group(topics: [topics.features, topics.deadLetters]))
         var outcomes: [String] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while outcomes.count < inputs.count, ContinuousClock.now < deadline {
@@ -88,7 +86,7 @@ struct BrokerOutageTests {
 
         let running = try ExtractionServiceTests.startService(kafka: kafka)
 
-        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", topics: [topics.features])
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", subscription: .group(topics: [topics.features]))
         var seen = Set<String>()
         var outage = false
         let deadline = ContinuousClock.now + .seconds(90)

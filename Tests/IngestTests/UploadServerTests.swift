@@ -36,7 +36,7 @@ struct UploadServerTests {
 
         func events() throws -> [Fruits_V1_ImageEvent] {
             let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
-                                             groupID: "check-\(UUID())", topics: [PipelineTopics().images])
+                                             groupID: "check-\(UUID())", subscription: .group(topics: [PipelineTopics().images]))
             defer { try? consumer.close() }
             var events: [Fruits_V1_ImageEvent] = []
             while let message = try consumer.poll(timeout: .seconds(5)) {

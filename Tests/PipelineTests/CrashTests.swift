@@ -9,9 +9,6 @@ import Testing
 /// nobody interrupted.
 @Suite("Crashes lose nothing and double nothing", .serialized)
 struct CrashTests {
-    /// A dead member is evicted after session.timeout.ms; the test keeps it short.
-    static let fastGroup = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-
     static func metric(_ name: String, port: Int) -> Double? {
         guard let response = try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
             return nil
@@ -37,7 +34,7 @@ struct CrashTests {
         let server = try S3TestServer.shared.get()
         let (bucket, _) = try PipelineTests.uploadImages(count: 300, to: try server.client())
         let broker = try Broker()
-        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint] + Self.fastGroup
+        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint]
         let environment = server.environment
         let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
         try #require(ingest.status == 0, "\(ingest.output)")
@@ -45,7 +42,7 @@ struct CrashTests {
         var ports: [Int] = []
         while ports.count < 5 { let port = Tools.freePort(); if !ports.contains(port) { ports.append(port) } }
         func extractor(_ index: Int) throws -> Process {
-            try PipelineTests.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(ports[index])"],
+            try PipelineTests.service(["extract"] + common + ["--metrics-port", "\(ports[index])"],
                                       environment: environment)
         }
         var extractors = try (0..<3).map(extractor)
@@ -99,11 +96,11 @@ struct CrashTests {
     /// `output`; returns the PCA statistics of its final checkpoint.
     static func uninterruptedRun(bucket: String, server: S3TestServer, output: String) throws -> PCAAccumulator {
         let broker = try Broker()
-        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint] + fastGroup
+        let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint]
         let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: server.environment)
         try #require(ingest.status == 0, "\(ingest.output)")
         let extractors = try (0..<2).map { _ in
-            try PipelineTests.service(["extract"] + common + ["--threads", "1"], environment: server.environment)
+            try PipelineTests.service(["extract"] + common, environment: server.environment)
         }
         defer { for process in extractors { process.terminate(); process.waitUntilExit() } }
         let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [

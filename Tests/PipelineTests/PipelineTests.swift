@@ -63,7 +63,7 @@ struct PipelineTests {
 
         let metricsPorts = (0..<2).map { _ in Tools.freePort() }
         let extractors = try metricsPorts.map { port in
-            try Self.service(["extract"] + common + ["--threads", "1", "--metrics-port", "\(port)"], environment: environment)
+            try Self.service(["extract"] + common + ["--metrics-port", "\(port)"], environment: environment)
         }
         let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [
             "--output", "s3://\(bucket)/Results/", "--exit-when-idle", "10", "--flush-records", "64", "--pca-k", "16",
@@ -117,9 +117,9 @@ final class Broker {
     let process = Process()
     let bootstrap: String
 
-    init() throws {
+    init(topics: [String]? = nil) throws {
         process.executableURL = URL(fileURLWithPath: Tools.fruits)
-        process.arguments = ["broker", "--partitions", "6"]
+        process.arguments = ["broker", "--partitions", "6"] + (topics.map { ["--topics"] + $0 } ?? [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -18,17 +18,52 @@ struct ServiceFailureTests {
         #expect(ContinuousClock.now - started < .seconds(20))
     }
 
+    /// Credentials are the service's business, not the images': an extractor
+    /// without them stops with a message and turns no photo into a dead
+    /// letter; a well-configured one then extracts every photo.
+    @Test func anExtractorWithoutCredentialsStopsAndDeadLettersNothing() throws {
+        let server = try S3TestServer.shared.get()
+        let (bucket, _) = try PipelineTests.uploadImages(count: 10, to: try server.client())
+        let broker = try Broker()
+        let brokers = ["--brokers", broker.bootstrap]
+        let ingest = try Tools.run(Tools.fruits, ["ingest"] + brokers + ["s3://\(bucket)/Test/"], environment: server.environment)
+        try #require(ingest.status == 0, "\(ingest.output)")
+
+        let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                             "AWS_EC2_METADATA_DISABLED": "true"]
+        // No endpoint named: the first s3:// photo stops it. An endpoint named: it stops at start.
+        for endpoint in ["", server.endpoint] {
+            let started = ContinuousClock.now
+            let extractor = try Tools.run(Tools.fruits, ["extract"] + brokers,
+                                          environment: noCredentials.merging(["AWS_ENDPOINT_URL": endpoint]) { $1 }, timeout: .seconds(60))
+            #expect(extractor.status != 0)
+            #expect(extractor.output.contains("no AWS credentials"), "\(extractor.output.suffix(1000))")
+            #expect(!extractor.output.contains("dead letter"), "\(extractor.output.suffix(1000))")
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+
+        let good = try PipelineTests.service(["extract"] + brokers, environment: server.environment)
+        defer { good.terminate(); good.waitUntilExit() }
+        let reduce = try Tools.run(Tools.fruits, ["reduce"] + brokers + ["--output", "s3://\(bucket)/Results/", "--expect-images", "10"],
+                                   environment: server.environment, timeout: .seconds(120))
+        try #require(reduce.status == 0, "\(reduce.output.suffix(2000))")
+        let check = try PipelineTests.checkResults(bucket: bucket, server: server)
+        #expect(check.status == 0, "\(check.output)")
+        let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")
+        #expect(try store.list(prefix: "deadletters/").isEmpty)
+    }
+
     @Test func sigtermStopsAnIdleExtractorWithExitZero() throws {
         let broker = try Broker()
         let extractor = Process()
         extractor.executableURL = URL(fileURLWithPath: Tools.fruits)
-        extractor.arguments = ["extract", "--brokers", broker.bootstrap, "--threads", "1"]
+        extractor.arguments = ["extract", "--brokers", broker.bootstrap]
         let errors = Pipe()
         extractor.standardError = errors
         try extractor.run()
         // Wait until it has joined, then ask it to stop.
         var log = ""
-        while !log.contains("extractor joined group") {
+        while !log.contains("partitions assigned") {
             let chunk = errors.fileHandleForReading.availableData
             try #require(!chunk.isEmpty, "the extractor exited early: \(log)")
             log += String(decoding: chunk, as: UTF8.self)

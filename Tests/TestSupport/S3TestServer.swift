@@ -21,24 +21,9 @@ public struct S3TestServer: Decodable, Sendable {
     public static let shared: Result<S3TestServer, any Error> = Result(catching: start)
 
     private static func start() throws -> S3TestServer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tools.python)
-        process.arguments = [Tools.root.appendingPathComponent("tools/s3_test_server.py").path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        // moto's request log, for when a test needs explaining.
-        let log = Tools.temporaryPath("s3-test-server.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: log)
-        try process.run()
+        // moto's request log goes to s3-test-server.log, for when a test needs explaining.
+        let (process, input, line) = try Tools.startServer(script: "tools/s3_test_server.py", log: "s3-test-server.log")
         keepAlive = (process, input)
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw TestServerError(message: "s3_test_server.py exited; run scripts/setup") }
-            line += chunk
-        }
         return try JSONDecoder().decode(S3TestServer.self, from: line)
     }
 

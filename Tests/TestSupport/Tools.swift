@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Paths the tests share: the package root and the tools venv.
 public enum Tools {
@@ -22,9 +23,12 @@ extension Tools {
         ProcessInfo.processInfo.environment["FRUITS_BIN"] ?? root.appendingPathComponent(".build/debug/fruits").path
     }
 
-    /// Runs a command to completion; returns its exit status and output.
+    /// Runs a command to completion; returns its exit status and output. Past
+    /// `timeout` the command is killed and the call throws.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(600)
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -33,8 +37,19 @@ extension Tools {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
+        let timedOut = Mutex(false)
+        let deadline = DispatchWorkItem {
+            guard process.isRunning else { return }
+            timedOut.withLock { $0 = true }
+            kill(process.processIdentifier, SIGKILL)
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(timeout.components.seconds * 1000)), execute: deadline)
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        deadline.cancel()
+        if timedOut.withLock({ $0 }) {
+            throw TestServerError(message: "\(arguments.prefix(2).joined(separator: " ")) did not finish within \(timeout): \(output.suffix(2000))")
+        }
         return (process.terminationStatus, output)
     }
 }
@@ -56,5 +71,31 @@ extension Tools {
             }
             if bound == 0 { return port }
         }
+    }
+}
+
+extension Tools {
+    /// Starts a Python test server of tools/ that prints one JSON line once
+    /// ready and serves until its standard input closes; its stderr goes to
+    /// `log` in the tests' temporary folder. Returns the process, the pipe to
+    /// keep open, and the line.
+    public static func startServer(script: String, log: String) throws -> (Process, Pipe, Data) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent(script).path]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        let logPath = temporaryPath(log)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { throw TestServerError(message: "\(script) exited; run scripts/setup (log: \(logPath))") }
+            line += chunk
+        }
+        return (process, input, line)
     }
 }

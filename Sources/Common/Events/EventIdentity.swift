@@ -28,6 +28,14 @@ public struct PipelineTopics: Sendable {
     public var all: [String] { [images, features, deadLetters] }
 }
 
+/// The consumer groups of the pipeline: what lag tools and autoscalers watch.
+public enum PipelineGroups {
+    /// The extractors' group on `fruits.images` (KEDA scales on its lag).
+    public static let extractors = "fruits-extractors"
+    /// Where the reducer commits its offsets (it reads by fixed assignment).
+    public static let reducer = "fruits-reducer"
+}
+
 extension Duration {
     /// Whole nanoseconds, as swift-metrics timers take them.
     public var nanoseconds: Int64 {

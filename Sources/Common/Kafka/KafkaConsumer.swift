@@ -2,13 +2,39 @@ import CRdKafka
 import Dispatch
 import Synchronization
 
-/// A consumer-group member. Records are read as an `AsyncSequence`; offsets
-/// are committed only when the caller says a record is done (`commit`), so a
-/// crash replays what was not finished (at-least-once).
+/// A Kafka consumer: a consumer-group member, or a reader of fixed partitions.
+/// Records are read as an `AsyncSequence`; offsets are committed only when the
+/// caller says a record is done (`commit`), so a crash replays what was not
+/// finished (at-least-once).
 ///
 /// Partition assignments and revocations are published on `rebalances`.
 public final class KafkaConsumer: Sendable, AsyncSequence {
     public typealias Element = KafkaMessage
+
+    /// Which partitions this consumer reads.
+    public enum Subscription: Sendable {
+        /// The group coordinator balances the topics' partitions over the
+        /// group's members (scaling out, failover).
+        case group(topics: [String])
+        /// Exactly these partitions, no group membership: nothing to join, so
+        /// nothing to wait for. For a process that is itself restarted on
+        /// failure and owns its partitions alone (the reducer; `fruits run`'s
+        /// extractors). Offsets are still committed under the group id.
+        case partitions([TopicPartition])
+    }
+
+    /// Group membership settings unless the configuration overrides them;
+    /// README "Consumer groups" says why.
+    ///
+    /// - `session.timeout.ms` 10 s (librdkafka: 45 s): a crashed member's
+    ///   partitions wait this long. Heartbeats run on librdkafka's thread, so
+    ///   a busy extractor still sends them; 10 s rides out a broker failover
+    ///   on a real cluster and is above the brokers' 6 s minimum.
+    /// - `heartbeat.interval.ms` 3 s: a third of the session, as Kafka advises.
+    public static let groupDefaults: [String: String] = [
+        "session.timeout.ms": "10000",
+        "heartbeat.interval.ms": "3000",
+    ]
 
     public enum Rebalance: Sendable, Equatable {
         case assigned([TopicPartition])
@@ -27,14 +53,14 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     /// `startOffsets` may name where an assigned partition starts, overriding
     /// the group's committed offset (a reducer resuming from its checkpoint).
     public init(
-        configuration: KafkaConfiguration, groupID: String, topics: [String],
+        configuration: KafkaConfiguration, groupID: String, subscription: Subscription,
         startOffsets: (@Sendable (TopicPartition) -> Int64?)? = nil
     ) throws {
         var configuration = configuration
         configuration["group.id"] = groupID
-        if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
-        if configuration["enable.auto.commit"] == nil { configuration["enable.auto.commit"] = "false" }
-        if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
+        var defaults = ["auto.offset.reset": "earliest", "enable.auto.commit": "false", "enable.auto.offset.store": "false"]
+        if case .group = subscription { defaults.merge(Self.groupDefaults) { $1 } }
+        for (key, value) in defaults where configuration[key] == nil { configuration[key] = value }
 
         let (stream, continuation) = AsyncStream.makeStream(of: Rebalance.self)
         let state = RebalanceState(continuation: continuation, startOffsets: startOffsets)
@@ -46,14 +72,43 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
             rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         }
         rd_kafka_poll_set_consumer(handle.pointer)
-        let list = makePartitionList(Dictionary(uniqueKeysWithValues: topics.map {
-            (TopicPartition(topic: $0, partition: fruits_kafka_partition_unassigned()), Int64(RD_KAFKA_OFFSET_INVALID))
+        switch subscription {
+        case .group(let topics):
+            let list = makePartitionList(Dictionary(uniqueKeysWithValues: topics.map {
+                (TopicPartition(topic: $0, partition: fruits_kafka_partition_unassigned()), Int64(RD_KAFKA_OFFSET_INVALID))
+            }))
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let error = rd_kafka_subscribe(handle.pointer, list)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(.client, error: error, "cannot subscribe to \(topics)")
+            }
+        case .partitions(let partitions):
+            try assign(partitions)
+        }
+    }
+
+    /// Adds `partitions` to a fixed assignment, each starting where
+    /// `startOffsets` says, else at the group's committed offset, else per
+    /// `auto.offset.reset`.
+    public func assign(_ partitions: [TopicPartition]) throws {
+        let new = Set(partitions).subtracting(assignment)
+        guard !new.isEmpty else { return }
+        let list = makePartitionList(Dictionary(uniqueKeysWithValues: new.map {
+            ($0, state.startOffsets?($0) ?? Int64(RD_KAFKA_OFFSET_STORED))
         }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_subscribe(handle.pointer, list)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError(.client, error: error, "cannot subscribe to \(topics)")
+        if let error = rd_kafka_incremental_assign(handle.pointer, list) {
+            defer { rd_kafka_error_destroy(error) }
+            throw KafkaError(.client, error: rd_kafka_error_code(error), "cannot assign \(new.sorted())")
         }
+        state.assignment.withLock { $0.formUnion(new) }
+        state.continuation.yield(.assigned(new.sorted()))
+    }
+
+    /// Every partition of `topics`, from the cluster's metadata; a topic the
+    /// cluster does not have yet is left out.
+    public func partitions(of topics: [String], timeout: Duration = .seconds(10)) throws -> [TopicPartition] {
+        try handle.partitions(of: topics, timeout: timeout)
     }
 
     deinit { try? close() }
@@ -66,21 +121,22 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     /// The partitions this member owns now.
     public var assignment: Set<TopicPartition> { state.assignment.withLock { $0 } }
 
-    /// Waits up to `timeout` for one record. Serves rebalances meanwhile.
-    /// Transient broker errors are absorbed (librdkafka reconnects); nil
-    /// means nothing arrived in time.
+    /// Waits up to `timeout` for one record; a zero timeout takes a record
+    /// already fetched, if any. Serves rebalances meanwhile. Transient broker
+    /// errors are absorbed (librdkafka reconnects); nil means nothing arrived
+    /// in time.
     public func poll(timeout: Duration) throws -> KafkaMessage? {
         let deadline = ContinuousClock.now + timeout
         while !closed.load(ordering: .acquiring) {
             let remaining = deadline - ContinuousClock.now
-            guard remaining > .zero else { return nil }
-            let slice = Swift.min(remaining, .milliseconds(100))
-            guard let message = rd_kafka_consumer_poll(handle.pointer, Swift.max(slice.milliseconds, 1)) else { continue }
-            defer { rd_kafka_message_destroy(message) }
-            let error = message.pointee.err
-            if error == RD_KAFKA_RESP_ERR_NO_ERROR { return KafkaMessage(message) }
-            if Self.isTransient(error) { continue }
-            throw KafkaError(.consume, error: error, "consuming \(groupID)")
+            let slice = Swift.max(Swift.min(remaining, .milliseconds(100)), .zero)
+            if let message = rd_kafka_consumer_poll(handle.pointer, slice.milliseconds) {
+                defer { rd_kafka_message_destroy(message) }
+                let error = message.pointee.err
+                if error == RD_KAFKA_RESP_ERR_NO_ERROR { return KafkaMessage(message) }
+                if !Self.isTransient(error) { throw KafkaError(.consume, error: error, "consuming \(groupID)") }
+            }
+            if remaining <= .zero { return nil }
         }
         return nil
     }
@@ -89,6 +145,10 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         switch error {
         case RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
              RD_KAFKA_RESP_ERR__TIMED_OUT, RD_KAFKA_RESP_ERR__RESOLVE:
+            true
+        // A subscribed topic that does not exist yet: librdkafka keeps looking,
+        // and the member gets its partitions once someone creates it.
+        case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
             true
         default:
             false

@@ -33,6 +33,28 @@ final class KafkaHandle: @unchecked Sendable {
     }
 }
 
+extension KafkaHandle {
+    /// Every partition of `topics` (nil: of every topic) that the cluster's metadata lists.
+    func partitions(of topics: [String]?, timeout: Duration) throws -> [TopicPartition] {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(pointer, 1, nil, &metadata, timeout.milliseconds)
+        defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw KafkaError(.brokerUnreachable, error: error, "cannot read the topics of \(bootstrapServers)")
+        }
+        var partitions: [TopicPartition] = []
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let topic = metadata.pointee.topics[index]
+            let name = String(cString: topic.topic)
+            guard topics?.contains(name) ?? true, topic.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            for partition in 0..<Int(topic.partition_cnt) {
+                partitions.append(TopicPartition(topic: name, partition: topic.partitions[partition].id))
+            }
+        }
+        return partitions.sorted()
+    }
+}
+
 extension rd_kafka_topic_partition_list_t {
     var topicPartitions: [TopicPartition] {
         (0..<Int(cnt)).map { index in

@@ -1,7 +1,7 @@
 import CRdKafka
 
 /// A topic and partition.
-public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let topic: String
     public let partition: Int32
 
@@ -11,6 +11,10 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(topic)[\(partition)]" }
+
+    public static func < (a: TopicPartition, b: TopicPartition) -> Bool {
+        (a.topic, a.partition) < (b.topic, b.partition)
+    }
 }
 
 /// A consumed record.

@@ -21,12 +21,10 @@ public final class S3Client: Sendable {
     public var retries: Int { retryCount.load(ordering: .relaxed) }
     private let retryCount = Atomic<Int>(0)
     private let http: CurlHTTPClient
-    private let signer: SigV4Signer
 
     public init(configuration: S3Configuration, http: CurlHTTPClient = CurlHTTPClient()) {
         self.configuration = configuration
         self.http = http
-        self.signer = SigV4Signer(credentials: configuration.credentials, region: configuration.region)
     }
 
     // MARK: Objects
@@ -152,6 +150,8 @@ public final class S3Client: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            // Asked on every attempt: role credentials are replaced before they expire.
+            let signer = SigV4Signer(credentials: try configuration.credentials.credentials(), region: configuration.region)
             request.headers = headers.map { ($0.0, $0.1) }
                 + signer.headers(method: method, host: host, encodedPath: path, query: query, body: body)
             do {

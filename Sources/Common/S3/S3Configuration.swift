@@ -3,7 +3,7 @@ import Foundation
 /// Where and as whom to talk S3. `fromEnvironment` follows the AWS
 /// conventions: `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL` (a custom endpoint
 /// such as MinIO, addressed path-style), `AWS_REGION`/`AWS_DEFAULT_REGION`,
-/// and the credential chain of `AWSCredentials`.
+/// and the credential chain of `AWSCredentialChain`.
 public struct S3Configuration: Sendable {
     public struct Endpoint: Sendable {
         public let scheme: String
@@ -34,7 +34,7 @@ public struct S3Configuration: Sendable {
     }
 
     public var region: String
-    public var credentials: AWSCredentials
+    public var credentials: any AWSCredentialProvider
     /// nil: AWS itself, virtual-hosted addressing.
     public var endpoint: Endpoint?
     public var retry = Retry()
@@ -42,7 +42,7 @@ public struct S3Configuration: Sendable {
     public var multipartThreshold = 16 << 20
     public var partSize = 8 << 20
 
-    public init(region: String, credentials: AWSCredentials, endpoint: Endpoint? = nil) {
+    public init(region: String, credentials: any AWSCredentialProvider, endpoint: Endpoint? = nil) {
         self.region = region
         self.credentials = credentials
         self.endpoint = endpoint
@@ -51,10 +51,12 @@ public struct S3Configuration: Sendable {
     public static func fromEnvironment(
         endpoint override: String? = nil, _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> S3Configuration {
-        let endpoint = override ?? environment["AWS_ENDPOINT_URL_S3"] ?? environment["AWS_ENDPOINT_URL"]
+        // An empty variable counts as unset, as in the AWS SDKs.
+        let endpoint = [override, environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]].lazy
+            .compactMap { $0 }.first { !$0.isEmpty }
         let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         return S3Configuration(
-            region: region, credentials: try AWSCredentials.fromEnvironment(environment),
+            region: region, credentials: try AWSCredentialChain.fromEnvironment(environment),
             endpoint: try endpoint.map(Endpoint.init(url:)))
     }
 }

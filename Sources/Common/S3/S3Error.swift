@@ -4,12 +4,22 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
     case http(status: Int, code: String, message: String, resource: String)
     case unreachable(HTTPTransportError, attempts: Int)
     case missingCredentials(profile: String, file: String)
+    /// A role's credentials could not be had from `source` (STS, the container agent, IMDS).
+    case credentialSource(String, String)
     case invalidLocation(String)
     case invalidResponse(String)
 
     public var code: String? {
         if case .http(_, let code, _, _) = self { return code }
         return nil
+    }
+
+    /// No credentials could be had: the operator must configure them.
+    public var isMissingCredentials: Bool {
+        switch self {
+        case .missingCredentials, .credentialSource: true
+        default: false
+        }
     }
 
     public var status: Int? {
@@ -26,7 +36,9 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
         case .unreachable(let error, let attempts):
             return "S3 unreachable after \(attempts) attempts: \(error) — check --s3-endpoint/AWS_ENDPOINT_URL"
         case .missingCredentials(let profile, let file):
-            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile [\(profile)] in \(file)"
+            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or profile [\(profile)] in \(file)"
+        case .credentialSource(let source, let why):
+            return "no AWS credentials from \(source): \(why)"
         case .invalidLocation(let location):
             return "\(location) is not an s3://bucket/prefix, a file: URL or a directory"
         case .invalidResponse(let why):

@@ -2,6 +2,7 @@ import Foundation
 
 /// Reads the object an event's URI names: `s3://bucket/key` or `file:///path`.
 public struct ObjectFetcher: Sendable {
+    /// The image is to blame: no retry will fix it, so it gets a dead letter.
     public enum FetchError: Error, CustomStringConvertible {
         case unsupportedURI(String)
         case missing(String, String)
@@ -16,30 +17,65 @@ public struct ObjectFetcher: Sendable {
         }
     }
 
-    public let s3: S3Client?
+    /// The service is to blame (its credentials, its permissions): the image
+    /// is fine and must not be dead-lettered; the operator has to act.
+    public enum ServiceError: Error, CustomStringConvertible {
+        /// No S3 client could be made (no credentials, a bad endpoint).
+        case s3Unavailable(uri: String, reason: String)
+        /// 401/403: wrong or expired credentials, a missing permission.
+        case accessDenied(uri: String, S3Error)
+
+        /// Access may come back (rotated keys, a role still propagating);
+        /// missing credentials will not.
+        public var isRetriable: Bool {
+            if case .accessDenied = self { return true }
+            return false
+        }
+
+        public var description: String {
+            switch self {
+            case .s3Unavailable(let uri, let reason): "cannot fetch \(uri): \(reason)"
+            case .accessDenied(let uri, let error): "S3 denied access to \(uri): \(error)"
+            }
+        }
+    }
+
+    private let s3: Result<S3Client, any Error>
     public let maxBytes: Int
 
-    public init(s3: S3Client?, maxBytes: Int = 50 << 20) {
+    /// `s3` is the client for s3:// URIs, or why there is none.
+    public init(s3: Result<S3Client, any Error>, maxBytes: Int = 50 << 20) {
         self.s3 = s3
         self.maxBytes = maxBytes
     }
 
-    /// Throws `FetchError` for what retrying will not fix; other errors
-    /// (S3 unreachable, 5xx after retries) are transient.
+    /// A fetcher of file:// URIs only.
+    public static func localFiles(maxBytes: Int = 50 << 20) -> ObjectFetcher {
+        ObjectFetcher(s3: .failure(S3Error.invalidResponse("no S3 client is configured")), maxBytes: maxBytes)
+    }
+
+    /// Throws `FetchError` when the image is to blame, `ServiceError` when
+    /// the service is; other errors (S3 unreachable, 5xx after retries) are
+    /// transient.
     public func fetch(_ uri: String) throws -> [UInt8] {
         if uri.hasPrefix("s3://") {
-            guard let s3, case .s3(let bucket, let key) = try ObjectLocation(parsing: uri), !key.isEmpty else {
+            guard case .s3(let bucket, let key) = try ObjectLocation(parsing: uri), !key.isEmpty else {
                 throw FetchError.unsupportedURI(uri)
             }
+            let client: S3Client
+            do { client = try s3.get() } catch { throw ServiceError.s3Unavailable(uri: uri, reason: "\(error)") }
             do {
-                if let head = try s3.headObject(bucket: bucket, key: key) {
-                    guard head.size <= maxBytes else { throw FetchError.tooLarge(uri, bytes: head.size, limit: maxBytes) }
-                } else {
+                guard let head = try client.headObject(bucket: bucket, key: key) else {
                     throw FetchError.missing(uri, "no such object")
                 }
-                return try s3.getObject(bucket: bucket, key: key)
-            } catch let error as S3Error where error.status == 404 || error.status == 403 {
+                guard head.size <= maxBytes else { throw FetchError.tooLarge(uri, bytes: head.size, limit: maxBytes) }
+                return try client.getObject(bucket: bucket, key: key)
+            } catch let error as S3Error where error.status == 404 {
                 throw FetchError.missing(uri, "\(error)")
+            } catch let error as S3Error where error.status == 401 || error.status == 403 {
+                throw ServiceError.accessDenied(uri: uri, error)
+            } catch let error as S3Error where error.isMissingCredentials {
+                throw ServiceError.s3Unavailable(uri: uri, reason: "\(error)")
             }
         }
         guard uri.hasPrefix("file://"), let url = URL(string: uri), url.isFileURL else { throw FetchError.unsupportedURI(uri) }

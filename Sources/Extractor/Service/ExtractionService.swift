@@ -12,42 +12,57 @@ public final class ExtractionService: Service, Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
         public var topics = PipelineTopics()
-        public var groupID = "fruits-extractors"
-        public var batchSize = 8
-        /// How long a partial batch waits for more records.
-        public var maxWait: Duration = .milliseconds(200)
+        public var groupID = PipelineGroups.extractors
+        /// nil: join `groupID` and share `topics.images` with its members;
+        /// else read exactly these partitions of it (no group membership).
+        public var partitions: [Int32]?
+        /// Records taken per round: a few per inference worker, so every
+        /// worker has work while the previous round's events are delivered.
+        public var recordsPerBatch = 16
+        /// How long a partial batch waits for more records; zero takes what
+        /// is queued (the workers would otherwise wait too).
+        public var maxWait: Duration = .zero
+        /// How long 401/403 answers from S3 are retried before the service
+        /// gives up (credentials being rotated, a role still propagating).
+        public var accessDeniedPatience: Duration = .seconds(20)
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
+
+        var subscription: KafkaConsumer.Subscription {
+            guard let partitions else { return .group(topics: [topics.images]) }
+            return .partitions(partitions.map { TopicPartition(topic: topics.images, partition: $0) })
+        }
     }
 
     private let configuration: Configuration
-    private let worker: InferenceWorker
+    private let pool: InferencePool
     private let fetcher: ObjectFetcher
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let logger: Logger
     private let processed = Counter(label: "fruits_images_processed_total")
     private let batchDuration = Timer(label: "fruits_batch_duration_seconds")
-    private let lag = Gauge(label: "fruits_consumer_lag", dimensions: [("group", "fruits-extractors")])
+    private let lag = Gauge(label: "fruits_consumer_lag", dimensions: [("group", PipelineGroups.extractors)])
 
-    public init(configuration: Configuration, worker: InferenceWorker, fetcher: ObjectFetcher, logger: Logger) throws {
+    public init(configuration: Configuration, pool: InferencePool, fetcher: ObjectFetcher, logger: Logger) throws {
         self.configuration = configuration
-        self.worker = worker
+        self.pool = pool
         self.fetcher = fetcher
         self.logger = logger
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default
-        // prefetch (100,000 records) would queue a rebalance behind minutes of
-        // work and get this member evicted; keep a few seconds of work ahead.
+        // prefetch (100,000 records per partition) would queue a rebalance
+        // behind minutes of work. Both limits are per partition: a member that
+        // owns 6 partitions holds up to 6 x 64 records, a second or two of work.
         var consumerConfiguration = configuration.kafka
         if consumerConfiguration["queued.min.messages"] == nil {
-            consumerConfiguration["queued.min.messages"] = "\(max(64 * configuration.batchSize, 256))"
+            consumerConfiguration["queued.min.messages"] = "64"
         }
         if consumerConfiguration["queued.max.messages.kbytes"] == nil {
-            consumerConfiguration["queued.max.messages.kbytes"] = "1024"
+            consumerConfiguration["queued.max.messages.kbytes"] = "256"
         }
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
-                                     topics: [configuration.topics.images])
+                                     subscription: configuration.subscription)
     }
 
     public func checkReachable(timeout: Duration) throws {
@@ -57,14 +72,25 @@ public final class ExtractionService: Service, Sendable {
     /// Runs until graceful shutdown (SIGTERM) or cancellation: the batch in
     /// hand is finished and committed, then the member leaves the group.
     public func run() async throws {
-        logger.info("extractor joined group", metadata: ["group": "\(configuration.groupID)", "model": "\(worker.modelVersion)"])
+        logger.info("extractor started", metadata: [
+            "group": "\(configuration.groupID)", "partitions": "\(configuration.partitions.map { "\($0)" } ?? "balanced by the group")",
+            "workers": "\(pool.configuration.workers)", "model": "\(pool.modelVersion)"])
+        let rebalances = Task { [consumer, logger] in
+            for await change in consumer.rebalances {
+                switch change {
+                case .assigned(let partitions): logger.info("partitions assigned", metadata: ["partitions": "\(partitions)"])
+                case .revoked(let partitions): logger.info("partitions revoked", metadata: ["partitions": "\(partitions)"])
+                }
+            }
+        }
         var records = 0
         var firstRecord: ContinuousClock.Instant?
         defer {
+            rebalances.cancel()
             try? consumer.close()
             try? producer.close(timeout: .seconds(10))
             let busy = firstRecord.map { ContinuousClock.now - $0 } ?? .zero
-            logger.info("extractor left group", metadata: ["records": "\(records)", "since_first_record": "\(busy)"])
+            logger.info("extractor stopped", metadata: ["records": "\(records)", "since_first_record": "\(busy)"])
         }
         // One batch's deliveries overlap the next batch's inference; its
         // offsets are committed once they are acknowledged, in batch order.
@@ -75,10 +101,12 @@ public final class ExtractionService: Service, Sendable {
             try await previous.deliveries.value
             commit(previous.batch)
         }
+        var unassignedSince: ContinuousClock.Instant? = .now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let batch = try collectBatch()
             guard !batch.isEmpty else {
                 try await settle()
+                noticeMissingPartitions(since: &unassignedSince)
                 continue
             }
             if firstRecord == nil { firstRecord = .now }
@@ -100,12 +128,25 @@ public final class ExtractionService: Service, Sendable {
         try await settle()
     }
 
+    /// Says every 30 s while this member owns no partition: on a real cluster
+    /// that is most often a topic nobody created.
+    private func noticeMissingPartitions(since: inout ContinuousClock.Instant?) {
+        guard consumer.assignment.isEmpty else {
+            since = .now
+            return
+        }
+        guard let start = since, ContinuousClock.now - start >= .seconds(30) else { return }
+        logger.notice("no partitions assigned yet; waiting", metadata: [
+            "topic": "\(configuration.topics.images)", "hint": "does the topic exist? fruits topics create"])
+        since = .now
+    }
+
     private func collectBatch() throws -> [KafkaMessage] {
         guard let first = try consumer.poll(timeout: .milliseconds(500)) else { return [] }
         var batch = [first]
         let deadline = ContinuousClock.now + configuration.maxWait
-        while batch.count < configuration.batchSize, ContinuousClock.now < deadline {
-            guard let next = try consumer.poll(timeout: deadline - .now) else { break }
+        while batch.count < configuration.recordsPerBatch {
+            guard let next = try consumer.poll(timeout: max(deadline - .now, .zero)) else { break }
             batch.append(next)
         }
         return batch
@@ -124,7 +165,7 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let fetched = await fetchAll(work.map(\.event.uri))
+        let fetched = try await fetchAll(work.map(\.event.uri))
         var decodable: [(message: KafkaMessage, event: Fruits_V1_ImageEvent, jpeg: [UInt8])] = []
         for ((message, event), result) in zip(work, fetched) {
             switch result {
@@ -134,7 +175,7 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let results = try await worker.features(ofJPEGs: decodable.map(\.jpeg))
+        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg))
         let extractedAt = EventIdentity.nowMicros()
         var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
         for (item, result) in zip(decodable, results) {
@@ -147,7 +188,7 @@ public final class ExtractionService: Service, Sendable {
                 output.source = item.event.source
                 output.ingestedAtMicros = item.event.ingestedAtMicros
                 output.extractedAtMicros = extractedAt
-                output.modelVersion = worker.modelVersion
+                output.modelVersion = pool.modelVersion
                 output.features = features
                 sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
             case .failure(let error):
@@ -164,27 +205,36 @@ public final class ExtractionService: Service, Sendable {
         return sends
     }
 
-    /// Fetches concurrently; transient failures are retried here until they
-    /// pass (or shutdown), since giving up would lose the image.
-    private func fetchAll(_ uris: [String]) async -> [Result<[UInt8], any Error>] {
-        await withTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
+    /// Fetches concurrently. What the image is to blame for (missing,
+    /// oversized) becomes its dead letter; transient failures are retried
+    /// until they pass, since giving up would lose the image; what only the
+    /// operator can fix (no credentials, access denied past
+    /// `accessDeniedPatience`) stops the service, batch uncommitted.
+    private func fetchAll(_ uris: [String]) async throws -> [Result<[UInt8], any Error>] {
+        try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
             for (index, uri) in uris.enumerated() {
-                group.addTask { [fetcher, logger] in
+                group.addTask { [fetcher, logger, configuration] in
                     var delay = Duration.milliseconds(200)
+                    let started = ContinuousClock.now
                     while true {
                         do { return (index, .success(try fetcher.fetch(uri))) } catch let error as ObjectFetcher.FetchError {
                             return (index, .failure(error))
+                        } catch let error as ObjectFetcher.ServiceError {
+                            guard error.isRetriable, ContinuousClock.now - started < configuration.accessDeniedPatience else {
+                                throw error
+                            }
+                            logger.warning("S3 refused access, retrying", metadata: ["uri": "\(uri)", "error": "\(error)"])
                         } catch {
-                            if Task.isCancelled { return (index, .failure(error)) }
+                            try Task.checkCancellation()  // the batch stays uncommitted, not dead-lettered
                             logger.warning("fetch failed, retrying", metadata: ["uri": "\(uri)", "error": "\(error)"])
-                            try? await Task.sleep(for: delay)
-                            delay = min(delay * 2, .seconds(10))
                         }
+                        try await Task.sleep(for: delay)
+                        delay = min(delay * 2, .seconds(10))
                     }
                 }
             }
             var results = [Result<[UInt8], any Error>](repeating: .failure(CancellationError()), count: uris.count)
-            for await (index, result) in group { results[index] = result }
+            for try await (index, result) in group { results[index] = result }
             return results
         }
     }

@@ -1,0 +1,102 @@
+import Common
+import Foundation
+import Synchronization
+
+/// `workers` `FeatureExtractor`s (not thread-safe), each on a dedicated thread,
+/// serving one queue of forward passes; async code awaits their results
+/// without blocking the cooperative pool.
+///
+/// Several single-threaded workers rather than one multi-threaded extractor:
+/// one OpenMP team meets at a barrier after every layer and stalls whenever the
+/// host takes a vCPU away (README, "The extractor"), while independent workers
+/// overlap one image's decoding with another's convolutions. Dedicated threads
+/// rather than a dispatch queue: OpenMP keeps a team per calling thread.
+public final class InferencePool: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Independent extractors; by default one per CPU this process may use.
+        public var workers: Int
+        /// Each worker's extractor (batch, OpenMP threads, decode limits).
+        public var extractor: FeatureExtractor.Configuration
+
+        public init(workers: Int = CPUBudget.current.cpus, extractor: FeatureExtractor.Configuration = .init(threads: 1)) {
+            precondition(workers >= 1, "an inference pool needs at least one worker")
+            self.workers = workers
+            self.extractor = extractor
+        }
+    }
+
+    private typealias Job = @Sendable (FeatureExtractor) -> Void
+
+    // The threads own their extractors; only `jobs` is shared, under its mutex.
+    private let jobs = Mutex<[Job]>([])
+    private let available = DispatchSemaphore(value: 0)
+    public let configuration: Configuration
+    public let modelVersion: String
+
+    public init(weightsPath: String, configuration: Configuration) throws {
+        self.configuration = configuration
+        modelVersion = try Self.modelVersion(weightsPath: weightsPath)
+        let weights = try WeightFile(path: weightsPath)
+        let started = Mutex<[any Error]>([])
+        let ready = DispatchGroup()
+        for index in 0..<configuration.workers {
+            ready.enter()
+            let thread = Thread { [self] in
+                let extractor: FeatureExtractor
+                do {
+                    extractor = try FeatureExtractor(weights: weights, configuration: configuration.extractor)
+                } catch {
+                    started.withLock { $0.append(error) }
+                    ready.leave()
+                    return
+                }
+                ready.leave()
+                serve(extractor)
+            }
+            thread.name = "fruits-inference-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        ready.wait()
+        if let error = started.withLock({ $0.first }) { throw error }
+    }
+
+    /// Features of JPEG files, one result per input in order; forward passes of
+    /// the configured batch size spread over the workers.
+    public func features(ofJPEGs jpegs: [[UInt8]]) async throws -> [Result<[Float], ImageError>] {
+        let batch = configuration.extractor.batchSize
+        let chunks = stride(from: 0, to: jpegs.count, by: batch).map { Array(jpegs[$0..<min($0 + batch, jpegs.count)]) }
+        return try await withThrowingTaskGroup(of: (Int, [Result<[Float], ImageError>]).self) { group in
+            for (index, chunk) in chunks.enumerated() {
+                group.addTask { [self] in
+                    (index, try await withCheckedThrowingContinuation { continuation in
+                        submit { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk) }) }
+                    })
+                }
+            }
+            var results = [[Result<[Float], ImageError>]](repeating: [], count: chunks.count)
+            for try await (index, result) in group { results[index] = result }
+            return results.flatMap { $0 }
+        }
+    }
+
+    private func submit(_ job: @escaping Job) {
+        jobs.withLock { $0.append(job) }
+        available.signal()
+    }
+
+    /// A worker lives as long as the process; it never returns.
+    private func serve(_ extractor: FeatureExtractor) {
+        while true {
+            available.wait()
+            let job = jobs.withLock { $0.removeFirst() }
+            job(extractor)
+        }
+    }
+
+    /// "mobilenet_v2_1.0_224@sha256:<16 hex digits of the weight file>".
+    static func modelVersion(weightsPath: String) throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: weightsPath), options: .alwaysMapped)
+        return "mobilenet_v2_1.0_224@sha256:" + EventIdentity.sha256Hex(data).prefix(16)
+    }
+}

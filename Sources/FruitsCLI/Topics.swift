@@ -1,0 +1,64 @@
+import ArgumentParser
+import Common
+
+struct Topics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the pipeline's topics, or show their partitions and the groups' lag.",
+        subcommands: [Create.self, Describe.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create fruits.images, fruits.features and fruits.deadletter where missing (safe to run again).",
+            discussion: "Existing topics are left as they are. Retention: 7 days for images and features, 30 for dead letters.")
+
+        @OptionGroup var service: ServiceOptions
+
+        @Option(help: "Partitions of each topic: the most extractors that can share the work.")
+        var partitions = 12
+
+        @Option(help: "Replicas of each partition (-1: the brokers' default.replication.factor).")
+        var replicationFactor = -1
+
+        func validate() throws {
+            guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1") }
+            guard replicationFactor == -1 || replicationFactor >= 1 else { throw ValidationError("--replication-factor must be -1 or at least 1") }
+        }
+
+        func run() throws {
+            let admin = try KafkaAdmin(configuration: try service.kafka())
+            let outcomes = try admin.create(PipelineTopics().specs(partitions: partitions, replicationFactor: replicationFactor),
+                                            timeout: .seconds(service.connectTimeout))
+            for topic in PipelineTopics().all {
+                switch outcomes[topic] {
+                case .created: print("\(topic)  created (\(partitions) partitions)")
+                case .exists(let count): print("\(topic)  exists (\(count) partitions), left as it is")
+                case nil: print("\(topic)  unknown")
+                }
+            }
+        }
+    }
+
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Partitions of each topic and each group's lag, as an autoscaler sees it.")
+
+        @OptionGroup var service: ServiceOptions
+
+        func run() throws {
+            let admin = try KafkaAdmin(configuration: try service.kafka())
+            let topics = try admin.topics(timeout: .seconds(service.connectTimeout))
+            let pipeline = PipelineTopics()
+            for topic in pipeline.all {
+                print("\(topic)  " + (topics[topic].map { "\($0) partitions" } ?? "missing (fruits topics create)"))
+            }
+            let watched = [(PipelineGroups.extractors, pipeline.images), (PipelineGroups.reducer, pipeline.features),
+                           (PipelineGroups.reducer, pipeline.deadLetters)]
+            for (group, topic) in watched where topics[topic] != nil {
+                let lag = try admin.lag(group: group, topic: topic)
+                let detail = lag.keys.sorted().map { "\($0):\(lag[$0]!)" }.joined(separator: " ")
+                print("group \(group) on \(topic)  lag \(lag.values.reduce(0, +))  (\(detail))")
+            }
+        }
+    }
+}
