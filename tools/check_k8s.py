@@ -17,6 +17,7 @@ and checks them:
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 
@@ -127,6 +128,15 @@ def check(path, documents, group, topic):
             fail(path, f"{name} has a writable root filesystem")
         if pod.get("serviceAccountName") != "fruits":
             fail(path, f"{name} does not run as the fruits service account")
+        defined = {variable["name"] for variable in fruits.get("env", [])}
+        for source in fruits.get("envFrom", []):
+            config = by_kind.get("ConfigMap", {}).get(source.get("configMapRef", {}).get("name"), {})
+            defined |= set(config.get("data", {}))
+            secret = by_kind.get("Secret", {}).get(source.get("secretRef", {}).get("name"), {})
+            defined |= set(secret.get("data", {}))
+        for variable in re.findall(r"\$\((\w+)\)", " ".join(fruits.get("args", []))):
+            if variable not in defined:
+                fail(path, f"{name} refers to $({variable}), which its environment does not define")
         annotations = resource["spec"]["template"].get("metadata", {}).get("annotations", {})
         if resource["kind"] == "Deployment" and annotations.get("prometheus.io/scrape") != "true":
             fail(path, f"{name} is not scraped by Prometheus")
