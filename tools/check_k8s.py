@@ -18,6 +18,7 @@ and checks them:
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -47,6 +48,8 @@ def fail(render, message):
 
 
 def render(path):
+    if shutil.which("kubectl") is None:
+        sys.exit("check_k8s: kubectl (with its built-in kustomize) is not installed")
     result = subprocess.run(["kubectl", "kustomize", os.path.join(ROOT, path)], capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"check_k8s: kubectl kustomize {path} failed: {result.stderr.strip()}")

@@ -62,6 +62,6 @@ struct ExtractCommand: AsyncParsableCommand {
         }
         let extraction = try ExtractionService(configuration: configuration, pool: pool, fetcher: ObjectFetcher(s3: s3), logger: logger)
         try extraction.checkReachable(timeout: .seconds(service.connectTimeout))
-        try await service.runServices(extraction, logger: logger)
+        try await service.runServices(extraction, gracePeriod: .seconds(20), logger: logger)
     }
 }

@@ -72,7 +72,7 @@ struct IngestCommand: AsyncParsableCommand {
             configuration.maxBodyBytes = maxBytes
             configuration.maxConcurrentUploads = maxConcurrent
             let server = UploadServer(configuration: configuration, store: try service.store(store), producer: producer, logger: logger)
-            try await service.runServices(server, logger: logger)
+            try await service.runServices(server, gracePeriod: .seconds(20), logger: logger)
         }
     }
 }

@@ -65,6 +65,6 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.finalizeOnExit = finalize
         let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
-        try await service.runServices(reduce, logger: logger)
+        try await service.runServices(reduce, gracePeriod: .seconds(100), logger: logger)
     }
 }

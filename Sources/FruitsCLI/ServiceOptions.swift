@@ -24,13 +24,21 @@ struct ServiceOptions: ParsableArguments {
 
     /// The service plus, when asked for, the metrics endpoint, run until
     /// SIGTERM/SIGINT; the main service finishing ends the group.
-    func runServices(_ main: some Service, logger: Logger) async throws {
+    ///
+    /// A graceful shutdown gets `gracePeriod` (keep it below the supervisor's,
+    /// e.g. Kubernetes' terminationGracePeriodSeconds), then the tasks are
+    /// cancelled, and 5 s later the process stops hard: with the broker or S3
+    /// gone, a delivery or a flush could otherwise wait minutes. Nothing is
+    /// lost by stopping hard: uncommitted records are read again.
+    func runServices(_ main: some Service, gracePeriod: Duration, logger: Logger) async throws {
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: main, successTerminationBehavior: .gracefullyShutdownGroup)]
         if metricsPort > 0 {
             services.append(.init(service: MetricsServer(port: metricsPort, logger: logger)))
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        configuration.maximumGracefulShutdownDuration = gracePeriod
+        configuration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     func kafka() throws -> KafkaConfiguration {

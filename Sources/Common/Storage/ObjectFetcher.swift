@@ -51,7 +51,11 @@ public struct ObjectFetcher: Sendable {
 
     /// A fetcher of file:// URIs only.
     public static func localFiles(maxBytes: Int = 50 << 20) -> ObjectFetcher {
-        ObjectFetcher(s3: .failure(S3Error.invalidResponse("no S3 client is configured")), maxBytes: maxBytes)
+        ObjectFetcher(s3: .failure(NoS3Client()), maxBytes: maxBytes)
+    }
+
+    private struct NoS3Client: Error, CustomStringConvertible {
+        var description: String { "this fetcher reads file:// URIs only" }
     }
 
     /// Throws `FetchError` when the image is to blame, `ServiceError` when
