@@ -116,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReducerTests",
-            dependencies: ["Reducer", "Common"]
+            dependencies: ["Reducer", "Common", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "PipelineTests",

@@ -13,6 +13,7 @@ struct Fruits: AsyncParsableCommand {
     /// Logs go to stderr, so stdout stays machine-readable.
     static func main() async {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        ParentWatch.startIfAsked()
         _ = MetricsServer.registry
         do {
             var command = try parseAsRoot()

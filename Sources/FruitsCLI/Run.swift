@@ -90,6 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         // argv, is not readable by other users of the machine.
         var environment = ProcessInfo.processInfo.environment
         environment["FRUITS_KAFKA_PROPERTIES"] = (service.environmentKafkaProperties + service.kafkaProperty).joined(separator: "\n")
+        environment[ParentWatch.variable] = "\(getpid())"
         process.environment = environment
         try process.run()
         return process

@@ -112,9 +112,12 @@ public struct ImageKey: Hashable, Comparable, Sendable {
     let high: UInt64
     let low: UInt64
 
-    /// nil for ids that are not 32 hex digits.
+    /// nil for anything but exactly 32 lowercase hex digits: no sign, no
+    /// uppercase spelling of the same id.
     public init?(imageID: String) {
-        guard imageID.utf8.count == 32, let high = UInt64(imageID.prefix(16), radix: 16), let low = UInt64(imageID.suffix(16), radix: 16)
+        let isLowercaseHex = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) }
+        guard imageID.utf8.count == 32, imageID.utf8.allSatisfy(isLowercaseHex),
+              let high = UInt64(imageID.prefix(16), radix: 16), let low = UInt64(imageID.suffix(16), radix: 16)
         else { return nil }
         self.high = high
         self.low = low

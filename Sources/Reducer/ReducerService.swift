@@ -167,27 +167,72 @@ public final class ReducerService: Service, @unchecked Sendable {
     private func accept(_ message: KafkaMessage) {
         nextOffsets[message.topicPartition] = message.offset + 1
         if message.topic == configuration.topics.deadLetters {
-            guard let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) else { return }
-            // A malformed input has no id: it is kept, it cannot be a duplicate.
-            if let key = ImageKey(imageID: letter.imageID) {
-                guard !pendingKeys.contains(key) else { return }
-                hold(key)
+            guard let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) else {
+                return holdDeadLetter(Self.malformed(message, why: "not a fruits.v1.DeadLetter"))
             }
-            pendingDeadLetters.append(letter)
-            return
+            return holdDeadLetter(letter)
         }
-        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value),
-              event.features.count == configuration.dimension, let key = ImageKey(imageID: event.imageID)
-        else {
-            logger.warning("dropping a malformed feature event", metadata: ["topic": "\(message.topic)", "offset": "\(message.offset)"])
-            return
+        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value) else {
+            return holdDeadLetter(Self.malformed(message, why: "not a fruits.v1.FeatureEvent"))
         }
-        guard !pendingKeys.contains(key) else {
-            countDuplicates(1)
+        guard let key = ImageKey(imageID: event.imageID) else {
+            return holdDeadLetter(Self.malformed(message, why: "image_id \(event.imageID.prefix(64).debugDescription) is not 32 lowercase hex digits"))
+        }
+        guard event.features.count == configuration.dimension else {
+            return holdDeadLetter(Self.rejected(event, message, reason: "malformed_event",
+                                               why: "\(event.features.count) features, expected \(configuration.dimension)"))
+        }
+        // One NaN or infinity would poison the Gram matrix, every later checkpoint and the PCA.
+        guard event.features.allSatisfy(\.isFinite) else {
+            return holdDeadLetter(Self.rejected(event, message, reason: "non_finite_features", why: "features hold NaN or infinity"))
+        }
+        if pendingKeys.contains(key) {
+            // A success read after a dead letter of the same image wins (a
+            // retried extraction); a second success is a duplicate.
+            guard let index = pendingDeadLetters.firstIndex(where: { $0.imageID == event.imageID }) else {
+                countDuplicates(1)
+                return
+            }
+            pendingDeadLetters.remove(at: index)
+            pendingFeatures.append(event)
             return
         }
         hold(key)
         pendingFeatures.append(event)
+    }
+
+    /// Dead letters of one image count once; one without an id (a malformed
+    /// input) is always kept.
+    private func holdDeadLetter(_ letter: Fruits_V1_DeadLetter) {
+        if let key = ImageKey(imageID: letter.imageID) {
+            guard !pendingKeys.contains(key) else { return }
+            hold(key)
+        }
+        pendingDeadLetters.append(letter)
+    }
+
+    /// A record on a reducer topic that is not what `events.proto` promises.
+    static func malformed(_ message: KafkaMessage, why: String) -> Fruits_V1_DeadLetter {
+        var letter = Fruits_V1_DeadLetter()
+        letter.reason = "malformed_event"
+        letter.message = why
+        letter.stage = "reduce"
+        letter.topic = message.topic
+        letter.partition = message.partition
+        letter.offset = message.offset
+        letter.original = Data(message.value)
+        letter.failedAtMicros = EventIdentity.nowMicros()
+        return letter
+    }
+
+    /// A well-formed feature event whose features cannot be used.
+    static func rejected(_ event: Fruits_V1_FeatureEvent, _ message: KafkaMessage, reason: String, why: String) -> Fruits_V1_DeadLetter {
+        var letter = malformed(message, why: why)
+        letter.reason = reason
+        letter.imageID = event.imageID
+        letter.uri = event.uri
+        letter.original = Data()
+        return letter
     }
 
     private func hold(_ key: ImageKey) {
@@ -227,13 +272,20 @@ public final class ReducerService: Service, @unchecked Sendable {
         let accounted = pendingKeys
         var next = state
         next.sequence += 1
-        if !pendingFeatures.isEmpty {
+        // Both parts of a sequence are written or deleted: a replay of a crashed
+        // flush that holds no record of a kind must not leave the crashed
+        // attempt's part of that kind behind.
+        if pendingFeatures.isEmpty {
+            try store.delete(ResultsLayout.featuresPart(next.sequence))
+        } else {
             try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
                                     key: ResultsLayout.featuresPart(next.sequence))
             CrashInjection.point("after-features-part", sequence: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
         }
-        if !pendingDeadLetters.isEmpty {
+        if pendingDeadLetters.isEmpty {
+            try store.delete(ResultsLayout.deadLettersPart(next.sequence))
+        } else {
             try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
                                     key: ResultsLayout.deadLettersPart(next.sequence))
             next.deadLetters += pendingDeadLetters.filter { ImageKey(imageID: $0.imageID) != nil }.count

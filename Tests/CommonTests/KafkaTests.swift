@@ -134,6 +134,17 @@ struct KafkaTests {
         }
     }
 
+    /// A rejected value may be a secret: the error names the key, never the value.
+    @Test func aRejectedValueIsNotEchoed() {
+        #expect {
+            try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:9092",
+                                                               ["security.protocol": "hunter2-secret"]))
+        } throws: { error in
+            (error as? KafkaError)?.kind == .configuration && "\(error)".contains("security.protocol")
+                && !"\(error)".contains("hunter2-secret")
+        }
+    }
+
     @Test func commandLineOverridesParse() throws {
         var configuration = KafkaConfiguration(bootstrapServers: "b:9092")
         try configuration.apply(overrides: ["compression.type=zstd", "client.id=a=b"])

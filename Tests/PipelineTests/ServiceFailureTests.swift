@@ -127,3 +127,43 @@ struct ServiceFailureTests {
         withExtendedLifetime(broker) {}
     }
 }
+
+extension ServiceFailureTests {
+    /// `fruits run` killed with SIGKILL takes its extractor processes with it.
+    @Test func extractorsOfAKilledRunStopToo() throws {
+        let images = Tools.temporaryPath("orphans-\(UUID().uuidString.prefix(8))")
+        let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+                                                      "--out", images, "--n", "400"])
+        try #require(generated.status == 0, "\(generated.output)")
+        let run = try PipelineTests.service(["run", "--input", images, "--output", images + "-results", "--extractors", "2"],
+                                            environment: [:])
+        var children: [Int32] = []
+        try CrashTests.waitUntil("fruits run has started its extractors", timeout: .seconds(60)) {
+            children = Self.children(of: run.processIdentifier)
+            return children.count == 2
+        }
+        kill(run.processIdentifier, SIGKILL)
+        run.waitUntilExit()
+        try CrashTests.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
+            children.allSatisfy { !Self.isAlive($0) }
+        }
+    }
+
+    /// Processes whose parent is `pid`, from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid
+        }
+    }
+
+    /// Running or sleeping; a zombie waiting for init to reap it counts as stopped.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+}

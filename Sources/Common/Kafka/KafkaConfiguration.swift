@@ -35,7 +35,10 @@ public struct KafkaConfiguration: Sendable {
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError(.configuration, "Kafka property \(key)=\(value): \(text(errorText))")
+                // The value may be a secret (sasl.password, ssl.key.password), and
+                // librdkafka's message may quote it: name the key only.
+                let reason = text(errorText).replacingOccurrences(of: value, with: "***")
+                throw KafkaError(.configuration, "Kafka property \(key) was rejected: \(reason)")
             }
         }
         return conf

@@ -11,6 +11,7 @@ public protocol ObjectStore: Sendable {
     func put(_ key: String, _ bytes: [UInt8], contentType: String) throws
     /// Objects below `prefix`, sorted by key, with their sizes.
     func list(prefix: String) throws -> [(key: String, size: Int)]
+    /// Removes `key`; an absent key is not an error.
     func delete(_ key: String) throws
 }
 
@@ -93,14 +94,22 @@ public struct LocalObjectStore: ObjectStore {
         return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
+    /// Written to a temporary name, flushed to disk, renamed into place, and
+    /// the directory flushed too: once `put` returns, a power loss leaves
+    /// either the old object or the new one, never an empty file (the
+    /// reducer's checkpoint relies on it).
     public func put(_ key: String, _ bytes: [UInt8], contentType: String) throws {
         let target = try path(of: key)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let directory = (target as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temporary = target + ".partial-\(UUID().uuidString.prefix(8))"
-        try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, target) == 0 else {
+        do {
+            try DurableFile.write(bytes, to: temporary)
+            guard rename(temporary, target) == 0 else { throw DurableFile.Failure(operation: "rename", path: target, code: errno) }
+            try DurableFile.sync(directory: directory)
+        } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target])
+            throw error
         }
     }
 
@@ -120,7 +129,10 @@ public struct LocalObjectStore: ObjectStore {
         return objects.sorted { $0.key < $1.key }
     }
 
+    /// Deleting an object that is not there succeeds, as on S3.
     public func delete(_ key: String) throws {
-        try FileManager.default.removeItem(atPath: try path(of: key))
+        guard unlink(try path(of: key)) == 0 || errno == ENOENT else {
+            throw DurableFile.Failure(operation: "unlink", path: try path(of: key), code: errno)
+        }
     }
 }
