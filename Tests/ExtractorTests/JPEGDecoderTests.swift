@@ -26,6 +26,47 @@ struct JPEGDecoderTests {
         }
     }
 
+    /// A progressive JPEG whose last scan is repeated 600 times: libjpeg would
+    /// decode the whole image again for every scan. It is refused, quickly.
+    @Test func aProgressiveJPEGWithThousandsOfScansIsRefusedQuickly() throws {
+        let progressive = try Fixtures.bytes("progressive_160.jpg")
+        #expect(throws: Never.self) { try JPEGDecoder().decode(progressive) }
+        let scans = Self.scanStarts(progressive)
+        try #require(scans.count > 1, "the fixture is progressive")
+        let end = progressive.count - 2  // the EOI marker
+        let lastScan = Array(progressive[scans.last!..<end])
+        var crafted = Array(progressive[..<end])
+        for _ in 0..<600 { crafted += lastScan }
+        crafted += [0xFF, 0xD9]
+        let started = ContinuousClock.now
+        #expect(throws: ImageError.self) { try JPEGDecoder().decode(crafted) }
+        do { _ = try JPEGDecoder().decode(crafted) } catch { #expect(error.reason == "too_many_scans", "\(error)") }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// Offsets of the SOS markers (FF DA) outside entropy-coded data.
+    static func scanStarts(_ jpeg: [UInt8]) -> [Int] {
+        var starts: [Int] = []
+        var index = 2
+        while index + 3 < jpeg.count {
+            guard jpeg[index] == 0xFF else { index += 1; continue }
+            let marker = jpeg[index + 1]
+            if marker == 0xD9 { break }
+            if marker == 0xDA { starts.append(index) }
+            if marker == 0x00 || marker == 0xFF || (0xD0...0xD7).contains(marker) { index += 1; continue }
+            if marker == 0xDA {
+                // Skip the header, then the entropy-coded data up to the next real marker.
+                index += 2 + (Int(jpeg[index + 2]) << 8 | Int(jpeg[index + 3]))
+                while index + 1 < jpeg.count, !(jpeg[index] == 0xFF && jpeg[index + 1] != 0x00 && !(0xD0...0xD7).contains(jpeg[index + 1])) {
+                    index += 1
+                }
+                continue
+            }
+            index += 2 + (Int(jpeg[index + 2]) << 8 | Int(jpeg[index + 3]))
+        }
+        return starts
+    }
+
     @Test func everyBadFixtureHasAnExpectation() {
         #expect(Set(Fixtures.manifest.bad) == Set(Self.expectations.map(\.file)))
     }

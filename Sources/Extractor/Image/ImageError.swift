@@ -8,6 +8,9 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooLarge(width: Int, height: Int, limitPixels: Int)
     case tooSmall(width: Int, height: Int, minimumSide: Int)
     case unsupportedColorspace(String)
+    /// A progressive JPEG with more scans than any encoder writes: decoding it
+    /// would take quadratic time (libjpeg-turbo's TJFLAG_LIMITSCANS, 500 scans).
+    case tooManyScans(String)
 
     public var reason: String {
         switch self {
@@ -18,6 +21,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooLarge: "too_large"
         case .tooSmall: "too_small"
         case .unsupportedColorspace: "unsupported_colorspace"
+        case .tooManyScans: "too_many_scans"
         }
     }
 
@@ -37,6 +41,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             "the image is \(width)x\(height); both sides must be at least \(minimumSide) pixels"
         case .unsupportedColorspace(let colorspace):
             "unsupported JPEG colorspace \(colorspace)"
+        case .tooManyScans(let detail):
+            "the progressive JPEG has too many scans to decode in bounded time (\(detail))"
         }
     }
 }

@@ -80,14 +80,21 @@ public final class JPEGDecoder {
     ) throws(ImageError) -> [UInt8] {
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         let status = pixels.withUnsafeMutableBufferPointer { out in
+            // TJFLAG_LIMITSCANS bounds the time of a crafted progressive file
+            // (each scan re-decodes the whole image); it changes no pixel of a
+            // file with fewer than 500 scans, so Pillow's output is kept.
             tjDecompress2(handle, jpeg.baseAddress, UInt(jpeg.count), out.baseAddress,
-                          Int32(width), Int32(width * channels), Int32(height), format.rawValue, 0)
+                          Int32(width), Int32(width * channels), Int32(height), format.rawValue, TJFLAG_LIMITSCANS)
         }
         if status != 0 {
             // Without TJFLAG_STOPONWARNING a warning still returns -1: libjpeg
             // recovered, and like Pillow we accept the image unless data ran out.
             let fatal = tjGetErrorCode(handle) == TJERR_FATAL.rawValue
             let message = lastError()
+            if message.contains("scans") {
+                resetAfterFailure()
+                throw .tooManyScans(message)
+            }
             if fatal || message.contains("Premature end") {
                 throw failure(message: message, jpeg: jpeg)
             }
