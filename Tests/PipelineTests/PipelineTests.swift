@@ -124,12 +124,7 @@ final class Broker {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw TestServerError(message: "fruits broker exited") }
-            line += chunk
-        }
+        let line = try Tools.firstLine(of: output, from: "fruits broker")
         bootstrap = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -90,12 +90,18 @@ extension Tools {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
+        let line = try firstLine(of: output, from: "\(script) (log: \(logPath); run scripts/setup)")
+        return (process, input, line)
+    }
+
+    /// What a child printed up to its first newline; throws if it exits first.
+    public static func firstLine(of output: Pipe, from child: String) throws -> Data {
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw TestServerError(message: "\(script) exited; run scripts/setup (log: \(logPath))") }
+            guard !chunk.isEmpty else { throw TestServerError(message: "\(child) exited before printing its first line") }
             line += chunk
         }
-        return (process, input, line)
+        return line
     }
 }
