@@ -26,9 +26,17 @@ struct ExtractCommand: AsyncParsableCommand {
     @Option(help: "Read only these partitions of the images topic (comma-separated) instead of joining the group.")
     var partitions: String?
 
+    /// `--partitions` as numbers; nil when absent or not a list of partition numbers.
+    private var partitionList: [Int32]? {
+        guard let numbers = partitions?.split(separator: ",").map({ Int32($0) }), numbers.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            return nil
+        }
+        return numbers.compactMap { $0 }
+    }
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
-        if let partitions, partitions.split(separator: ",").contains(where: { Int32($0) == nil || Int32($0)! < 0 }) {
+        if partitions != nil, partitionList == nil {
             throw ValidationError("--partitions takes partition numbers separated by commas, e.g. 0,2,4")
         }
     }
@@ -38,7 +46,7 @@ struct ExtractCommand: AsyncParsableCommand {
         var configuration = ExtractionService.Configuration(kafka: try service.kafka())
         configuration.groupID = group
         configuration.maxWait = .milliseconds(maxWaitMs)
-        configuration.partitions = partitions.map { $0.split(separator: ",").compactMap { Int32($0) } }
+        configuration.partitions = partitionList
         let budget = CPUBudget.current
         let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
             workers: workers ?? budget.cpus,
@@ -47,15 +55,15 @@ struct ExtractCommand: AsyncParsableCommand {
         logger.info("inference workers", metadata: [
             "workers": "\(pool.configuration.workers)", "threads_each": "\(model.threads ?? 1)",
             "cpu_budget": "\(budget.cpus) (\(budget.source))"])
-        // With an endpoint named, s3:// images are expected: have the credentials now.
+        // An S3 endpoint named means s3:// images are expected: fail now, not at
+        // the first image, if S3 is unusable or no credentials can be had.
         let s3 = Result {
             let configuration = try service.s3()
             if service.s3EndpointDescription != nil { _ = try configuration.credentials.credentials() }
             return S3Client(configuration: configuration)
         }
         if case .failure(let error) = s3, let endpoint = service.s3EndpointDescription {
-            // An S3 endpoint was named, so s3:// images are expected: say so now.
-            throw ValidationError("S3 is configured (\(endpoint)) but unusable: \(error)")
+            throw RunError(message: "S3 is configured (\(endpoint)) but unusable: \(error)")
         }
         if case .failure(let error) = s3 {
             logger.notice("no S3 client; an s3:// image will stop this extractor", metadata: ["reason": "\(error)"])

@@ -25,7 +25,8 @@ public final class ReducerService: Service, @unchecked Sendable {
         /// How often the topics' partitions are looked up again (new partitions,
         /// a dead-letter topic created late).
         public var partitionRefresh: Duration = .seconds(30)
-        /// Finalize and stop after this long without records while owning partitions.
+        /// Finalize and stop after this long without records (counted once the
+        /// partitions are assigned, so waiting for a topic is not idleness).
         public var exitWhenIdle: Duration?
         /// Finalize and stop once this many distinct images read by this
         /// process are accounted for: written now, or found already written
@@ -106,7 +107,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     private func assignPartitions(waiting: Bool) async throws {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
-        while true {
+        while !Task.isShuttingDownGracefully {
             let partitions = try consumer.partitions(of: topics)
             if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
                 try consumer.assign(partitions)
