@@ -323,24 +323,43 @@ public final class ReducerService: Service, @unchecked Sendable {
             return
         }
         let model = try PCAModel(state.accumulator, dimension: configuration.pca)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try store.put(ResultsLayout.model, Array(try encoder.encode(model)), contentType: "application/json")
         for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
-            let reader = try ParquetReader(bytes: try store.get(part.key))
-            let ids = try reader.strings("image_id"), paths = try reader.strings("path"), labels = try reader.strings("label")
-            let features = try reader.floatLists("features")
-            var rows: [[ParquetValue]] = []
-            for index in 0..<reader.rowCount {
-                rows.append([.string(ids[index]), .string(paths[index]), .string(labels[index]),
-                             .floatList(model.project(features[index] ?? []))])
+            let bytes = try store.get(part.key)
+            let rows: [[ParquetValue]]
+            do { rows = try Self.projectedRows(ofFeaturesPart: bytes, model: model) } catch {
+                // Someone else's file in our folder must not stop the finalize.
+                logger.warning("skipping a file that is not a features part of these results",
+                               metadata: ["key": "\(part.key)", "error": "\(error)"])
+                continue
             }
             try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
         }
+        // Last: a reader that finds pca/model.json finds every projected part too.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try store.put(ResultsLayout.model, Array(try encoder.encode(model)), contentType: "application/json")
         self.model = model
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
+    }
+}
+
+extension ReducerService {
+    /// The projected rows of one features part; throws if the file is not one.
+    static func projectedRows(ofFeaturesPart bytes: [UInt8], model: PCAModel) throws -> [[ParquetValue]] {
+        let reader = try ParquetReader(bytes: bytes)
+        let ids = try reader.strings("image_id"), paths = try reader.strings("path"), labels = try reader.strings("label")
+        let features = try reader.floatLists("features")
+        guard [ids.count, paths.count, labels.count, features.count].allSatisfy({ $0 == reader.rowCount }) else {
+            throw ResultsLayout.ForeignFile(reason: "its columns do not have \(reader.rowCount) rows each")
+        }
+        guard features.allSatisfy({ $0?.count == model.mean.count }) else {
+            throw ResultsLayout.ForeignFile(reason: "a row without \(model.mean.count) features")
+        }
+        return (0..<reader.rowCount).map { index in
+            [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(model.project(features[index] ?? []))]
+        }
     }
 }
 

@@ -49,4 +49,10 @@ public enum ResultsLayout {
         for row in rows { try writer.append(row) }
         try writer.close()
     }
+
+    /// A file under the results' folders that the reducer did not write.
+    struct ForeignFile: Error, CustomStringConvertible {
+        let reason: String
+        var description: String { "not a features part of these results: \(reason)" }
+    }
 }

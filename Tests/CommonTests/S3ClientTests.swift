@@ -104,8 +104,8 @@ struct S3ClientTests {
     }
 }
 
-/// Deterministic filler bytes.
-struct SplitMix64 {
+/// Deterministic filler bytes and random choices, so a failure replays.
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

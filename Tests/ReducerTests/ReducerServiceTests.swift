@@ -107,6 +107,19 @@ struct ReducerServiceTests {
         #expect(try fixture.rows(ResultsLayout.deadLettersPart(1), column: "image_id").count == 3)
     }
 
+    /// Someone else's file under features/ is skipped with a warning; the
+    /// model is still written, after every projected part.
+    @Test func finalizeSkipsAForeignFileUnderFeatures() async throws {
+        let fixture = try Fixture()
+        try fixture.store.put("features/someone-elses.parquet", Array("PAR1".utf8) + [1, 2, 3, 4, 5, 6, 7, 8] + Array("PAR1".utf8),
+                              contentType: "application/octet-stream")
+        for n in 1...3 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, 2, Float(n * n)])) }
+        let totals = try await fixture.reduce(expecting: 3)
+        #expect(totals.model?.nSamples == 3)
+        #expect(try fixture.store.getIfPresent(ResultsLayout.model) != nil)
+        #expect(try fixture.store.getIfPresent(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(1))) != nil)
+    }
+
     @Test func imageIdsAreExactlyThirtyTwoLowercaseHexDigits() {
         #expect(ImageKey(imageID: Self.id(255)) != nil)
         #expect(ImageKey(imageID: Self.id(255).uppercased().replacingOccurrences(of: "0", with: "A")) == nil)

@@ -29,28 +29,33 @@ public struct ParquetReader {
         let footer = try reader.readStruct()
         self.bytes = bytes
         self.rowCount = Int(footer[3]?.int ?? 0)
+        guard rowCount >= 0 else { throw Self.malformed("negative row count") }
         self.rowGroups = footer[4]?.list ?? []
 
         // Walk the schema tree: a leaf's levels count its optional/repeated ancestors.
         var leaves: [Leaf] = []
         let elements = footer[2]?.list ?? []
         var index = 1
-        func walk(topName: String?, repetition: Int, definition: Int) {
+        func walk(topName: String?, repetition: Int, definition: Int) throws {
+            guard index < elements.count else { throw Self.malformed("schema has fewer elements than it announces") }
+            guard repetition + definition < 8 else { throw Self.malformed("schema nested too deeply") }
             let element = elements[index]
             index += 1
             let name = element[4]?.string ?? ""
             let kind = element[3]?.int ?? 0
             let rep = repetition + (kind == 2 ? 1 : 0)
             let def = definition + (kind == 0 ? 0 : 1)
-            let children = Int(element[5]?.int ?? 0)
+            let children = element[5]?.int ?? 0
+            guard children >= 0, children < Int64(elements.count) else { throw Self.malformed("schema element with \(children) children") }
             if children == 0 {
                 leaves.append(Leaf(name: topName ?? name, physicalType: element[1]?.int ?? -1, maxRepetition: rep, maxDefinition: def))
             } else {
-                for _ in 0..<children { walk(topName: topName ?? name, repetition: rep, definition: def) }
+                for _ in 0..<children { try walk(topName: topName ?? name, repetition: rep, definition: def) }
             }
         }
-        let top = Int(elements.first?[5]?.int ?? 0)
-        for _ in 0..<top { walk(topName: nil, repetition: 0, definition: 0) }
+        let top = elements.first?[5]?.int ?? 0
+        guard top >= 0, top < Int64(max(elements.count, 1)) else { throw Self.malformed("schema root with \(top) children") }
+        for _ in 0..<top { try walk(topName: nil, repetition: 0, definition: 0) }
         self.leaves = leaves
         self.columnNames = leaves.map(\.name)
     }
@@ -72,10 +77,9 @@ public struct ParquetReader {
                 for (rep, def) in zip(page.repetition, page.definition) {
                     if rep == 0 { rows.append(def == 0 && leaf.maxDefinition == 2 ? nil : []) }
                     if def == leaf.maxDefinition {
-                        let offset = page.valuesStart + valueIndex * 4
-                        let bits = UInt32(page.data[offset]) | UInt32(page.data[offset + 1]) << 8
-                            | UInt32(page.data[offset + 2]) << 16 | UInt32(page.data[offset + 3]) << 24
-                        rows[rows.count - 1]!.append(Float(bitPattern: bits))
+                        guard let last = rows.indices.last, rows[last] != nil else { throw Self.malformed("a value outside any list") }
+                        let bits = try Self.uint32(page.data, at: page.valuesStart + valueIndex * 4)
+                        rows[last]!.append(Float(bitPattern: UInt32(bits)))
                         valueIndex += 1
                     }
                 }
@@ -98,9 +102,8 @@ public struct ParquetReader {
                 var position = page.valuesStart
                 for def in page.definition {
                     guard def == leaf.maxDefinition else { values.append(nil); continue }
-                    let length = Int(page.data[position]) | Int(page.data[position + 1]) << 8
-                        | Int(page.data[position + 2]) << 16 | Int(page.data[position + 3]) << 24
-                    values.append(Array(page.data[(position + 4)..<(position + 4 + length)]))
+                    let length = try Self.uint32(page.data, at: position)
+                    values.append(Array(try Self.slice(page.data, from: position + 4, count: length)))
                     position += 4 + length
                 }
             }
@@ -117,23 +120,29 @@ public struct ParquetReader {
 
     private func pagesOf(group: ThriftCompactReader.Value, leafIndex: Int) throws -> [Page] {
         let leaf = leaves[leafIndex]
-        guard let chunk = group[1]?.list?[leafIndex], let meta = chunk[3] else {
-            throw ThriftCompactReader.Malformed(description: "row group without column \(leaf.name)")
+        guard let chunks = group[1]?.list, leafIndex < chunks.count, let meta = chunks[leafIndex][3] else {
+            throw Self.malformed("row group without column \(leaf.name)")
         }
         let codec = meta[4]?.int ?? 0
         let totalValues = Int(meta[5]?.int ?? 0)
-        var position = Int(meta[9]?.int ?? 0)
+        guard let start = meta[9]?.int, start >= 4, start < Int64(bytes.count) else { throw Self.malformed("column \(leaf.name) starts outside the file") }
+        var position = Int(start)
         var pages: [Page] = []
         var seen = 0
         while seen < totalValues {
             var reader = ThriftCompactReader(bytes: bytes, position: position)
             let header = try reader.readStruct()
-            let compressedSize = Int(header[3]?.int ?? 0)
-            let uncompressedSize = Int(header[2]?.int ?? 0)
-            let count = Int(header[5]?[1]?.int ?? 0)
-            let body = Array(bytes[reader.position..<(reader.position + compressedSize)])
+            let compressedSize = Int(header[3]?.int ?? -1)
+            let uncompressedSize = Int(header[2]?.int ?? -1)
+            let count = Int(header[5]?[1]?.int ?? -1)
+            let body = Array(try Self.slice(bytes, from: reader.position, count: compressedSize))
             position = reader.position + compressedSize
             guard header[1]?.int == 0 else { continue }  // only data pages carry values here
+            // Every value takes at least a bit of level data: a larger count is a lie.
+            guard count >= 0, count <= totalValues - seen, count <= Self.maximumPageValues,
+                  uncompressedSize >= 0, uncompressedSize <= Self.maximumPageSize else {
+                throw Self.malformed("page of column \(leaf.name) with \(count) values in \(uncompressedSize) bytes")
+            }
             let data = codec == 6 ? try Self.unzstd(body, size: uncompressedSize) : body
             var offset = 0
             let repetition = leaf.maxRepetition > 0
@@ -145,6 +154,25 @@ public struct ParquetReader {
             seen += count
         }
         return pages
+    }
+
+    /// Larger than any page the writer makes (one row group of a flush); it
+    /// bounds what a hostile header can make the reader allocate.
+    static let maximumPageSize = 1 << 30
+    static let maximumPageValues = 1 << 27
+
+    static func malformed(_ why: String) -> ThriftCompactReader.Malformed { ThriftCompactReader.Malformed(description: why) }
+
+    /// `count` bytes of `data` from `start`, or an error if they are not all there.
+    static func slice(_ data: [UInt8], from start: Int, count: Int) throws -> ArraySlice<UInt8> {
+        guard start >= 0, count >= 0, count <= data.count - start else { throw malformed("\(count) bytes at \(start) past the end") }
+        return data[start..<(start + count)]
+    }
+
+    /// A little-endian UInt32 at `offset`.
+    static func uint32(_ data: [UInt8], at offset: Int) throws -> Int {
+        let bytes = try slice(data, from: offset, count: 4)
+        return bytes.reversed().reduce(0) { $0 << 8 | Int($1) }
     }
 
     private static func unzstd(_ body: [UInt8], size: Int) throws -> [UInt8] {
@@ -162,30 +190,40 @@ public struct ParquetReader {
 /// The RLE/bit-packed hybrid, length-prefixed as in data page v1.
 enum LevelDecoder {
     static func decode(_ data: [UInt8], at offset: inout Int, count: Int, maximum: Int) throws -> [UInt8] {
-        let length = Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
+        let length = try ParquetReader.uint32(data, at: offset)
         var position = offset + 4
         let end = position + length
+        guard end <= data.count else { throw ParquetReader.malformed("levels past the end of the page") }
         offset = end
+        func byte(_ index: Int) throws -> UInt8 {
+            guard index < end else { throw ParquetReader.malformed("levels run past their length") }
+            return data[index]
+        }
         let width = LevelEncoder.bitWidth(ofMaximum: maximum)
         var levels: [UInt8] = []
         levels.reserveCapacity(count)
         while levels.count < count && position < end {
             var header: UInt64 = 0, shift: UInt64 = 0
             while true {
-                let byte = data[position]
+                let next = try byte(position)
                 position += 1
-                header |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { break }
+                header |= UInt64(next & 0x7F) << shift
+                if next & 0x80 == 0 { break }
                 shift += 7
+                guard shift < 64 else { throw ParquetReader.malformed("level run header too long") }
             }
+            // Runs are capped at what is still needed: a hostile run length
+            // must not make the reader allocate more than the page's values.
+            let needed = count - levels.count
             if header & 1 == 0 {
-                let run = Int(header >> 1)
+                let run = min(Int(truncatingIfNeeded: header >> 1), needed)
                 var value = 0
-                for i in 0..<((width + 7) / 8) { value |= Int(data[position + i]) << (8 * i) }
+                for i in 0..<((width + 7) / 8) { value |= Int(try byte(position + i)) << (8 * i) }
                 position += (width + 7) / 8
-                levels += [UInt8](repeating: UInt8(value), count: run)
+                levels += [UInt8](repeating: UInt8(truncatingIfNeeded: value), count: max(run, 0))
             } else {
-                let groups = Int(header >> 1)
+                let groups = min(Int(truncatingIfNeeded: header >> 1), (needed + 7) / 8)
+                guard groups >= 0, groups * width <= end - position else { throw ParquetReader.malformed("bit-packed levels past their length") }
                 var bitPosition = 0
                 for _ in 0..<(groups * 8) {
                     var value = 0
@@ -193,7 +231,7 @@ enum LevelDecoder {
                         value |= 1 << bit
                     }
                     bitPosition += width
-                    levels.append(UInt8(value))
+                    levels.append(UInt8(truncatingIfNeeded: value))
                 }
                 position += groups * width
             }

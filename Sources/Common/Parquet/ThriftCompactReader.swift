@@ -21,8 +21,13 @@ struct ThriftCompactReader {
         let description: String
     }
 
+    /// Deeper nesting than any Parquet footer has; it bounds the recursion a
+    /// hostile file could ask for.
+    static let maximumDepth = 32
+
     let bytes: [UInt8]
     private(set) var position: Int
+    private var depth = 0
 
     init(bytes: [UInt8], position: Int = 0) {
         self.bytes = bytes
@@ -30,6 +35,9 @@ struct ThriftCompactReader {
     }
 
     mutating func readStruct() throws -> [Int16: Value] {
+        guard depth < Self.maximumDepth else { throw Malformed(description: "Thrift data nested too deeply") }
+        depth += 1
+        defer { depth -= 1 }
         var fields: [Int16: Value] = [:]
         var lastID: Int16 = 0
         while true {
@@ -37,10 +45,17 @@ struct ThriftCompactReader {
             if header == 0 { return fields }
             let type = header & 0x0F
             let delta = Int16(header >> 4)
-            let id: Int16 = delta != 0 ? lastID + delta : Int16(truncatingIfNeeded: unzigzag(try varint()))
+            let id: Int16 = delta != 0 ? lastID &+ delta : Int16(truncatingIfNeeded: unzigzag(try varint()))
             lastID = id
             fields[id] = try value(type: type)
         }
+    }
+
+    /// A length or count read from the data: it must fit in what is left.
+    private mutating func size() throws -> Int {
+        let raw = try varint()
+        guard raw <= UInt64(bytes.count - position) else { throw Malformed(description: "length \(raw) past the end") }
+        return Int(raw)
     }
 
     private mutating func value(type: UInt8) throws -> Value {
@@ -50,20 +65,23 @@ struct ThriftCompactReader {
         case 3: return .int(Int64(Int8(bitPattern: try byte())))
         case 4, 5, 6: return .int(unzigzag(try varint()))
         case 7:
-            guard position + 8 <= bytes.count else { throw Malformed(description: "double past the end") }
+            guard position >= 0, bytes.count - position >= 8 else { throw Malformed(description: "double past the end") }
             var raw: UInt64 = 0
             for i in 0..<8 { raw |= UInt64(bytes[position + i]) << (8 * i) }
             position += 8
             return .double(Double(bitPattern: raw))
         case 8:
-            let length = Int(try varint())
-            guard length >= 0, position + length <= bytes.count else { throw Malformed(description: "binary past the end") }
+            let length = try size()
             defer { position += length }
             return .binary(Array(bytes[position..<(position + length)]))
         case 9, 10:
+            guard depth < Self.maximumDepth else { throw Malformed(description: "Thrift data nested too deeply") }
+            depth += 1
+            defer { depth -= 1 }
             let header = try byte()
             var count = Int(header >> 4)
-            if count == 15 { count = Int(try varint()) }
+            // Every element takes at least a byte, so a count past the end is a lie.
+            if count == 15 { count = try size() }
             let elementType = header & 0x0F
             var elements: [Value] = []
             for _ in 0..<count {
@@ -79,7 +97,7 @@ struct ThriftCompactReader {
     }
 
     private mutating func byte() throws -> UInt8 {
-        guard position < bytes.count else { throw Malformed(description: "unexpected end of Thrift data") }
+        guard position >= 0, position < bytes.count else { throw Malformed(description: "unexpected end of Thrift data") }
         defer { position += 1 }
         return bytes[position]
     }
