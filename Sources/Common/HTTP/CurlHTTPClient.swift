@@ -48,6 +48,9 @@ public final class CurlHTTPClient: Sendable {
         func set(_ code: CURLcode) { if status == CURLE_OK { status = code } }
         set(fruits_curl_set_string(curl, CURLOPT_URL, request.url))
         set(fruits_curl_set_long(curl, CURLOPT_NOSIGNAL, 1))
+        // S3 keys may hold "/./", "/../" and "//": send the path byte for byte,
+        // as it was signed, instead of letting curl squash the dot segments.
+        set(fruits_curl_set_long(curl, CURLOPT_PATH_AS_IS, 1))
         set(fruits_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect.components.seconds * 1000)))
         set(fruits_curl_set_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1))
         set(fruits_curl_set_long(curl, CURLOPT_LOW_SPEED_TIME, Int(timeouts.stall.components.seconds)))
