@@ -56,6 +56,9 @@ struct ReduceCommand: AsyncParsableCommand {
     @Flag(help: "Solve and write the PCA when stopped by a signal too.")
     var finalize = false
 
+    @Option(help: "Ignore the checkpoint's offsets and read from the topics' start (earliest) or only new records (latest): for results whose checkpoint came from another cluster.")
+    var resetOffsets: ReducerService.OffsetReset?
+
     func run() async throws {
         let logger = Logger(label: "fruits.reduce")
         var configuration = ReducerService.Configuration(kafka: try service.kafka())
@@ -63,8 +66,11 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.exitWhenIdle = exitWhenIdle.map { .seconds($0) }
         configuration.expectedImages = expectImages
         configuration.finalizeOnExit = finalize
+        configuration.resetOffsets = resetOffsets
         let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
         try await service.runServices(reduce, gracePeriod: .seconds(100), logger: logger)
     }
 }
+
+extension ReducerService.OffsetReset: ExpressibleByArgument {}

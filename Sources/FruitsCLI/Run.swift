@@ -60,7 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         var configuration = ReducerService.Configuration(kafka: kafka)
         reducer.apply(to: &configuration)
         configuration.expectedImages = Set(events.map(\.imageID)).count
-        configuration.ignoreCheckpointOffsets = true
+        configuration.resetOffsets = .earliest  // a new embedded broker every run
         let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await reduce.run() }

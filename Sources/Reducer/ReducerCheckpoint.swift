@@ -18,6 +18,20 @@ public struct ReducerCheckpoint: Sendable {
     public var offsets: [TopicPartition: Int64] = [:]
     public var deadLetters = 0
     public var epochs = EpochHistory()
+    /// Where `offsets` point into: offsets of another cluster, or of a topic
+    /// that was deleted and created again, would silently skip its records.
+    public var source: KafkaSource?
+
+    /// A Kafka cluster and the partition counts of the topics read from it.
+    public struct KafkaSource: Codable, Sendable, Equatable {
+        public var clusterID: String
+        public var partitions: [String: Int]
+
+        public init(clusterID: String, partitions: [String: Int]) {
+            self.clusterID = clusterID
+            self.partitions = partitions
+        }
+    }
 
     public init(dimension: Int) { accumulator = PCAAccumulator(dimension: dimension) }
 
@@ -31,6 +45,8 @@ public struct ReducerCheckpoint: Sendable {
         let offsets: [Offset]
         let deadLetters: Int
         let epochs: [EpochHistory.Entry]
+        /// Absent in checkpoints written before it existed.
+        let source: KafkaSource?
     }
 
     public func serialized() throws -> [UInt8] {
@@ -39,7 +55,7 @@ public struct ReducerCheckpoint: Sendable {
             sequence: sequence, dimension: d, count: accumulator.count,
             offsets: offsets.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
                 .map { .init(topic: $0.key.topic, partition: $0.key.partition, next: $0.value) },
-            deadLetters: deadLetters, epochs: epochs.entries)
+            deadLetters: deadLetters, epochs: epochs.entries, source: source)
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
         bytes.reserveCapacity(16 + json.count + (d + d * (d + 1) / 2) * 8)
@@ -77,6 +93,7 @@ public struct ReducerCheckpoint: Sendable {
         offsets = Dictionary(uniqueKeysWithValues: header.offsets.map { (TopicPartition(topic: $0.topic, partition: $0.partition), $0.next) })
         deadLetters = header.deadLetters
         epochs = EpochHistory(entries: header.epochs)
+        source = header.source
     }
 }
 

@@ -34,10 +34,12 @@ public final class ReducerService: Service, @unchecked Sendable {
         /// are kept to count them, so this is for finite runs.
         public var expectedImages: Int?
         public var finalizeOnExit = false
-        /// Start from the topics' beginning rather than the checkpoint's
-        /// offsets, for a broker that is not the one the checkpoint saw
-        /// (`fruits run` starts a new embedded broker each time).
-        public var ignoreCheckpointOffsets = false
+        /// Start from the topics' beginning or end rather than the
+        /// checkpoint's offsets: for a cluster that is not the one the
+        /// checkpoint saw (`fruits run` starts a new embedded broker each time).
+        /// nil: use the checkpoint's offsets, and refuse to start if they
+        /// belong to another cluster or to a topic with fewer partitions.
+        public var resetOffsets: OffsetReset?
         public var pca: PCAModel.Dimension = .components(64)
         public var dimension = 1280
 
@@ -81,6 +83,13 @@ public final class ReducerService: Service, @unchecked Sendable {
                duplicatesDropped: duplicatesDropped, model: model)
     }
 
+    public enum OffsetReset: String, Sendable, CaseIterable {
+        case earliest, latest
+    }
+
+    /// The cluster and partition counts this run reads, for the next checkpoint.
+    private var source: ReducerCheckpoint.KafkaSource?
+
     public init(configuration: Configuration, store: any ObjectStore, logger: Logger) throws {
         self.configuration = configuration
         self.store = store
@@ -92,13 +101,20 @@ public final class ReducerService: Service, @unchecked Sendable {
             logger.info("resuming from checkpoint", metadata: [
                 "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
         }
-        if configuration.ignoreCheckpointOffsets { state.offsets = [:] }
+        if configuration.resetOffsets != nil { state.offsets = [:] }
         self.state = state
+        self.source = state.source
         self.nextOffsets = state.offsets
-        let resume = state.offsets
+        let resume = state.offsets, reset = configuration.resetOffsets
         consumer = try KafkaConsumer(
             configuration: configuration.kafka, groupID: configuration.groupID, subscription: .partitions([]),
-            startOffsets: { resume[$0] })
+            startOffsets: { partition in
+                switch reset {
+                case .earliest: KafkaConsumer.beginningOffset
+                case .latest: KafkaConsumer.endOffset
+                case nil: resume[partition]
+                }
+            })
         LinearAlgebra.limitThreads(to: CPUBudget.current.cpus)
     }
 
@@ -110,6 +126,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         while !Task.isShuttingDownGracefully {
             let partitions = try consumer.partitions(of: topics)
             if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
+                try record(partitions, checkingCheckpoint: waiting)
                 try consumer.assign(partitions)
                 return
             }
@@ -119,6 +136,34 @@ public final class ReducerService: Service, @unchecked Sendable {
             }
             try await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// Notes the cluster and partition counts for the next checkpoint; at
+    /// start, refuses checkpoint offsets that point into another cluster or
+    /// into a topic with fewer partitions than they name (it was created
+    /// again): reading on would silently skip that topic's first records.
+    private func record(_ partitions: [TopicPartition], checkingCheckpoint: Bool) throws {
+        let counts = Dictionary(grouping: partitions, by: \.topic).mapValues(\.count)
+        guard checkingCheckpoint else {
+            source?.partitions.merge(counts) { max($0, $1) }
+            return
+        }
+        let current = ReducerCheckpoint.KafkaSource(clusterID: consumer.clusterID() ?? "unknown", partitions: counts)
+        defer { source = current }
+        guard configuration.resetOffsets == nil, !state.offsets.isEmpty, let saved = state.source else { return }
+        let hint = "pass --reset-offsets earliest (read these topics from their start) or latest (only new records) to start over"
+        guard saved.clusterID == current.clusterID else {
+            throw OffsetsDoNotMatch(description: "the checkpoint's offsets belong to Kafka cluster \(saved.clusterID), "
+                + "but \(configuration.kafka.bootstrapServers) is cluster \(current.clusterID); \(hint)")
+        }
+        for (topic, count) in saved.partitions.sorted(by: { $0.key < $1.key }) where (current.partitions[topic] ?? 0) < count {
+            throw OffsetsDoNotMatch(description: "the checkpoint read \(count) partitions of \(topic), which now has "
+                + "\(current.partitions[topic] ?? 0): the topic was created again; \(hint)")
+        }
+    }
+
+    public struct OffsetsDoNotMatch: Error, CustomStringConvertible {
+        public let description: String
     }
 
     public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
@@ -297,6 +342,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                          sequence: next.sequence, epoch: epoch)
         CrashInjection.point("after-markers", sequence: next.sequence)
         next.offsets = nextOffsets
+        next.source = source
         next.epochs.commit(sequence: next.sequence, by: epoch)
         try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream")
         logger.info("flushed", metadata: [

@@ -15,21 +15,24 @@ struct ReducerServiceTests {
         let store: LocalObjectStore
         let topics = PipelineTopics()
 
-        init() throws {
+        /// A new cluster; results in a new directory, or in `store`.
+        init(store: LocalObjectStore? = nil) throws {
             cluster = try EmbeddedKafkaCluster()
             // One partition each: the reducer reads a topic's records in the order sent.
             for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: 1) }
             producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-            store = try LocalObjectStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("reducer-\(UUID().uuidString)").path)
+            self.store = try store ?? LocalObjectStore(
+                root: FileManager.default.temporaryDirectory.appendingPathComponent("reducer-\(UUID().uuidString)").path)
         }
 
         func send(_ topic: String, _ value: [UInt8]) async throws {
             _ = try await producer.send(topic: topic, key: nil, value: value)
         }
 
-        func reduce(expecting images: Int) async throws -> ReducerService.Totals {
+        func reduce(expecting images: Int, reset: ReducerService.OffsetReset? = nil) async throws -> ReducerService.Totals {
             var configuration = ReducerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
             configuration.expectedImages = images
+            configuration.resetOffsets = reset
             configuration.pca = .components(1)
             configuration.dimension = 4
             let reducer = try ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
@@ -118,6 +121,23 @@ struct ReducerServiceTests {
         #expect(totals.model?.nSamples == 3)
         #expect(try fixture.store.getIfPresent(ResultsLayout.model) != nil)
         #expect(try fixture.store.getIfPresent(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(1))) != nil)
+    }
+
+    /// Results whose checkpoint came from another cluster: its offsets mean
+    /// nothing there (reading on would skip records), so the reducer refuses
+    /// and names --reset-offsets; told to, it reads the new cluster from the start.
+    @Test(.timeLimit(.minutes(1)))  // reading on with the old offsets would wait forever for skipped records
+    func checkpointOffsetsOfAnotherClusterAreRefused() async throws {
+        let first = try Fixture()
+        for n in 1...2 { try await first.send(first.topics.features, Self.features(n, [Float(n), 1, 2, 3])) }
+        _ = try await first.reduce(expecting: 2)
+        let second = try Fixture(store: first.store)
+        for n in 3...5 { try await second.send(second.topics.features, Self.features(n, [Float(n), 2, 1, 0])) }
+        let refused = await #expect(throws: ReducerService.OffsetsDoNotMatch.self) { try await second.reduce(expecting: 3) }
+        #expect(refused.map { "\($0)".contains("--reset-offsets") } == true)
+        let totals = try await second.reduce(expecting: 3, reset: .earliest)
+        #expect(totals.features == 5)
+        withExtendedLifetime(first) {}
     }
 
     @Test func imageIdsAreExactlyThirtyTwoLowercaseHexDigits() {

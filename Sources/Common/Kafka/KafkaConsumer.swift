@@ -41,6 +41,10 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         case revoked([TopicPartition])
     }
 
+    /// Start offsets that mean "the partition's first record" and "after its last".
+    public static let beginningOffset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    public static let endOffset = Int64(RD_KAFKA_OFFSET_END)
+
     public let groupID: String
     public let rebalances: AsyncStream<Rebalance>
     private let handle: KafkaHandle
@@ -104,6 +108,9 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         state.assignment.withLock { $0.formUnion(new) }
         state.continuation.yield(.assigned(new.sorted()))
     }
+
+    /// The id of the cluster this consumer reads from; nil if no broker answered in time.
+    public func clusterID(timeout: Duration = .seconds(10)) -> String? { handle.clusterID(timeout: timeout) }
 
     /// Every partition of `topics`, from the cluster's metadata; a topic the
     /// cluster does not have yet is left out.

@@ -55,6 +55,15 @@ extension KafkaHandle {
     }
 }
 
+extension KafkaHandle {
+    /// The cluster's id (from its metadata); nil if no broker answered in time.
+    func clusterID(timeout: Duration) -> String? {
+        guard let id = rd_kafka_clusterid(pointer, timeout.milliseconds) else { return nil }
+        defer { rd_kafka_mem_free(pointer, id) }
+        return String(cString: id)
+    }
+}
+
 extension rd_kafka_topic_partition_list_t {
     var topicPartitions: [TopicPartition] {
         (0..<Int(cnt)).map { index in
