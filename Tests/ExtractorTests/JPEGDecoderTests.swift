@@ -44,27 +44,26 @@ struct JPEGDecoderTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
-    /// Offsets of the SOS markers (FF DA) outside entropy-coded data.
     static func scanStarts(_ jpeg: [UInt8]) -> [Int] {
-        var starts: [Int] = []
-        var index = 2
-        while index + 3 < jpeg.count {
-            guard jpeg[index] == 0xFF else { index += 1; continue }
-            let marker = jpeg[index + 1]
-            if marker == 0xD9 { break }
-            if marker == 0xDA { starts.append(index) }
-            if marker == 0x00 || marker == 0xFF || (0xD0...0xD7).contains(marker) { index += 1; continue }
-            if marker == 0xDA {
-                // Skip the header, then the entropy-coded data up to the next real marker.
-                index += 2 + (Int(jpeg[index + 2]) << 8 | Int(jpeg[index + 3]))
-                while index + 1 < jpeg.count, !(jpeg[index] == 0xFF && jpeg[index + 1] != 0x00 && !(0xD0...0xD7).contains(jpeg[index + 1])) {
-                    index += 1
-                }
-                continue
-            }
-            index += 2 + (Int(jpeg[index + 2]) << 8 | Int(jpeg[index + 3]))
+        jpeg.withUnsafeBufferPointer { JPEGScans.starts($0) }
+    }
+
+    /// Under the 500-scan limit, a progressive file still costs scans x pixels:
+    /// past the budget it is refused before decoding.
+    @Test func aProgressiveJPEGOverItsDecodeBudgetIsRefused() throws {
+        let progressive = try Fixtures.bytes("progressive_160.jpg")
+        let scans = Self.scanStarts(progressive)
+        #expect((2...20).contains(scans.count), "an ordinary progressive file: \(scans.count) scans")
+        let end = progressive.count - 2
+        var crafted = Array(progressive[..<end])
+        for _ in 0..<300 { crafted += progressive[scans.last!..<end] }
+        crafted += [0xFF, 0xD9]
+        let budget = JPEGDecoder.Limits(maxScanPixels: 160 * 160 * 100)
+        #expect(throws: Never.self) { try JPEGDecoder(limits: budget).decode(progressive) }
+        do { _ = try JPEGDecoder(limits: budget).decode(crafted); Issue.record("decoded a file over its budget") } catch {
+            #expect(error.reason == "too_many_scans" && "\(error)".contains("scans of a 160x160 image"), "\(error)")
         }
-        return starts
+        #expect(Self.scanStarts(try Fixtures.bytes("fruit_100_a.jpg")).isEmpty, "baseline files are not walked")
     }
 
     @Test func everyBadFixtureHasAnExpectation() {
