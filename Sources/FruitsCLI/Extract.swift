@@ -51,7 +51,6 @@ struct ExtractCommand: AsyncParsableCommand {
         let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
             workers: workers ?? budget.cpus,
             extractor: .init(batchSize: model.batch, threads: model.threads ?? 1, limits: .init(maxPixels: model.maxPixels))))
-        configuration.recordsPerBatch = max(16, 8 * pool.configuration.workers * model.batch)
         logger.info("inference workers", metadata: [
             "workers": "\(pool.configuration.workers)", "threads_each": "\(model.threads ?? 1)",
             "cpu_budget": "\(budget.cpus) (\(budget.source))"])

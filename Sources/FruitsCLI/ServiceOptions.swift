@@ -51,11 +51,7 @@ struct ServiceOptions: ParsableArguments {
     }
 
     /// The S3 endpoint named by `--s3-endpoint` or `AWS_ENDPOINT_URL[_S3]`, if any.
-    var s3EndpointDescription: String? {
-        let environment = ProcessInfo.processInfo.environment
-        return [s3Endpoint, environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]].lazy
-            .compactMap { $0 }.first { !$0.isEmpty }
-    }
+    var s3EndpointDescription: String? { S3Configuration.endpointURL(override: s3Endpoint) }
 
     /// `FRUITS_KAFKA_PROPERTIES`: librdkafka properties, one `key=value` per
     /// line, for deployments that configure by environment; `-X` wins.

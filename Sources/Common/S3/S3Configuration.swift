@@ -48,12 +48,18 @@ public struct S3Configuration: Sendable {
         self.endpoint = endpoint
     }
 
+    /// The custom endpoint named by `override`, else `AWS_ENDPOINT_URL_S3`,
+    /// else `AWS_ENDPOINT_URL`; an empty value counts as unset, as in the AWS SDKs.
+    public static func endpointURL(
+        override: String? = nil, _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        [override, environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]].lazy.compactMap { $0 }.first { !$0.isEmpty }
+    }
+
     public static func fromEnvironment(
         endpoint override: String? = nil, _ environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> S3Configuration {
-        // An empty variable counts as unset, as in the AWS SDKs.
-        let endpoint = [override, environment["AWS_ENDPOINT_URL_S3"], environment["AWS_ENDPOINT_URL"]].lazy
-            .compactMap { $0 }.first { !$0.isEmpty }
+        let endpoint = endpointURL(override: override, environment)
         let region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
         return S3Configuration(
             region: region, credentials: try AWSCredentialChain.fromEnvironment(environment),

@@ -16,9 +16,10 @@ public final class ExtractionService: Service, Sendable {
         /// nil: join `groupID` and share `topics.images` with its members;
         /// else read exactly these partitions of it (no group membership).
         public var partitions: [Int32]?
-        /// Records taken per round: a few per inference worker, so every
-        /// worker has work while the previous round's events are delivered.
-        public var recordsPerBatch = 16
+        /// Records taken per round; nil: a few per inference worker (8 forward
+        /// passes each, at least 16), so every worker has work while the
+        /// previous round's events are delivered.
+        public var recordsPerBatch: Int?
         /// How long a partial batch waits for more records; zero takes what
         /// is queued (the workers would otherwise wait too).
         public var maxWait: Duration = .zero
@@ -35,6 +36,7 @@ public final class ExtractionService: Service, Sendable {
     }
 
     private let configuration: Configuration
+    private let recordsPerBatch: Int
     private let pool: InferencePool
     private let fetcher: ObjectFetcher
     private let consumer: KafkaConsumer
@@ -46,6 +48,8 @@ public final class ExtractionService: Service, Sendable {
 
     public init(configuration: Configuration, pool: InferencePool, fetcher: ObjectFetcher, logger: Logger) throws {
         self.configuration = configuration
+        self.recordsPerBatch = configuration.recordsPerBatch
+            ?? max(16, 8 * pool.configuration.workers * pool.configuration.extractor.batchSize)
         self.pool = pool
         self.fetcher = fetcher
         self.logger = logger
@@ -145,7 +149,7 @@ public final class ExtractionService: Service, Sendable {
         guard let first = try consumer.poll(timeout: .milliseconds(500)) else { return [] }
         var batch = [first]
         let deadline = ContinuousClock.now + configuration.maxWait
-        while batch.count < configuration.recordsPerBatch {
+        while batch.count < recordsPerBatch {
             guard let next = try consumer.poll(timeout: max(deadline - .now, .zero)) else { break }
             batch.append(next)
         }
