@@ -9,27 +9,6 @@ import Testing
 /// nobody interrupted.
 @Suite("Crashes lose nothing and double nothing", .serialized)
 struct CrashTests {
-    static func metric(_ name: String, port: Int) -> Double? {
-        guard let response = try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
-            return nil
-        }
-        let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
-        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
-    }
-
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else { throw TestServerError(message: "timed out waiting until \(what)") }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-    }
-
-    static func killHard(_ process: Process) {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
     @Test func killedExtractorAndReducersRecoverExactlyOnce() throws {
         let server = try S3TestServer.shared.get()
         let (bucket, _) = try PipelineTests.uploadImages(count: 300, to: try server.client())
@@ -56,20 +35,20 @@ struct CrashTests {
         // must not make the replayed images look written.
         let first = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[3])"],
                                               environment: environment.merging(["FRUITS_CRASH_AT": "after-markers:2"]) { $1 })
-        try Self.waitUntil("the first reducer crashed", { !first.isRunning })
+        try Tools.waitUntil("the first reducer crashed", { !first.isRunning })
         #expect(first.terminationReason == .uncaughtSignal && first.terminationStatus == SIGKILL)
         let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")
         #expect(try store.list(prefix: "features/").map(\.key).contains("features/part-000002.parquet"))
 
         // (a) An extractor dies mid-stream and comes back.
-        try Self.waitUntil("extractor 0 has processed images") { (Self.metric("fruits_images_processed_total", port: ports[0]) ?? 0) >= 8 }
-        Self.killHard(extractors[0])
+        try Tools.waitUntil("extractor 0 has processed images") { (Tools.metric("fruits_images_processed_total", port: ports[0]) ?? 0) >= 8 }
+        Tools.killHard(extractors[0])
         extractors[0] = try extractor(0)
 
         // (b) The second reducer is killed after some flushes, between or during them.
         let second = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[4])"], environment: environment)
-        try Self.waitUntil("the second reducer reduced images") { (Self.metric("fruits_reduced_images_total", port: ports[4]) ?? 0) >= 60 }
-        Self.killHard(second)
+        try Tools.waitUntil("the second reducer reduced images") { (Tools.metric("fruits_reduced_images_total", port: ports[4]) ?? 0) >= 60 }
+        Tools.killHard(second)
 
         // The third finishes the job. It resumes from its predecessor's
         // checkpoint, so it cannot count the images to expect; it starts once
@@ -77,7 +56,7 @@ struct CrashTests {
         // is 0: every feature event is in the topic), so its idle timer cannot
         // fire while the group is still rebalancing after the kill.
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: broker.bootstrap))
-        try Self.waitUntil("the extractors have committed every image event", timeout: .seconds(180)) {
+        try Tools.waitUntil("the extractors have committed every image event", timeout: .seconds(180)) {
             (try? admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)) == 0
         }
         let last = try Tools.run(Tools.fruits, reduce + ["--exit-when-idle", "15"], environment: environment)

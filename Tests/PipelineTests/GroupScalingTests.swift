@@ -25,7 +25,7 @@ struct GroupScalingTests {
         func extractor(_ index: Int) throws -> Process {
             try PipelineTests.service(["extract"] + brokers + ["--metrics-port", "\(ports[index])"], environment: [:])
         }
-        func processed(_ index: Int) -> Double { CrashTests.metric("fruits_images_processed_total", port: ports[index]) ?? 0 }
+        func processed(_ index: Int) -> Double { Tools.metric("fruits_images_processed_total", port: ports[index]) ?? 0 }
         func ingest(_ wave: String) throws {
             let result = try Tools.run(Tools.fruits, ["ingest"] + brokers + [wave], timeout: .seconds(60))
             try #require(result.status == 0, "\(result.output)")
@@ -39,19 +39,19 @@ struct GroupScalingTests {
 
         try ingest(waves[0])
         // A pod dies (kill -9) and its replacement starts; the autoscaler adds a fourth.
-        try CrashTests.waitUntil("extractor 0 has processed images") { processed(0) >= 10 }
-        CrashTests.killHard(extractors[0])
+        try Tools.waitUntil("extractor 0 has processed images") { processed(0) >= 10 }
+        Tools.killHard(extractors[0])
         extractors[0] = try extractor(0)
         extractors.append(try extractor(3))
         try ingest(waves[1])
-        try CrashTests.waitUntil("the fourth extractor has processed images", timeout: .seconds(120)) { processed(3) >= 1 }
+        try Tools.waitUntil("the fourth extractor has processed images", timeout: .seconds(120)) { processed(3) >= 1 }
         // The backlog shrank: the autoscaler removes one (SIGTERM: it finishes its batch and leaves).
         extractors[1].terminate()
         extractors[1].waitUntilExit()
         #expect(extractors[1].terminationStatus == 0)
         try ingest(waves[2])
 
-        try CrashTests.waitUntil("the reducer has every photo", timeout: .seconds(240)) { !reducer.isRunning }
+        try Tools.waitUntil("the reducer has every photo", timeout: .seconds(240)) { !reducer.isRunning }
         #expect(reducer.terminationStatus == 0)
         let check = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/check_results.py").path,
                                                   "--results", output, "--images", images])

@@ -96,8 +96,8 @@ struct ServiceFailureTests {
         let reducer = try PipelineTests.service(
             ["reduce", "--brokers", broker.bootstrap, "--output", output, "--flush-records", "1000", "--flush-seconds", "600",
              "--metrics-port", "\(port)"], environment: [:])
-        try CrashTests.waitUntil("the reducer holds the 5 records") {
-            CrashTests.metric("fruits_reducer_pending_records", port: port) == 5
+        try Tools.waitUntil("the reducer holds the 5 records") {
+            Tools.metric("fruits_reducer_pending_records", port: port) == 5
         }
         let stopping = ContinuousClock.now
         reducer.terminate()
@@ -116,7 +116,7 @@ struct ServiceFailureTests {
         let server = try PipelineTests.service(
             ["ingest", "serve", "--brokers", broker.bootstrap, "--store", Tools.temporaryPath("sigterm-uploads"), "--port", "\(port)"],
             environment: ["FRUITS_UPLOAD_TOKEN": "sigterm-test-token"])
-        try CrashTests.waitUntil("the endpoint answers /healthz") {
+        try Tools.waitUntil("the endpoint answers /healthz") {
             (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
         }
         let stopping = ContinuousClock.now
@@ -138,13 +138,13 @@ extension ServiceFailureTests {
         let run = try PipelineTests.service(["run", "--input", images, "--output", images + "-results", "--extractors", "2"],
                                             environment: [:])
         var children: [Int32] = []
-        try CrashTests.waitUntil("fruits run has started its extractors", timeout: .seconds(60)) {
+        try Tools.waitUntil("fruits run has started its extractors", timeout: .seconds(60)) {
             children = Self.children(of: run.processIdentifier)
             return children.count == 2
         }
         kill(run.processIdentifier, SIGKILL)
         run.waitUntilExit()
-        try CrashTests.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
+        try Tools.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
             children.allSatisfy { !Self.isAlive($0) }
         }
     }

@@ -58,7 +58,7 @@ struct TopicsTests {
         defer { extractor.terminate(); extractor.waitUntilExit() }
         let ingest = try Tools.run(Tools.fruits, ["ingest"] + brokers + [images], timeout: .seconds(60))
         try #require(ingest.status == 0, "\(ingest.output)")
-        try CrashTests.waitUntil("the reducer has the 6 photos", timeout: .seconds(120)) { !reducer.isRunning }
+        try Tools.waitUntil("the reducer has the 6 photos", timeout: .seconds(120)) { !reducer.isRunning }
         #expect(reducer.terminationStatus == 0)
         #expect(extractor.isRunning)
         let store = try LocalObjectStore(root: output)

@@ -1,0 +1,28 @@
+import Common
+import Foundation
+
+extension Tools {
+    /// A gauge or counter of a service's Prometheus endpoint; nil while it does not answer.
+    public static func metric(_ name: String, port: Int) -> Double? {
+        guard let response = try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
+            return nil
+        }
+        let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+    }
+
+    /// Polls `condition` until it holds; past `timeout` throws, naming `what`.
+    public static func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TestServerError(message: "timed out waiting until \(what)") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// SIGKILL, the way a crashed pod dies, and reap it.
+    public static func killHard(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
