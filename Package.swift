@@ -31,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // Already Hummingbird's; named for the upload endpoint's connection handler.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
     ],
     targets: [
         // Thin module maps over Debian's native libraries.
@@ -72,10 +75,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Report",
+            dependencies: ["Common", "Reducer"]
+        ),
+        .target(
             name: "Ingest",
             dependencies: [
                 "Common",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                "Report",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -92,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Extractor", "Common", "Ingest", "Reducer", "Observability",
+                "Extractor", "Common", "Ingest", "Reducer", "Report", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -117,6 +128,10 @@ let package = Package(
         .testTarget(
             name: "ReducerTests",
             dependencies: ["Reducer", "Common", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "ReportTests",
+            dependencies: ["Report", "Reducer", "Common", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "PipelineTests",

@@ -13,7 +13,8 @@ gets 403 SignatureDoesNotMatch).
 
 The proxy fails two requests of every three: the first of each three is
 forwarded, the second answered 503 SlowDown, the third's connection closed
-without an answer.
+without an answer. The first CompleteMultipartUpload of each upload is
+answered 200 with an <Error> body, as S3 may do.
 
 moto (5.1 and 5.2) checks an S3 signature against the *decoded* request path
 and query (with only spaces re-encoded), while AWS signs them as sent; keys
@@ -35,7 +36,7 @@ os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = str(SETUP_CALLS)
 os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
 
 import boto3  # noqa: E402
-from urllib.parse import urlparse  # noqa: E402
+from urllib.parse import parse_qs, urlparse  # noqa: E402
 from moto.core.responses import ActionAuthenticatorMixin, BaseResponse  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
@@ -51,6 +52,7 @@ def free_port():
 def make_proxy(target_port):
     counter = itertools.count()
     lock = threading.Lock()
+    completed_once = set()
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -63,6 +65,17 @@ def make_proxy(target_port):
             body = self.rfile.read(length) if length else b""
             with lock:
                 n = next(counter)
+                upload_id = parse_qs(urlparse(self.path).query).get("uploadId", [None])[0]
+                first_complete = self.command == "POST" and upload_id and upload_id not in completed_once
+                if first_complete:
+                    completed_once.add(upload_id)
+            if first_complete:
+                payload = b"<Error><Code>InternalError</Code><Message>injected: complete failed</Message></Error>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
             if n % 3 == 1:
                 payload = b"<Error><Code>SlowDown</Code><Message>injected fault</Message></Error>"
                 self.send_response(503)

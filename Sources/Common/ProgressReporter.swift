@@ -23,8 +23,17 @@ public final class ProgressReporter: Sendable {
     }
 
     public func advance(by count: Int = 1) {
+        record { $0 += count }
+    }
+
+    /// Sets how many are done (never backwards), for counts kept elsewhere.
+    public func update(done: Int) {
+        record { $0 = max($0, done) }
+    }
+
+    private func record(_ change: (inout Int) -> Void) {
         let line: String? = state.withLock { state in
-            state.done += count
+            change(&state.done)
             let now = ContinuousClock.now
             let interval: Duration = interactive ? .milliseconds(100) : .seconds(5)
             guard now - state.lastPrint >= interval || state.done == total else { return nil }

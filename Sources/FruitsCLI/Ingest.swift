@@ -57,8 +57,14 @@ struct IngestCommand: AsyncParsableCommand {
         @Option(help: "Largest accepted photo, in bytes.")
         var maxBytes = 20 << 20
 
-        @Option(help: "Uploads handled at once; more get 503 with Retry-After.")
-        var maxConcurrent = 64
+        @Option(help: "Megabytes of photos held in memory at once (by declared size); more uploads get 503 with Retry-After.")
+        var maxBufferedMegabytes = 256
+
+        @Option(help: "Results to show on the status page at GET /: a directory or s3://bucket/Results/.")
+        var results: String?
+
+        @Option(help: "Open connections at most; more wait in the listen backlog.")
+        var maxConnections = 2_000
 
         func run() async throws {
             guard let token = ProcessInfo.processInfo.environment["FRUITS_UPLOAD_TOKEN"], !token.isEmpty else {
@@ -70,8 +76,10 @@ struct IngestCommand: AsyncParsableCommand {
             var configuration = UploadServer.Configuration(token: token)
             configuration.port = port
             configuration.maxBodyBytes = maxBytes
-            configuration.maxConcurrentUploads = maxConcurrent
-            let server = UploadServer(configuration: configuration, store: try service.store(store), producer: producer, logger: logger)
+            configuration.maxBufferedBytes = maxBufferedMegabytes << 20
+            configuration.maxConnections = maxConnections
+            let server = UploadServer(configuration: configuration, store: try service.store(store), producer: producer,
+                                      results: try results.map(service.store), logger: logger)
             try await service.runServices(server, gracePeriod: .seconds(20), logger: logger)
         }
     }

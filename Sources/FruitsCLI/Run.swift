@@ -5,6 +5,7 @@ import Foundation
 import Ingest
 import Logging
 import Reducer
+import Report
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,7 +54,9 @@ struct RunCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: kafka)
         let backfill = Backfill(store: inputStore, producer: producer, topic: PipelineTopics().images)
         let (events, skipped) = try backfill.events()
-        try await backfill.send(events)
+        let ingestProgress = ProgressReporter(total: events.count, label: "ingest")
+        try await backfill.send(events) { ingestProgress.advance(by: $0) }
+        ingestProgress.finish()
         try producer.close()
         logger.info("ingested", metadata: ["images": "\(events.count)", "skipped": "\(skipped)"])
 
@@ -62,15 +65,27 @@ struct RunCommand: AsyncParsableCommand {
         configuration.expectedImages = Set(events.map(\.imageID)).count
         configuration.resetOffsets = .earliest  // a new embedded broker every run
         let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
+        let progress = ProgressReporter(total: configuration.expectedImages ?? 0, label: "features or dead letter")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await reduce.run() }
             group.addTask { try await Self.watch(workers) }
+            group.addTask {
+                while !Task.isCancelled {
+                    progress.update(done: reduce.imagesAccounted)
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+            }
             try await group.next()
             group.cancelAll()
         }
+        progress.update(done: reduce.imagesAccounted)
+        progress.finish()
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors).text)
+        let page = ReportPage(summary: try ResultsSummary.load(from: outputStore), title: "fruits run: \(input)")
+        try outputStore.put(ReportPage.fileName, Array(page.html.utf8), contentType: "text/html; charset=utf-8")
+        print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors,
+                         report: outputStore.location.uri(of: ReportPage.fileName)).text)
     }
 
     /// A child `fruits extract` on the embedded broker, inheriting stderr. The
@@ -118,6 +133,7 @@ struct RunSummary {
     let seconds: Double
     let output: String
     let extractors: Int
+    let report: String
 
     var text: String {
         var lines = [
@@ -128,6 +144,7 @@ struct RunSummary {
             lines.append(String(format: "pca         k = %d, explained variance %.4f", model.k, model.explainedVarianceRatio.reduce(0, +)))
         }
         lines.append("results     \(output)")
+        lines.append("report      \(report)")
         return lines.joined(separator: "\n")
     }
 }

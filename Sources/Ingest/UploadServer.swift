@@ -1,8 +1,10 @@
 import Common
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
+import Report
 import ServiceLifecycle
 import Synchronization
 
@@ -10,15 +12,32 @@ import Synchronization
 /// the body and `Authorization: Bearer <token>`. The photo is stored under
 /// `uploads/YYYY/MM/DD/<uuid>.jpg` (no client-chosen part in the key), an
 /// `ImageEvent` is emitted, and the answer is `202 {"image_id": ...}`.
-/// `GET /healthz` answers 200.
+/// `GET /healthz` answers 200. `GET /` is a status page: recent uploads and,
+/// with a results store, the report of the latest results; it shows counts,
+/// labels and PCA coordinates, never an image, a path or an id, so it needs
+/// no token.
+///
+/// Slow and idle clients are bounded: `RequestReadDeadlines` closes
+/// connections that send too slowly, at most `maxConnections` are open, and
+/// request bodies are admitted against a memory budget.
 public final class UploadServer: Service, Sendable {
     public struct Configuration: Sendable {
         public var host = "0.0.0.0"
         public var port = 8080
         public var token: String
         public var maxBodyBytes = 20 << 20
-        /// Uploads handled at once; more get 503 with Retry-After.
-        public var maxConcurrentUploads = 64
+        /// Bytes of request bodies held at once, reserved by each upload's
+        /// declared length (`maxBodyBytes` when it declares none); an upload
+        /// that does not fit gets 503 with Retry-After.
+        public var maxBufferedBytes = 256 << 20
+        /// Open connections at most; more wait in the listen backlog.
+        public var maxConnections = 2_000
+        /// How long a client may take to send a request head (also the idle
+        /// limit between requests), and its body: `bodyTimeout`, plus a second
+        /// for every `minimumBodyRate` bytes received.
+        public var headTimeout: Duration = .seconds(20)
+        public var bodyTimeout: Duration = .seconds(20)
+        public var minimumBodyRate = 500
         public var topic = PipelineTopics().images
 
         public init(token: String) { self.token = token }
@@ -28,31 +47,48 @@ public final class UploadServer: Service, Sendable {
     private let store: any ObjectStore
     private let producer: KafkaProducer
     private let logger: Logger
-    private let inFlight = Mutex<Int>(0)
+    private let buffered = Mutex<Int>(0)
     private let accepted = Counter(label: "fruits_uploads_accepted_total")
 
     private func rejected(_ reason: String) {
         Counter(label: "fruits_uploads_rejected_total", dimensions: [("reason", reason)]).increment()
     }
 
-    public init(configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, logger: Logger) {
+    private let results: (any ObjectStore)?
+    private let recentUploads = Mutex<[ContinuousClock.Instant]>([])
+    private let cachedSummary = Mutex<(at: ContinuousClock.Instant, summary: ResultsSummary)?>(nil)
+
+    public init(configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, results: (any ObjectStore)? = nil, logger: Logger) {
         self.configuration = configuration
         self.store = store
+        self.results = results
         self.producer = producer
         self.logger = logger
     }
 
     public func run() async throws {
-        let application = Application(
+        try await makeApplication().runService()
+    }
+
+    /// The HTTP server with its connection limits; `port` 0 picks a free one.
+    public func makeApplication(port: Int? = nil) -> some ApplicationProtocol {
+        let limits = RequestReadDeadlines.Limits(
+            headTimeout: .nanoseconds(configuration.headTimeout.nanoseconds), bodyTimeout: .nanoseconds(configuration.bodyTimeout.nanoseconds),
+            minimumRate: configuration.minimumBodyRate)
+        let timedOut = Counter(label: "fruits_upload_connections_timed_out_total")
+        return Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fruits-ingest"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [RequestReadDeadlines(limits: limits) { timedOut.increment() }])),
+            configuration: .init(
+                address: .hostname(configuration.host, port: port ?? configuration.port), serverName: "fruits-ingest",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             logger: logger)
-        try await application.runService()
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/") { [self] _, _ in try await statusPage() }
         router.post("/v1/images") { [self] request, context in try await upload(request, context: context) }
         return router
     }
@@ -66,16 +102,17 @@ public final class UploadServer: Service, Sendable {
             rejected("too_large")
             return Self.json(.contentTooLarge, ["error": "the photo is larger than \(configuration.maxBodyBytes) bytes"])
         }
-        let admitted = inFlight.withLock { count in
-            guard count < configuration.maxConcurrentUploads else { return false }
-            count += 1
+        let reserved = request.headers[.contentLength].flatMap(Int.init) ?? configuration.maxBodyBytes
+        let admitted = buffered.withLock { total in
+            guard total + reserved <= configuration.maxBufferedBytes else { return false }
+            total += reserved
             return true
         }
         guard admitted else {
             rejected("busy")
             return Self.json(.serviceUnavailable, ["error": "too many uploads at once, retry shortly"], headers: [.retryAfter: "1"])
         }
-        defer { inFlight.withLock { $0 -= 1 } }
+        defer { buffered.withLock { $0 -= reserved } }
 
         let body: ByteBuffer
         do {
@@ -92,7 +129,7 @@ public final class UploadServer: Service, Sendable {
         let label = Self.sanitizedLabel(request.uri.queryParameters.get("label") ?? "")
 
         let key = "uploads/\(Self.datePath())/\(UUID().uuidString.lowercased()).jpg"
-        try store.put(key, bytes, contentType: "image/jpeg")
+        try await BlockingIOPool.shared.run { [store] in try store.put(key, bytes, contentType: "image/jpeg") }
         var event = Fruits_V1_ImageEvent()
         event.uri = store.location.uri(of: key)
         event.imageID = EventIdentity.imageID(uri: event.uri)
@@ -102,8 +139,35 @@ public final class UploadServer: Service, Sendable {
         event.sizeBytes = Int64(bytes.count)
         try await producer.send(topic: configuration.topic, key: Array(event.imageID.utf8), value: try event.serializedBytes())
         accepted.increment()
+        let now = ContinuousClock.now
+        recentUploads.withLock { times in
+            times.removeAll { now - $0 > .seconds(300) }
+            times.append(now)
+        }
         logger.info("upload accepted", metadata: ["image_id": "\(event.imageID)", "bytes": "\(bytes.count)"])
         return Self.json(.accepted, ["image_id": event.imageID])
+    }
+
+    /// The report of the results as of at most 30 s ago, with the uploads of the last 5 minutes.
+    private func statusPage() async throws -> Response {
+        let now = ContinuousClock.now
+        let recent = recentUploads.withLock { times in times.filter { now - $0 <= .seconds(300) }.count }
+        var summary = ResultsSummary()
+        if let results {
+            if let cached = cachedSummary.withLock({ $0 }), now - cached.at < .seconds(30) {
+                summary = cached.summary
+            } else {
+                summary = try await BlockingIOPool.shared.run { try ResultsSummary.load(from: results) }
+                cachedSummary.withLock { [summary] in $0 = (now, summary) }
+            }
+        }
+        var page = ReportPage(summary: summary, title: "fruits upload endpoint")
+        page.refreshSeconds = 30
+        page.status = [("uploads accepted, last 5 minutes", "\(recent)"),
+                       ("results", results.map { "\($0.location)" } ?? "not configured (--results)")]
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.html)))
     }
 
     /// Constant-time comparison, so the token cannot be guessed byte by byte.

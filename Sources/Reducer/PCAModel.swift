@@ -18,9 +18,12 @@ public struct PCAModel: Sendable, Codable {
     public let explainedVariance: [Double]
     /// Over all dimensions, not only the k kept.
     public let explainedVarianceRatio: [Double]
+    /// The ratio of every component, not only the k kept: the curve that
+    /// picks k. Absent from models written before it existed.
+    public let spectrum: [Double]?
 
     enum CodingKeys: String, CodingKey {
-        case k, mean, components
+        case k, mean, components, spectrum
         case nSamples = "n_samples"
         case explainedVariance = "explained_variance"
         case explainedVarianceRatio = "explained_variance_ratio"
@@ -56,6 +59,8 @@ public struct PCAModel: Sendable, Codable {
         self.mean = accumulator.mean
         self.explainedVariance = Array(values.prefix(k))
         self.explainedVarianceRatio = Array(ratios.prefix(k))
+        // n samples span at most n - 1 directions; the rest of the spectrum is rounding.
+        self.spectrum = Array(ratios.prefix(min(d, accumulator.count - 1)))
         // Column `order[i]` of the row-major eigenvector matrix is component i;
         // its sign is fixed so the largest-magnitude entry is positive.
         self.components = order.prefix(k).map { column in

@@ -4,12 +4,12 @@ import Foundation
 /// Everything a reducer needs to resume, saved as one object after each
 /// flush: the PCA statistics, the next Kafka offsets to read, the flush
 /// sequence number and which process run (epoch) committed which flushes.
-/// Writing this object is the commit point: parts and id markers written
-/// after it are rewritten on replay, under the same names. The ids already
-/// in the results are not in here but in the output store (`ImageMarkers`),
-/// so neither this object nor the reducer's memory grows with the data.
+/// Writing this object is the commit point: files a flush wrote before it
+/// count only once it names their flush and epoch. The ids already in the
+/// results are not in here but in per-flush manifests (`WrittenImages`), so
+/// this object does not grow with the data.
 ///
-/// Layout: magic "FRCKPT02", u64 LE header length, JSON header, then
+/// Layout: magic "FRCKPT03", u64 LE header length, JSON header, then
 /// little-endian data: `sum` (d doubles) and the Gram matrix's upper
 /// triangle row by row (d(d+1)/2 doubles).
 public struct ReducerCheckpoint: Sendable {
@@ -35,7 +35,14 @@ public struct ReducerCheckpoint: Sendable {
 
     public init(dimension: Int) { accumulator = PCAAccumulator(dimension: dimension) }
 
-    private static let magic = Array("FRCKPT02".utf8)
+    /// Whether the files named `flush` are part of these results.
+    func commits(_ flush: FlushName) -> Bool {
+        epochs.committed(sequence: flush.sequence, by: flush.epoch, upTo: sequence)
+    }
+
+    /// Version 03: results whose files are named by flush and epoch, with
+    /// per-flush id manifests (02 had one marker object per image).
+    private static let magic = Array("FRCKPT03".utf8)
 
     private struct Header: Codable {
         struct Offset: Codable { let topic: String; let partition: Int32; let next: Int64 }
@@ -69,6 +76,10 @@ public struct ReducerCheckpoint: Sendable {
 
     public init(bytes: [UInt8]) throws {
         struct Corrupt: Error, CustomStringConvertible { let description: String }
+        if bytes.starts(with: Array("FRCKPT02".utf8)) {
+            throw Corrupt(description: "these results were written by an earlier fruits (one id marker per image), which this "
+                + "one does not read; finish them with that version, or write to new results")
+        }
         guard bytes.count >= 16, bytes.prefix(8).elementsEqual(Self.magic) else {
             throw Corrupt(description: "not a reducer checkpoint of this version (\(String(decoding: bytes.prefix(8), as: UTF8.self)))")
         }
@@ -128,6 +139,11 @@ public struct EpochHistory: Sendable, Equatable {
 public struct ImageKey: Hashable, Comparable, Sendable {
     let high: UInt64
     let low: UInt64
+
+    init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
 
     /// nil for anything but exactly 32 lowercase hex digits: no sign, no
     /// uppercase spelling of the same id.

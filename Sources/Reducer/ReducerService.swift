@@ -3,17 +3,24 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The reducer: reads every partition of the feature and dead-letter topics
 /// (a fixed assignment, not a group: it is one process, restarted by its
 /// supervisor, and its offsets live in its checkpoint; a group would only make
 /// a restart wait out the dead member's session), drops duplicates
 /// by image id, and every `flushRecords` records or `flushInterval` writes a
-/// features Parquet part and the id markers, then its checkpoint (the commit
+/// features Parquet part and an id manifest, then its checkpoint (the commit
 /// point), then commits Kafka offsets. At the end it solves the PCA and
-/// writes the model and the projected features. Its memory is bounded by one
-/// flush's records: the ids already written live in the output store
-/// (`ImageMarkers`).
+/// writes the model and the projected features. Its memory holds one flush's
+/// records and the ids already written (`WrittenImages`, ~40 bytes each).
+///
+/// One writer per results, the newest: a reducer claims the results at start
+/// by replacing the checkpoint conditionally, and every later checkpoint is
+/// a conditional replace of the one it wrote before. A reducer that another
+/// has since claimed (a rolling update, a second start by mistake) finds its
+/// next commit refused, stops with `Fenced`, and its files, named by its
+/// epoch, never count and never overwrite the new owner's.
 public final class ReducerService: Service, @unchecked Sendable {
     // Mutable state is touched only by `run`, one task.
     public struct Configuration: Sendable {
@@ -59,6 +66,11 @@ public final class ReducerService: Service, @unchecked Sendable {
     private let logger: Logger
     private let consumer: KafkaConsumer
     private var state: ReducerCheckpoint
+    /// The checkpoint's version as this reducer last read or wrote it: the
+    /// condition of its next commit.
+    private var checkpointVersion: ObjectVersion?
+    private var written = WrittenImages()
+    private let startOffsets: StartOffsets
     private var pendingFeatures: [Fruits_V1_FeatureEvent] = []
     private var pendingDeadLetters: [Fruits_V1_DeadLetter] = []
     private var pendingKeys: Set<ImageKey> = []
@@ -66,8 +78,13 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// pending ids are not among them (only with `expectedImages`).
     private var accountedThisRun: Set<ImageKey> = []
     private var pendingNotYetAccounted = 0
+    private let accountedGauge = Atomic<Int>(0)
+
+    /// With `expectedImages`: how many of them this run has read so far,
+    /// for a progress display.
+    public var imagesAccounted: Int { accountedGauge.load(ordering: .relaxed) }
     private var nextOffsets: [TopicPartition: Int64] = [:]
-    private let markers: ImageMarkers
+    private let startedAt = Date()
     /// This process run, in the checkpoint's epoch history once it commits.
     private let epoch = UInt64.random(in: 1...UInt64.max)
     private var duplicatesDropped = 0
@@ -94,18 +111,9 @@ public final class ReducerService: Service, @unchecked Sendable {
         self.configuration = configuration
         self.store = store
         self.logger = logger
-        self.markers = ImageMarkers(store: store)
-        var state = ReducerCheckpoint(dimension: configuration.dimension)
-        if let bytes = try store.getIfPresent(ResultsLayout.checkpoint) {
-            state = try ReducerCheckpoint(bytes: bytes)
-            logger.info("resuming from checkpoint", metadata: [
-                "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
-        }
-        if configuration.resetOffsets != nil { state.offsets = [:] }
-        self.state = state
-        self.source = state.source
-        self.nextOffsets = state.offsets
-        let resume = state.offsets, reset = configuration.resetOffsets
+        self.state = ReducerCheckpoint(dimension: configuration.dimension)
+        let reset = configuration.resetOffsets, resume = StartOffsets()
+        self.startOffsets = resume
         consumer = try KafkaConsumer(
             configuration: configuration.kafka, groupID: configuration.groupID, subscription: .partitions([]),
             startOffsets: { partition in
@@ -115,11 +123,60 @@ public final class ReducerService: Service, @unchecked Sendable {
                 case nil: resume[partition]
                 }
             })
+        try loadCheckpoint()
         LinearAlgebra.limitThreads(to: CPUBudget.current.cpus)
     }
 
+    private func loadCheckpoint() throws {
+        var state = ReducerCheckpoint(dimension: configuration.dimension)
+        checkpointVersion = nil
+        if let (bytes, version) = try store.getVersioned(ResultsLayout.checkpoint) {
+            state = try ReducerCheckpoint(bytes: bytes)
+            checkpointVersion = version
+            logger.info("resuming from checkpoint", metadata: [
+                "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
+        }
+        if configuration.resetOffsets != nil { state.offsets = [:] }
+        self.state = state
+        source = state.source
+        nextOffsets = state.offsets
+        startOffsets.set(state.offsets)
+    }
+
+    /// Makes this reducer the results' only writer: the checkpoint, replaced
+    /// conditionally, now says this epoch commits the next flush, so the
+    /// previous owner's next commit fails. If another reducer committed since
+    /// the checkpoint was read, it is read again and the claim retried.
+    private func claimResults() throws {
+        for _ in 0..<10 {
+            var claimed = state
+            claimed.epochs.commit(sequence: state.sequence + 1, by: epoch)
+            do {
+                checkpointVersion = try store.put(ResultsLayout.checkpoint, try claimed.serialized(), contentType: "application/octet-stream",
+                                                  ifUnchangedSince: checkpointVersion)
+                state = claimed
+                return
+            } catch is ObjectStoreConflict {
+                logger.notice("another reducer committed to these results meanwhile; reading its checkpoint again")
+                try loadCheckpoint()
+            }
+        }
+        throw Fenced(description: "could not claim \(store.location): other reducers keep replacing its checkpoint")
+    }
+
+    /// Another reducer claimed these results: this one must stop writing.
+    public struct Fenced: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private func fenced(at flush: FlushName) -> Fenced {
+        Fenced(description: "another reducer took over \(store.location) (its checkpoint changed under this one at flush "
+            + "\(flush.sequence)); stopping: only the newest reducer writes, and it re-reads what this one had not committed")
+    }
+
     /// Assigns the partitions of the topics that exist; with `waiting`, first
-    /// waits for the features topic, logging now and then.
+    /// waits for the features topic, logging now and then, and claims the
+    /// results once it knows the checkpoint's offsets fit this cluster.
     private func assignPartitions(waiting: Bool) async throws {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
@@ -127,6 +184,10 @@ public final class ReducerService: Service, @unchecked Sendable {
             let partitions = try consumer.partitions(of: topics)
             if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
                 try record(partitions, checkingCheckpoint: waiting)
+                if waiting {
+                    try claimResults()
+                    try record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
+                }
                 try consumer.assign(partitions)
                 return
             }
@@ -171,6 +232,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     public func run() async throws {
         defer { try? consumer.close() }
         try await assignPartitions(waiting: true)
+        try prepareResults()
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
         var lastRefresh = ContinuousClock.now
@@ -180,10 +242,13 @@ public final class ReducerService: Service, @unchecked Sendable {
                 try await assignPartitions(waiting: false)
                 lastRefresh = .now
             }
-            if let message = try consumer.poll(timeout: .milliseconds(200)) {
+            let room = max(1, configuration.flushRecords - pendingFeatures.count - pendingDeadLetters.count)
+            let messages = try await consumer.poll(upTo: min(room, 1_000), timeout: .milliseconds(200))
+            if !messages.isEmpty {
                 lastRecord = .now
-                accept(message)
+                messages.forEach(accept)
                 pendingGauge.record(pendingFeatures.count + pendingDeadLetters.count)
+                accountedGauge.store(accountedThisRun.count + pendingNotYetAccounted, ordering: .relaxed)
             }
             let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
                 || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
@@ -208,6 +273,20 @@ public final class ReducerService: Service, @unchecked Sendable {
         }
         try flush()
         if finalize { try finalizeResults() }
+    }
+
+    /// Loads the ids the results hold and removes files no checkpoint
+    /// committed. Only the owner does this, after its claim: nobody else can
+    /// commit any more, so what is not committed now never will be.
+    private func prepareResults() throws {
+        let started = ContinuousClock.now
+        written = try WrittenImages.load(from: store, committedBy: state)
+        let stale = try ResultsLayout.uncommittedFiles(in: store, checkpoint: state)
+        for key in stale { try store.delete(key) }
+        let abandoned = try ResultsLayout.folders.reduce(0) { $0 + (try store.abandonIncompleteWrites(under: $1, startedBefore: startedAt)) }
+        logger.info("results loaded", metadata: [
+            "images": "\(written.count)", "uncommitted_files_removed": "\(stale.count)", "incomplete_writes_removed": "\(abandoned)",
+            "duration": "\(ContinuousClock.now - started)"])
     }
 
     private func accept(_ message: KafkaMessage) {
@@ -295,56 +374,61 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// Pending records whose image the results already hold are dropped: a
     /// feature event if a committed flush wrote its features, a dead letter
     /// if one wrote its features or a dead letter.
-    private func dropWritten() throws {
-        let featureKeys = pendingFeatures.map { ImageKey(imageID: $0.imageID)! }
-        let written = try markers.committed(featureKeys, kind: .features, checkpoint: state)
-        let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
-        let writtenLetters = try markers.committed(letterKeys, kind: .deadLetters, checkpoint: state)
-            .union(try markers.committed(letterKeys, kind: .features, checkpoint: state))
+    private func dropWritten() {
         let before = pendingFeatures.count + pendingDeadLetters.count
-        pendingFeatures.removeAll { written.contains(ImageKey(imageID: $0.imageID)!) }
-        pendingDeadLetters.removeAll { letter in ImageKey(imageID: letter.imageID).map(writtenLetters.contains) ?? false }
+        pendingFeatures.removeAll { event in
+            ImageKey(imageID: event.imageID).map { written.contains($0, as: .features) } ?? true
+        }
+        pendingDeadLetters.removeAll { letter in
+            ImageKey(imageID: letter.imageID).map { written.contains($0, as: .features) || written.contains($0, as: .deadLetters) } ?? false
+        }
         countDuplicates(before - pendingFeatures.count - pendingDeadLetters.count)
     }
 
-    /// Parts and markers first, then the checkpoint, then Kafka: a crash in
-    /// between replays from the previous checkpoint and rewrites the same
-    /// part names; the markers it left do not count (see `ImageMarkers`).
+    /// Parts and id manifests first, named by this flush and epoch, then the
+    /// checkpoint (the commit point, a conditional replace), then Kafka. A
+    /// crash in between replays from the previous checkpoint under a new
+    /// epoch; the crashed attempt's files never count and the next start
+    /// removes them.
     private func flush() throws {
         guard nextOffsets != state.offsets || !pendingFeatures.isEmpty || !pendingDeadLetters.isEmpty else { return }
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        try dropWritten()
+        dropWritten()
         let accounted = pendingKeys
         var next = state
         next.sequence += 1
-        // Both parts of a sequence are written or deleted: a replay of a crashed
-        // flush that holds no record of a kind must not leave the crashed
-        // attempt's part of that kind behind.
-        if pendingFeatures.isEmpty {
-            try store.delete(ResultsLayout.featuresPart(next.sequence))
-        } else {
+        let name = FlushName(sequence: next.sequence, epoch: epoch)
+        let featureKeys = pendingFeatures.compactMap { ImageKey(imageID: $0.imageID) }
+        let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
+        if !pendingFeatures.isEmpty {
             try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
-                                    key: ResultsLayout.featuresPart(next.sequence))
+                                    key: ResultsLayout.featuresPart(name))
             CrashInjection.point("after-features-part", sequence: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
         }
-        if pendingDeadLetters.isEmpty {
-            try store.delete(ResultsLayout.deadLettersPart(next.sequence))
-        } else {
+        if !pendingDeadLetters.isEmpty {
             try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
-                                    key: ResultsLayout.deadLettersPart(next.sequence))
-            next.deadLetters += pendingDeadLetters.filter { ImageKey(imageID: $0.imageID) != nil }.count
+                                    key: ResultsLayout.deadLettersPart(name))
+            next.deadLetters += letterKeys.count
         }
-        try markers.mark(pendingFeatures.map { ImageKey(imageID: $0.imageID)! }, kind: .features,
-                         sequence: next.sequence, epoch: epoch)
-        try markers.mark(pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }, kind: .deadLetters,
-                         sequence: next.sequence, epoch: epoch)
+        try WrittenImages.write(featureKeys, as: .features, flush: name, to: store)
+        try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store)
         CrashInjection.point("after-markers", sequence: next.sequence)
         next.offsets = nextOffsets
         next.source = source
         next.epochs.commit(sequence: next.sequence, by: epoch)
-        try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream")
+        do {
+            checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
+                                              ifUnchangedSince: checkpointVersion)
+        } catch is ObjectStoreConflict {
+            let mine = [ResultsLayout.featuresPart(name), ResultsLayout.deadLettersPart(name)]
+                + WrittenImages.Kind.allCases.map { WrittenImages.manifestKey($0, name) }
+            for key in mine { try? store.delete(key) }  // they never count; the new owner's next start removes any left
+            throw fenced(at: name)
+        }
+        written.insert(featureKeys, as: .features)
+        written.insert(letterKeys, as: .deadLetters)
         logger.info("flushed", metadata: [
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
@@ -368,8 +452,15 @@ public final class ReducerService: Service, @unchecked Sendable {
             logger.warning("fewer than 2 images: no PCA model written")
             return
         }
+        guard try store.getVersioned(ResultsLayout.checkpoint)?.version == checkpointVersion else {
+            throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
+        }
         let model = try PCAModel(state.accumulator, dimension: configuration.pca)
         for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
+            if let flush = FlushName(key: part.key), !state.commits(flush) {
+                try store.delete(part.key)  // a fenced writer's late part: it never counts
+                continue
+            }
             let bytes = try store.get(part.key)
             let rows: [[ParquetValue]]
             do { rows = try Self.projectedRows(ofFeaturesPart: bytes, model: model) } catch {
@@ -423,4 +514,13 @@ enum CrashInjection {
     static func point(_ name: String, sequence: Int) {
         if let target, target.point == name, target.sequence == sequence { kill(getpid(), SIGKILL) }
     }
+}
+
+/// Where each partition starts when assigned: the checkpoint's offsets, set
+/// again if a claim had to read a newer checkpoint.
+final class StartOffsets: Sendable {
+    private let offsets = Mutex<[TopicPartition: Int64]>([:])
+
+    func set(_ value: [TopicPartition: Int64]) { offsets.withLock { $0 = value } }
+    subscript(partition: TopicPartition) -> Int64? { offsets.withLock { $0[partition] } }
 }

@@ -5,16 +5,17 @@ public enum ResultsLayout {
     public static let checkpoint = "_checkpoint/reducer.ckpt"
     public static let model = "pca/model.json"
 
-    public static func featuresPart(_ sequence: Int) -> String { "features/part-\(padded(sequence)).parquet" }
-    public static func deadLettersPart(_ sequence: Int) -> String { "deadletters/part-\(padded(sequence)).parquet" }
+    public static func featuresPart(_ flush: FlushName) -> String { "features/" + flush.fileName(extension: "parquet") }
+    public static func deadLettersPart(_ flush: FlushName) -> String { "deadletters/" + flush.fileName(extension: "parquet") }
     public static func projectedPart(forFeaturesPart key: String) -> String {
         "pca/projected/" + key.dropFirst("features/".count)
     }
 
-    static func padded(_ sequence: Int) -> String {
-        let digits = String(sequence)
-        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-    }
+    /// Every folder the reducer writes.
+    static let folders = ["_checkpoint/", "features/", "deadletters/", "_ids/", "pca/"]
+
+    /// The folders whose files are named by the flush that wrote them.
+    static let flushFolders = ["features/", "deadletters/"] + WrittenImages.Kind.allCases.map { "_ids/\($0.rawValue)/" }
 
     public static let features = ParquetSchema([
         .init("image_id", .string), .init("path", .string), .init("label", .string), .init("features", .floatList),
@@ -50,9 +51,50 @@ public enum ResultsLayout {
         try writer.close()
     }
 
+    /// Files of flushes that no checkpoint committed: a crashed attempt's
+    /// (its replay wrote the same sequence under another epoch) or a fenced
+    /// reducer's. Files whose names are not flush names are left alone.
+    static func uncommittedFiles(in store: any ObjectStore, checkpoint: ReducerCheckpoint) throws -> [String] {
+        try flushFolders.flatMap { folder in
+            try store.list(prefix: folder).map(\.key).filter { key in
+                FlushName(key: key).map { !checkpoint.commits($0) } ?? false
+            }
+        }
+    }
+
     /// A file under the results' folders that the reducer did not write.
     struct ForeignFile: Error, CustomStringConvertible {
         let reason: String
         var description: String { "not a features part of these results: \(reason)" }
+    }
+}
+
+/// Which flush wrote a file: its sequence number and the writing process
+/// run's epoch, as in `part-000006-00c0ffee00c0ffee.parquet`. The epoch
+/// keeps a fenced or crashed writer from ever overwriting a committed file.
+public struct FlushName: Hashable, Sendable {
+    public let sequence: Int
+    public let epoch: UInt64
+
+    public init(sequence: Int, epoch: UInt64) {
+        self.sequence = sequence
+        self.epoch = epoch
+    }
+
+    public func fileName(extension ext: String) -> String {
+        let digits = String(sequence), hex = String(epoch, radix: 16)
+        return "part-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+            + "-" + String(repeating: "0", count: 16 - hex.count) + hex + "." + ext
+    }
+
+    /// Parses the last path component of `key`; nil for any other name.
+    public init?(key: String) {
+        let name = key.split(separator: "/").last.map(String.init) ?? ""
+        let fields = name.split(separator: ".", maxSplits: 1).first?.split(separator: "-") ?? []
+        guard fields.count == 3, fields[0] == "part", fields[1].count >= 6, fields[2].count == 16,
+              fields[1].allSatisfy(\.isASCII), let sequence = Int(fields[1]), sequence >= 0,
+              fields[2].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), let epoch = UInt64(fields[2], radix: 16)
+        else { return nil }
+        self.init(sequence: sequence, epoch: epoch)
     }
 }

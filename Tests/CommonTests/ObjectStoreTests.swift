@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -42,6 +43,39 @@ struct ObjectStoreTests {
         #expect(try store.getIfPresent("_ids/features/ab/something") == [7, 7])
     }
 
+    /// The reducer's fence: create only if absent, replace only if unchanged.
+    /// S3 (`If-None-Match: *`, `If-Match`) and a directory agree.
+    @Test(arguments: Kind.allCases)
+    func conditionalPutsRefuseAChangedObject(kind: Kind) throws {
+        let store = try Self.store(kind)
+        let key = "_checkpoint/reducer.ckpt"
+        let first = try store.put(key, [1], contentType: "application/octet-stream", ifUnchangedSince: nil)
+        #expect(throws: ObjectStoreConflict.self) { try store.put(key, [2], contentType: "application/octet-stream", ifUnchangedSince: nil) }
+        #expect(try store.getVersioned(key)?.version == first)
+        let second = try store.put(key, [3], contentType: "application/octet-stream", ifUnchangedSince: first)
+        #expect(second != first)
+        #expect(throws: ObjectStoreConflict.self) { try store.put(key, [4], contentType: "application/octet-stream", ifUnchangedSince: first) }
+        #expect(try store.getVersioned(key).map { ($0.bytes, $0.version) } ?? ([], first) == ([3], second))
+        #expect(throws: ObjectStoreConflict.self) {
+            try store.put("_checkpoint/other", [5], contentType: "application/octet-stream", ifUnchangedSince: second)
+        }
+        #expect(try store.getVersioned("_checkpoint/other") == nil)
+    }
+
+    /// Sixteen writers race to replace one version: exactly one wins, on a
+    /// directory as on S3 (where the server decides).
+    @Test func racingConditionalWritersOnADirectoryHaveOneWinner() throws {
+        let store = try Self.store(.directory)
+        let base = try store.put("lease", [0], contentType: "application/octet-stream", ifUnchangedSince: nil)
+        let winners = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 16) { writer in
+            if (try? store.put("lease", [UInt8(writer + 1)], contentType: "application/octet-stream", ifUnchangedSince: base)) != nil {
+                winners.withLock { $0 += 1 }
+            }
+        }
+        #expect(winners.withLock { $0 } == 1)
+    }
+
     /// A bucket that cannot be reached must not read as an empty one: the
     /// reducer would start over and overwrite the results.
     @Test func anUnreachableBucketIsAnErrorNotAnAbsence() throws {
@@ -50,6 +84,18 @@ struct ObjectStoreTests {
         configuration.retry.attempts = 1
         let store = S3ObjectStore(client: S3Client(configuration: configuration), bucket: "absent", prefix: "")
         #expect(throws: S3Error.self) { try store.getIfPresent("_checkpoint/reducer.ckpt") }
+    }
+
+    /// A crashed writer's temporary file is removed once it is older than the given time.
+    @Test func aDirectorysAbandonedTemporaryFilesAreRemoved() throws {
+        let store = try LocalObjectStore(root: Tools.temporaryPath("partials-\(UUID().uuidString.prefix(8))"))
+        try store.put("features/kept.parquet", [1], contentType: "x")
+        let orphan = store.root + "/features/kept.parquet.partial-1234abcd"
+        #expect(FileManager.default.createFile(atPath: orphan, contents: Data([2])))
+        #expect(try store.abandonIncompleteWrites(under: "features/", startedBefore: Date() - 3600) == 0)
+        #expect(try store.abandonIncompleteWrites(under: "features/", startedBefore: Date() + 60) == 1)
+        #expect(!FileManager.default.fileExists(atPath: orphan))
+        #expect(try store.get("features/kept.parquet") == [1])
     }
 
     @Test func localKeysCannotEscapeTheRoot() throws {

@@ -1,4 +1,4 @@
-import Common
+@testable import Common
 import Foundation
 import Synchronization
 import TestSupport
@@ -56,6 +56,48 @@ struct S3ClientTests {
         #expect(try client.headObject(bucket: bucket, key: "big/photo.bin")?.size == body.count)
         #expect(try client.getObject(bucket: bucket, key: "big/photo.bin") == body)
         #expect(try client.getObject(bucket: bucket, key: "big/photo.bin", range: 1000...1009) == Array(body[1000...1009]))
+    }
+
+    /// A GET reads no more than the caller accepts, whatever the object's size.
+    @Test func getIsBoundedByTheCallersLimit() throws {
+        let (client, bucket) = try Self.bucket("bounded")
+        let body = [UInt8](repeating: 7, count: 3 << 20)
+        try client.putObject(bucket: bucket, key: "big.jpg", body: body)
+        #expect {
+            try client.getObject(bucket: bucket, key: "big.jpg", maxBytes: 1 << 20)
+        } throws: { error in
+            guard case S3Error.objectTooLarge(_, let bytes, let limit) = error else { return false }
+            return bytes == 3 << 20 && limit == 1 << 20
+        }
+        #expect(try client.getObject(bucket: bucket, key: "big.jpg", maxBytes: 3 << 20) == body)
+    }
+
+    /// S3 may answer CompleteMultipartUpload with 200 and an <Error> body; the
+    /// proxy does so for every upload's first complete, which must be retried.
+    @Test func aCompleteAnsweredWithAnErrorIn200IsRetried() throws {
+        let server = try S3TestServer.shared.get()
+        let (direct, bucket) = try Self.bucket("complete")
+        var configuration = try server.client(endpoint: server.faultyEndpoint).configuration
+        configuration.multipartThreshold = 5 << 20
+        configuration.partSize = 5 << 20
+        let client = S3Client(configuration: configuration)
+        let body = (0..<(11 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try client.putObject(bucket: bucket, key: "parts.bin", body: body)
+        #expect(try direct.getObject(bucket: bucket, key: "parts.bin") == body)
+    }
+
+    /// Uploads a crashed writer left open are aborted under the given prefix
+    /// only. (moto lists every upload as initiated in 2010, so the time
+    /// filter is not exercised here; the directory store's test covers it.)
+    @Test func incompleteUploadsAreAbortedUnderAPrefix() throws {
+        let (client, bucket) = try Self.bucket("orphans")
+        for key in ["Results/features/a.parquet", "Results/pca/b.parquet", "photos/c.jpg"] {
+            _ = try client.createMultipartUpload(bucket: bucket, key: key, contentType: "application/octet-stream")
+        }
+        #expect(S3Client.parseTimestamp("2026-11-26T13:02:32.000Z") == Date(timeIntervalSince1970: 1_795_698_152))
+        #expect(try client.abortIncompleteUploads(bucket: bucket, prefix: "Results/", startedBefore: Date() + 60) == 2)
+        #expect(try client.abortIncompleteUploads(bucket: bucket, prefix: "Results/", startedBefore: Date() + 60) == 0)
+        #expect(try client.abortIncompleteUploads(bucket: bucket, prefix: "photos/", startedBefore: Date() + 60) == 1)
     }
 
     @Test func wrongSecretIsATyped403() throws {

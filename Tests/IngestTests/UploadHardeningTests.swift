@@ -11,7 +11,7 @@ import Testing
 @Suite("Upload endpoint under load and scrutiny")
 struct UploadHardeningTests {
     @Test func burstOf200ConcurrentUploadsIsAcceptedOrShedWithRetryAfter() async throws {
-        let harness = try UploadServerTests.Harness(maxConcurrent: 16)
+        let harness = try UploadServerTests.Harness(maxBufferedBytes: 16 * UploadServerTests.jpeg.count)
         let application = Application(router: harness.server.makeRouter())
         let outcomes = Tally()
         try await application.test(.live) { client in
@@ -34,6 +34,30 @@ struct UploadHardeningTests {
         #expect(counts.values.reduce(0, +) == 200)
         #expect((counts[202] ?? 0) > 0)
         #expect(try harness.store.list(prefix: "uploads/").count == counts[202] ?? 0)
+    }
+
+    /// 80 authenticated uploads trickling their bodies at a byte a second and
+    /// 300 connections that send nothing, against the server's default
+    /// limits: an honest upload still gets 202 within 3 s, /healthz answers,
+    /// and the server drops every slow and idle connection within 60 s.
+    @Test(.timeLimit(.minutes(3)))
+    func slowAndIdleClientsCannotStarveTheEndpoint() async throws {
+        let harness = try UploadServerTests.Harness(maxBodyBytes: 20 << 20, maxBufferedBytes: UploadServer.Configuration(token: "").maxBufferedBytes)
+        try await harness.server.makeApplication(port: 0).test(.live) { client in
+            let port = try #require(client.port)
+            let run = try await BlockingIOPool.shared.run {
+                try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/slow_clients.py").path,
+                                             "--port", "\(port)", "--token", UploadServerTests.token], timeout: .seconds(150))
+            }
+            try #require(run.status == 0, "\(run.output)")
+            let line = run.output.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
+            let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double], "\(run.output)")
+            print("slow clients: \(result)")
+            #expect(result["honest_status"] == 202 && result["honest_seconds"] ?? 99 < 3, "\(result)")
+            #expect(result["healthz_status"] == 200)
+            #expect(result["trickle_closed"] == 80 && result["trickle_closed_by"] ?? 99 <= 60, "\(result)")
+            #expect(result["idle_closed"] == 300 && result["idle_closed_by"] ?? 99 <= 60, "\(result)")
+        }
     }
 
     final class Tally: Sendable {

@@ -18,15 +18,15 @@ struct UploadServerTests {
         let store: LocalObjectStore
         let server: UploadServer
 
-        init(maxBodyBytes: Int = 1 << 20, maxConcurrent: Int = 64) throws {
+        init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, results: (any ObjectStore)? = nil) throws {
             cluster = try EmbeddedKafkaCluster()
             try cluster.createTopic(PipelineTopics().images, partitions: 2)
             store = try LocalObjectStore(root: Tools.temporaryPath("uploads-\(UUID().uuidString.prefix(8))"))
             var configuration = UploadServer.Configuration(token: UploadServerTests.token)
             configuration.maxBodyBytes = maxBodyBytes
-            configuration.maxConcurrentUploads = maxConcurrent
+            configuration.maxBufferedBytes = maxBufferedBytes
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-            server = UploadServer(configuration: configuration, store: store, producer: producer, logger: Logger(label: "test"))
+            server = UploadServer(configuration: configuration, store: store, producer: producer, results: results, logger: Logger(label: "test"))
         }
 
         func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -43,6 +43,27 @@ struct UploadServerTests {
                 events.append(try Fruits_V1_ImageEvent(serializedBytes: message.value))
             }
             return events
+        }
+    }
+
+    /// The status page needs no token and shows counts, never an id or a path.
+    @Test func theStatusPageCountsRecentUploadsWithoutAToken() async throws {
+        let results = try LocalObjectStore(root: Tools.temporaryPath("status-\(UUID().uuidString.prefix(8))"))
+        let harness = try Harness(results: results)
+        try await harness.test { client in
+            var imageID = ""
+            try await client.execute(uri: "/v1/images?label=Kiwi", method: .post, headers: Self.authorized,
+                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
+                imageID = (try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: String])?["image_id"] ?? ""
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                let page = String(buffer: response.body)
+                #expect(page.contains("<th>uploads accepted, last 5 minutes</th><td>1</td>"))
+                #expect(page.contains("No PCA model yet"))
+                #expect(!imageID.isEmpty && !page.contains(imageID) && !page.contains("uploads/"))
+            }
         }
     }
 

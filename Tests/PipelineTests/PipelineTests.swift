@@ -13,7 +13,7 @@ struct PipelineTests {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let path = Tools.temporaryPath("pipeline.log")
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let log = FileHandle(forWritingAtPath: path) ?? FileHandle.nullDevice
         log.seekToEndOfFile()
         process.standardOutput = log

@@ -29,10 +29,13 @@ struct ReducerServiceTests {
             _ = try await producer.send(topic: topic, key: nil, value: value)
         }
 
-        func reduce(expecting images: Int, reset: ReducerService.OffsetReset? = nil) async throws -> ReducerService.Totals {
+        func reduce(
+            expecting images: Int?, reset: ReducerService.OffsetReset? = nil, flushRecords: Int = 2_000
+        ) async throws -> ReducerService.Totals {
             var configuration = ReducerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
             configuration.expectedImages = images
             configuration.resetOffsets = reset
+            configuration.flushRecords = flushRecords
             configuration.pca = .components(1)
             configuration.dimension = 4
             let reducer = try ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
@@ -40,9 +43,13 @@ struct ReducerServiceTests {
             return reducer.totals
         }
 
-        func rows(_ key: String, column: String) throws -> [String] {
-            guard let bytes = try store.getIfPresent(key) else { return [] }
-            return try ParquetReader(bytes: bytes).strings(column).map { $0 ?? "" }
+        /// `column` of every Parquet file under `folder`.
+        func rows(_ folder: String, column: String) throws -> [String] {
+            try store.list(prefix: folder).flatMap { try ParquetReader(bytes: store.get($0.key)).strings(column).map { $0 ?? "" } }
+        }
+
+        func checkpoint() throws -> ReducerCheckpoint? {
+            try store.getIfPresent(ResultsLayout.checkpoint).map(ReducerCheckpoint.init(bytes:))
         }
     }
 
@@ -89,26 +96,67 @@ struct ReducerServiceTests {
 
         let totals = try await fixture.reduce(expecting: 6)
         #expect(totals.features == 3)
-        #expect(try fixture.rows(ResultsLayout.featuresPart(1), column: "image_id").sorted() == [Self.id(4), Self.id(5), Self.id(6)])
-        let reasons = try fixture.rows(ResultsLayout.deadLettersPart(1), column: "reason")
+        #expect(try fixture.rows("features/", column: "image_id").sorted() == [Self.id(4), Self.id(5), Self.id(6)])
+        let reasons = try fixture.rows("deadletters/", column: "reason")
         #expect(reasons.sorted() == ["malformed_event", "malformed_event", "malformed_event", "non_finite_features", "non_finite_features"])
-        #expect(!(try fixture.rows(ResultsLayout.deadLettersPart(1), column: "image_id")).contains(Self.id(5)))
+        #expect(!(try fixture.rows("deadletters/", column: "image_id")).contains(Self.id(5)))
         let checkpoint = try ReducerCheckpoint(bytes: try fixture.store.get(ResultsLayout.checkpoint))
         let finite = checkpoint.accumulator.mean.allSatisfy { $0.isFinite }
         #expect(finite)
     }
 
-    /// A crashed flush 1 wrote its features part but no checkpoint; the replay's
-    /// flush 1 holds only dead letters. The crashed attempt's part must go, or
-    /// its images would be in the results without being in the PCA.
+    /// A crashed flush 1 wrote its features part and id manifest but no
+    /// checkpoint; the replay's flush 1 holds only dead letters. The crashed
+    /// attempt's files must go, or its images would be in the results without
+    /// being in the PCA.
     @Test func aReplayedFlushLeavesNoStalePart() async throws {
         let fixture = try Fixture()
-        try fixture.store.put(ResultsLayout.featuresPart(1), [0x50, 0x41, 0x52, 0x31], contentType: "application/octet-stream")
+        let crashed = FlushName(sequence: 1, epoch: 0xDEAD)
+        try fixture.store.put(ResultsLayout.featuresPart(crashed), [0x50, 0x41, 0x52, 0x31], contentType: "application/octet-stream")
+        try WrittenImages.write([ImageKey(imageID: Self.id(1))!], as: .features, flush: crashed, to: fixture.store)
         for n in 1...3 { try await fixture.send(fixture.topics.deadLetters, Self.deadLetter(n)) }
         _ = try await fixture.reduce(expecting: 3)
-        #expect(try fixture.store.getIfPresent(ResultsLayout.featuresPart(1)) == nil)
-        #expect(try fixture.rows(ResultsLayout.deadLettersPart(1), column: "image_id").count == 3)
+        #expect(try fixture.store.list(prefix: "features/").isEmpty)
+        #expect(try fixture.store.list(prefix: "_ids/features/").isEmpty)
+        #expect(try fixture.rows("deadletters/", column: "image_id").count == 3)
     }
+
+    /// Two reducers on one results (a rolling update, a second start by
+    /// mistake): the newer one claims them, the older one's next commit is
+    /// refused and it stops with `Fenced`, and every image is in the results
+    /// exactly once, whatever the older one had written.
+    @Test(.timeLimit(.minutes(2)))
+    func aSecondReducerFencesTheFirstAndNothingIsLostOrDoubled() async throws {
+        let fixture = try Fixture()
+        let features = fixture.topics.features
+        for n in 1...100 { try await fixture.send(features, Self.features(n, [Float(n), 1, Float(n % 7), 2])) }
+        let first = Task { try await fixture.reduce(expecting: nil, flushRecords: 10) }
+        // The second starts from the checkpoint's offsets; once the first has
+        // committed all 100, the second reads exactly the 200 that follow.
+        try await Self.waitUntil("the first reducer committed 100 images") { try fixture.checkpoint()?.accumulator.count == 100 }
+        let second = Task { try await fixture.reduce(expecting: 200, flushRecords: 10) }
+        try await Self.waitUntil("the second reducer claimed the results") {
+            Set(try fixture.checkpoint()?.epochs.entries.map(\.epoch) ?? []).count == 2
+        }
+        for n in 101...300 { try await fixture.send(features, Self.features(n, [Float(n), 1, Float(n % 7), 2])) }
+
+        await #expect(throws: ReducerService.Fenced.self) { try await first.value }
+        let totals = try await second.value
+        #expect(totals.features == 300 && totals.model?.nSamples == 300)
+        let ids = try fixture.rows("features/", column: "image_id")
+        #expect(ids.count == 300 && Set(ids) == Set((1...300).map(Self.id)))
+        #expect(try fixture.checkpoint()?.accumulator.count == 300)
+    }
+
+    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { throw WaitTimedOut(description: "timed out waiting until \(what)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    struct WaitTimedOut: Error, CustomStringConvertible { let description: String }
 
     /// Someone else's file under features/ is skipped with a warning; the
     /// model is still written, after every projected part.
@@ -120,7 +168,7 @@ struct ReducerServiceTests {
         let totals = try await fixture.reduce(expecting: 3)
         #expect(totals.model?.nSamples == 3)
         #expect(try fixture.store.getIfPresent(ResultsLayout.model) != nil)
-        #expect(try fixture.store.getIfPresent(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(1))) != nil)
+        #expect(try fixture.store.list(prefix: "pca/projected/").count == 1)
     }
 
     /// Results whose checkpoint came from another cluster: its offsets mean

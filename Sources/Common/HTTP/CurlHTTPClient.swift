@@ -35,7 +35,7 @@ public final class CurlHTTPClient: Sendable {
     }
 
     private func perform(_ request: HTTPRequest, on curl: UnsafeMutableRawPointer) throws -> HTTPResponse {
-        let sink = ResponseSink()
+        let sink = ResponseSink(limit: request.maxResponseBytes)
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
         // An empty "Expect:" stops curl from waiting for 100-continue.
@@ -78,9 +78,12 @@ public final class CurlHTTPClient: Sendable {
             guard status == CURLE_OK else { return status }
             return curl_easy_perform(curl)
         }
-        guard code == CURLE_OK else { throw transportError(code, request) }
         var responseCode = 0
         _ = fruits_curl_get_long(curl, CURLINFO_RESPONSE_CODE, &responseCode)
+        if sink.exceeded, let limit = request.maxResponseBytes {
+            throw HTTPResponseTooLarge(status: responseCode, limit: limit, declaredBytes: sink.headers["content-length"].flatMap(Int.init))
+        }
+        guard code == CURLE_OK else { throw transportError(code, request) }
         return HTTPResponse(status: responseCode, headers: sink.headers, body: sink.body)
     }
 
@@ -97,13 +100,27 @@ private struct EasyHandle: @unchecked Sendable {
 /// Receives one response; reached from libcurl's callbacks through the
 /// context pointer and used by one transfer at a time.
 private final class ResponseSink {
+    let limit: Int?
     var body: [UInt8] = []
     var headers: [String: String] = [:]
+    var exceeded = false
+
+    init(limit: Int?) { self.limit = limit }
 }
 
+/// Stops the transfer (a short count makes libcurl fail it) as soon as the
+/// body, declared or received, passes the sink's limit: memory stays bounded
+/// by what the caller accepts, whatever the server sends.
 private let collectBody: fruits_curl_data_callback = { data, size, count, context in
     let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
     let length = size * count
+    if let limit = sink.limit {
+        let declared = sink.headers["content-length"].flatMap(Int.init) ?? 0
+        guard declared <= limit, sink.body.count + length <= limit else {
+            sink.exceeded = true
+            return 0
+        }
+    }
     if let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
     return length
 }

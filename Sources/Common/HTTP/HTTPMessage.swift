@@ -4,13 +4,25 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// A response body larger than this is not read: `HTTPResponseTooLarge`.
+    public var maxResponseBytes: Int?
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], maxResponseBytes: Int? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.maxResponseBytes = maxResponseBytes
     }
+}
+
+/// The response's body was larger than the request's `maxResponseBytes`;
+/// `declaredBytes` is its Content-Length when the server sent one.
+public struct HTTPResponseTooLarge: Error, CustomStringConvertible, Sendable {
+    public let status: Int
+    public let limit: Int
+    public let declaredBytes: Int?
+    public var description: String { "the response body is larger than \(limit) bytes" }
 }
 
 public struct HTTPResponse: Sendable {

@@ -148,6 +148,26 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         return nil
     }
 
+    /// Up to `count` records: waits up to `timeout` for the first, then up
+    /// to `linger` more for the rest. The waiting happens on this consumer's
+    /// poll thread, never on the caller's: a service awaiting records leaves
+    /// Swift's cooperative pool free (it has one thread per core).
+    public func poll(upTo count: Int, timeout: Duration, linger: Duration = .zero) async throws -> [KafkaMessage] {
+        try await withCheckedThrowingContinuation { continuation in
+            pollQueue.async {
+                continuation.resume(with: Result {
+                    guard let first = try self.poll(timeout: timeout) else { return [] }
+                    var batch = [first]
+                    let deadline = ContinuousClock.now + linger
+                    while batch.count < count, let next = try self.poll(timeout: Swift.max(deadline - .now, .zero)) {
+                        batch.append(next)
+                    }
+                    return batch
+                })
+            }
+        }
+    }
+
     static func isTransient(_ error: rd_kafka_resp_err_t) -> Bool {
         switch error {
         case RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,

@@ -29,10 +29,29 @@ public final class S3Client: Sendable {
 
     // MARK: Objects
 
-    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil) throws -> [UInt8] {
+    /// The object; with `maxBytes`, one larger than that is not read and
+    /// throws `S3Error.objectTooLarge`.
+    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil) throws -> [UInt8] {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        return try send("GET", bucket: bucket, key: key, headers: headers).body
+        return try send("GET", bucket: bucket, key: key, headers: headers, maxResponseBytes: maxBytes).body
+    }
+
+    /// The object and its ETag (the version a conditional put names).
+    public func getObjectAndTag(bucket: String, key: String, range: ClosedRange<Int>? = nil) throws -> (body: [UInt8], etag: String?) {
+        var headers: [(String, String)] = []
+        if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
+        let response = try send("GET", bucket: bucket, key: key, headers: headers)
+        return (response.body, response.headers["etag"])
+    }
+
+    /// A put that happens only if the object is absent (`If-None-Match: *`)
+    /// or still has `etag` (`If-Match`), in one request whatever its size.
+    /// A condition that does not hold is HTTP 412 (or 409 when another
+    /// conditional write to the key was in flight); the new ETag otherwise.
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String, ifMatch etag: String?) throws -> String? {
+        let condition = etag.map { ("If-Match", $0) } ?? ("If-None-Match", "*")
+        return try send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType), condition], body: body).headers["etag"]
     }
 
     /// Uploads in one request, or in parts from `multipartThreshold` bytes on.
@@ -102,11 +121,17 @@ public final class S3Client: Sendable {
 
     // MARK: Multipart
 
-    private func putMultipart(bucket: String, key: String, body: [UInt8], contentType: String) throws -> String? {
+    /// Starts a multipart upload and returns its id.
+    public func createMultipartUpload(bucket: String, key: String, contentType: String) throws -> String {
         let created = try send("POST", bucket: bucket, key: key, query: [("uploads", "")], headers: [("Content-Type", contentType)])
         guard let uploadID = XMLScan.text("UploadId", in: String(decoding: created.body, as: UTF8.self)[...]) else {
             throw S3Error.invalidResponse("CreateMultipartUpload returned no UploadId")
         }
+        return uploadID
+    }
+
+    private func putMultipart(bucket: String, key: String, body: [UInt8], contentType: String) throws -> String? {
+        let uploadID = try createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
         do {
             var parts: [(number: Int, etag: String)] = []
             for (index, start) in stride(from: 0, to: body.count, by: configuration.partSize).enumerated() {
@@ -119,25 +144,65 @@ public final class S3Client: Sendable {
             let manifest = "<CompleteMultipartUpload>"
                 + parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLScan.escape($0.etag))</ETag></Part>" }.joined()
                 + "</CompleteMultipartUpload>"
-            let completed = try send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
-                                     headers: [("Content-Type", "application/xml")], body: Array(manifest.utf8))
-            // CompleteMultipartUpload can fail with 200 and an <Error> body.
-            let text = String(decoding: completed.body, as: UTF8.self)[...]
-            if let code = XMLScan.text("Code", in: text) {
-                throw S3Error.http(status: 200, code: code, message: XMLScan.text("Message", in: text) ?? "", resource: "\(bucket)/\(key)")
+            // CompleteMultipartUpload can fail with 200 and an <Error> body
+            // (AWS: retry it); such an answer is retried like a 5xx.
+            var attempt = 0
+            while true {
+                attempt += 1
+                let completed = try send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                                         headers: [("Content-Type", "application/xml")], body: Array(manifest.utf8))
+                let text = String(decoding: completed.body, as: UTF8.self)[...]
+                guard let code = XMLScan.text("Code", in: text), XMLScan.text("ETag", in: text) == nil else {
+                    return XMLScan.text("ETag", in: text)
+                }
+                let error = S3Error.http(status: 200, code: code, message: XMLScan.text("Message", in: text) ?? "", resource: "\(bucket)/\(key)")
+                guard attempt < configuration.retry.attempts else { throw error }
+                retryCount.add(1, ordering: .relaxed)
+                Thread.sleep(forTimeInterval: backoff(attempt: attempt))
             }
-            return XMLScan.text("ETag", in: text)
         } catch {
             _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
             throw error
         }
     }
 
+    /// Aborts the multipart uploads under `prefix` started before `date`
+    /// and never completed: a writer that crashed mid-upload, or a create
+    /// whose answer was lost and was retried, leaves parts that are billed
+    /// and invisible. Returns how many it aborted.
+    @discardableResult
+    public func abortIncompleteUploads(bucket: String, prefix: String, startedBefore date: Date) throws -> Int {
+        var aborted = 0
+        var markers: [(String, String)] = []
+        while true {
+            let page = try send("GET", bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", prefix)] + markers)
+            let xml = String(decoding: page.body, as: UTF8.self)[...]
+            for upload in XMLScan.elements("Upload", in: xml) {
+                guard let key = XMLScan.text("Key", in: upload), let id = XMLScan.text("UploadId", in: upload),
+                      let initiated = XMLScan.text("Initiated", in: upload).flatMap(Self.parseTimestamp), initiated < date
+                else { continue }
+                _ = try send("DELETE", bucket: bucket, key: key, query: [("uploadId", id)])
+                aborted += 1
+            }
+            guard XMLScan.text("IsTruncated", in: xml) == "true", let key = XMLScan.text("NextKeyMarker", in: xml) else { return aborted }
+            markers = [("key-marker", key), ("upload-id-marker", XMLScan.text("NextUploadIdMarker", in: xml) ?? "")]
+        }
+    }
+
+    /// ISO 8601 as S3 writes it, with or without fractional seconds.
+    static func parseTimestamp(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
     // MARK: Requests
 
     private func send(
         _ method: String, bucket: String, key: String?, query: [(String, String)] = [],
-        headers: [(String, String)] = [], body: [UInt8] = []
+        headers: [(String, String)] = [], body: [UInt8] = [], maxResponseBytes: Int? = nil
     ) throws -> HTTPResponse {
         let (url, host, path) = address(bucket: bucket, key: key, query: query)
         var headers = headers
@@ -145,7 +210,7 @@ public final class S3Client: Sendable {
         if !body.isEmpty && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("Content-Type", "application/octet-stream"))
         }
-        var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
+        var request = HTTPRequest(method: method, url: url, headers: headers, body: body, maxResponseBytes: maxResponseBytes)
         let resource = key.map { "\(bucket)/\($0)" } ?? bucket
         var attempt = 0
         while true {
@@ -159,6 +224,12 @@ public final class S3Client: Sendable {
                 if (200..<300).contains(response.status) { return response }
                 let error = Self.error(from: response, resource: resource)
                 guard Self.isRetryable(status: response.status), attempt < configuration.retry.attempts else { throw error }
+            } catch let error as HTTPResponseTooLarge where (200..<300).contains(error.status) {
+                throw S3Error.objectTooLarge(resource: resource, bytes: error.declaredBytes, limit: error.limit)
+            } catch let error as HTTPResponseTooLarge {
+                // An error document past the limit: report the status without its body.
+                let failure = S3Error.http(status: error.status, code: Self.defaultCode(status: error.status), message: "(body too large)", resource: resource)
+                guard Self.isRetryable(status: error.status), attempt < configuration.retry.attempts else { throw failure }
             } catch let error as HTTPTransportError {
                 guard attempt < configuration.retry.attempts else { throw S3Error.unreachable(error, attempts: attempt) }
             }

@@ -8,6 +8,8 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
     case credentialSource(String, String)
     case invalidLocation(String)
     case invalidResponse(String)
+    /// Larger than the caller accepts; `bytes` when the server declared it.
+    case objectTooLarge(resource: String, bytes: Int?, limit: Int)
 
     public var code: String? {
         if case .http(_, let code, _, _) = self { return code }
@@ -43,6 +45,8 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
             return "\(location) is not an s3://bucket/prefix, a file: URL or a directory"
         case .invalidResponse(let why):
             return "unexpected S3 response: \(why)"
+        case .objectTooLarge(let resource, let bytes, let limit):
+            return "S3 \(resource) has " + (bytes.map { "\($0) bytes" } ?? "more bytes") + ", above the limit of \(limit)"
         }
     }
 }

@@ -6,13 +6,13 @@ public struct ObjectFetcher: Sendable {
     public enum FetchError: Error, CustomStringConvertible {
         case unsupportedURI(String)
         case missing(String, String)
-        case tooLarge(String, bytes: Int, limit: Int)
+        case tooLarge(String, bytes: Int?, limit: Int)
 
         public var description: String {
             switch self {
             case .unsupportedURI(let uri): "cannot fetch \(uri): only s3:// and file:// URIs are supported"
             case .missing(let uri, let why): "cannot read \(uri): \(why)"
-            case .tooLarge(let uri, let bytes, let limit): "\(uri) has \(bytes) bytes, above the limit of \(limit)"
+            case .tooLarge(let uri, let bytes, let limit): "\(uri) has " + (bytes.map { "\($0) bytes" } ?? "more bytes") + ", above the limit of \(limit)"
             }
         }
     }
@@ -69,11 +69,11 @@ public struct ObjectFetcher: Sendable {
             let client: S3Client
             do { client = try s3.get() } catch { throw ServiceError.s3Unavailable(uri: uri, reason: "\(error)") }
             do {
-                guard let head = try client.headObject(bucket: bucket, key: key) else {
-                    throw FetchError.missing(uri, "no such object")
-                }
-                guard head.size <= maxBytes else { throw FetchError.tooLarge(uri, bytes: head.size, limit: maxBytes) }
-                return try client.getObject(bucket: bucket, key: key)
+                // One GET, bounded while it reads: no HEAD round trip, and no
+                // window for the object to grow between a size check and the read.
+                return try client.getObject(bucket: bucket, key: key, maxBytes: maxBytes)
+            } catch S3Error.objectTooLarge(_, let bytes, let limit) {
+                throw FetchError.tooLarge(uri, bytes: bytes, limit: limit)
             } catch let error as S3Error where error.status == 404 {
                 throw FetchError.missing(uri, "\(error)")
             } catch let error as S3Error where error.status == 401 || error.status == 403 {

@@ -13,6 +13,32 @@ public protocol ObjectStore: Sendable {
     func list(prefix: String) throws -> [(key: String, size: Int)]
     /// Removes `key`; an absent key is not an error.
     func delete(_ key: String) throws
+    /// The object and its version, or nil when there is no such object.
+    func getVersioned(_ key: String) throws -> (bytes: [UInt8], version: ObjectVersion)?
+    /// Writes `bytes` only if `key` is still as the caller last saw it:
+    /// absent, or at `version`. Throws `ObjectStoreConflict` otherwise, and
+    /// writes nothing; two writers racing on one key cannot both succeed.
+    func put(_ key: String, _ bytes: [UInt8], contentType: String, ifUnchangedSince version: ObjectVersion?) throws -> ObjectVersion
+    /// Removes what writers that died mid-write left below `prefix`, if it
+    /// was started before `date`: S3's incomplete multipart uploads, a
+    /// directory's temporary files. Returns how many.
+    func abandonIncompleteWrites(under prefix: String, startedBefore date: Date) throws -> Int
+}
+
+/// One state of an object: S3's ETag, or a digest of a file's content.
+public struct ObjectVersion: Hashable, Sendable, CustomStringConvertible {
+    public let tag: String
+    public init(_ tag: String) { self.tag = tag }
+    public var description: String { tag }
+}
+
+/// A conditional put found the object changed (or created) by someone else.
+public struct ObjectStoreConflict: Error, CustomStringConvertible, Sendable {
+    public let key: String
+    public let expected: ObjectVersion?
+    public var description: String {
+        "\(key) was " + (expected == nil ? "created" : "changed") + " by another writer"
+    }
 }
 
 public enum ObjectStores {
@@ -60,6 +86,36 @@ public struct S3ObjectStore: ObjectStore {
 
     public func delete(_ key: String) throws {
         try client.deleteObject(bucket: bucket, key: ObjectLocation.join(prefix, key))
+    }
+
+    public func getVersioned(_ key: String) throws -> (bytes: [UInt8], version: ObjectVersion)? {
+        do {
+            let (body, etag) = try client.getObjectAndTag(bucket: bucket, key: ObjectLocation.join(prefix, key))
+            guard let etag else { throw S3Error.invalidResponse("GET \(key) returned no ETag") }
+            return (body, ObjectVersion(etag))
+        } catch let error as S3Error where error.status == 404 {
+            return nil
+        }
+    }
+
+    public func abandonIncompleteWrites(under sub: String, startedBefore date: Date) throws -> Int {
+        try client.abortIncompleteUploads(bucket: bucket, prefix: ObjectLocation.join(prefix, sub), startedBefore: date)
+    }
+
+    /// S3 conditional writes (`If-None-Match: *`, `If-Match`), atomic on AWS
+    /// since 2024 and on MinIO. A retried request whose first attempt did
+    /// land meets its own write and fails its condition; reading the object
+    /// back tells that apart from another writer's.
+    public func put(_ key: String, _ bytes: [UInt8], contentType: String, ifUnchangedSince version: ObjectVersion?) throws -> ObjectVersion {
+        let full = ObjectLocation.join(prefix, key)
+        do {
+            let etag = try client.putObject(bucket: bucket, key: full, body: bytes, contentType: contentType, ifMatch: version?.tag)
+            guard let etag else { throw S3Error.invalidResponse("PUT \(key) returned no ETag") }
+            return ObjectVersion(etag)
+        } catch let error as S3Error where [409, 412].contains(error.status) || (version != nil && error.status == 404) {
+            if let current = try getVersioned(key), current.bytes == bytes { return current.version }
+            throw ObjectStoreConflict(key: key, expected: version)
+        }
     }
 }
 
@@ -128,6 +184,40 @@ public struct LocalObjectStore: ObjectStore {
         }
         return objects.sorted { $0.key < $1.key }
     }
+
+    public func getVersioned(_ key: String) throws -> (bytes: [UInt8], version: ObjectVersion)? {
+        try getIfPresent(key).map { ($0, Self.version(of: $0)) }
+    }
+
+    /// Compare-and-rename under an exclusive `flock` of the key's directory:
+    /// every conditional writer of that directory, in any process on this
+    /// host, takes the same lock (a network file system may not honour it).
+    public func put(_ key: String, _ bytes: [UInt8], contentType: String, ifUnchangedSince version: ObjectVersion?) throws -> ObjectVersion {
+        let directory = (try path(of: key) as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DurableFile.Failure(operation: "open", path: directory, code: errno) }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX) == 0 else { throw DurableFile.Failure(operation: "flock", path: directory, code: errno) }
+        defer { flock(descriptor, LOCK_UN) }
+        guard try getVersioned(key)?.version == version else { throw ObjectStoreConflict(key: key, expected: version) }
+        try put(key, bytes, contentType: contentType)
+        return Self.version(of: bytes)
+    }
+
+    public func abandonIncompleteWrites(under prefix: String, startedBefore date: Date) throws -> Int {
+        let directory = prefix.isEmpty ? root : try path(of: prefix)
+        guard let walker = FileManager.default.enumerator(at: URL(fileURLWithPath: directory), includingPropertiesForKeys: [.contentModificationDateKey]) else { return 0 }
+        var removed = 0
+        for case let url as URL in walker where url.lastPathComponent.contains(".partial-") {
+            guard let modified = try url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate, modified < date else { continue }
+            try FileManager.default.removeItem(at: url)
+            removed += 1
+        }
+        return removed
+    }
+
+    static func version(of bytes: [UInt8]) -> ObjectVersion { ObjectVersion(EventIdentity.sha256Hex(bytes)) }
 
     /// Deleting an object that is not there succeeds, as on S3.
     public func delete(_ key: String) throws {

@@ -107,7 +107,7 @@ public final class ExtractionService: Service, Sendable {
         }
         var unassignedSince: ContinuousClock.Instant? = .now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch = try collectBatch()
+            let batch = try await collectBatch()
             guard !batch.isEmpty else {
                 try await settle()
                 noticeMissingPartitions(since: &unassignedSince)
@@ -145,15 +145,8 @@ public final class ExtractionService: Service, Sendable {
         since = .now
     }
 
-    private func collectBatch() throws -> [KafkaMessage] {
-        guard let first = try consumer.poll(timeout: .milliseconds(500)) else { return [] }
-        var batch = [first]
-        let deadline = ContinuousClock.now + configuration.maxWait
-        while batch.count < recordsPerBatch {
-            guard let next = try consumer.poll(timeout: max(deadline - .now, .zero)) else { break }
-            batch.append(next)
-        }
-        return batch
+    private func collectBatch() async throws -> [KafkaMessage] {
+        try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(500), linger: configuration.maxWait)
     }
 
     /// The records a batch produces: feature events and dead letters.

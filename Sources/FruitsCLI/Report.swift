@@ -1,0 +1,39 @@
+import ArgumentParser
+import Common
+import Foundation
+import Report
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "One self-contained HTML page from a results folder: explained variance, the images on two components, counts.",
+        discussion: "Opens in any browser without a network. Prints the path it wrote."
+    )
+
+    @Option(help: "Results: a directory or s3://bucket/Results/.")
+    var results: String
+
+    @Option(help: "Where to write the page: a file, or - for stdout (default: report.html in the results).")
+    var out: String?
+
+    @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
+    var s3Endpoint: String?
+
+    @Option(help: "Points drawn at most; larger results show a repeatable sample.")
+    var maxPoints = 20_000
+
+    func run() throws {
+        let store = try ObjectStores.open(try ObjectLocation(parsing: results), s3: try S3Configuration.fromEnvironment(endpoint: s3Endpoint))
+        let html = Array(ReportPage(summary: try ResultsSummary.load(from: store, maxPoints: maxPoints), title: "fruits results: \(results)").html.utf8)
+        switch out {
+        case "-":
+            FileHandle.standardOutput.write(Data(html))
+        case let path?:
+            try Data(html).write(to: URL(fileURLWithPath: path))
+            print(path)
+        case nil:
+            try store.put(ReportPage.fileName, html, contentType: "text/html; charset=utf-8")
+            print(store.location.uri(of: ReportPage.fileName))
+        }
+    }
+}

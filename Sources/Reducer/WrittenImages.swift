@@ -1,0 +1,111 @@
+import Common
+import Foundation
+import Synchronization
+
+/// Which image ids the results hold, as two in-memory sets loaded at start
+/// from per-flush id manifests: each flush writes one object per kind,
+/// `_ids/features/part-000006-<epoch>.ids`, listing the ids it put in the
+/// results (16 bytes each, sorted). A manifest counts only if the
+/// checkpoint's `EpochHistory` says its process run committed its flush, so
+/// a crashed or fenced flush's manifest is ignored (and swept); it is never
+/// overwritten, because its name carries the writer's epoch.
+///
+/// Cost: one PUT per kind per flush (2,000 records by default), one GET per
+/// committed manifest at start, and about 40 bytes of memory per image held
+/// (a `Set` of 16-byte keys at most 3/4 full).
+struct WrittenImages: Sendable {
+    enum Kind: String, Sendable, CaseIterable {
+        case features
+        case deadLetters = "deadletters"
+    }
+
+    private(set) var features: Set<ImageKey> = []
+    private(set) var deadLetters: Set<ImageKey> = []
+
+    var count: Int { features.count }
+
+    func contains(_ key: ImageKey, as kind: Kind) -> Bool {
+        switch kind {
+        case .features: features.contains(key)
+        case .deadLetters: deadLetters.contains(key)
+        }
+    }
+
+    mutating func insert<S: Sequence>(_ keys: S, as kind: Kind) where S.Element == ImageKey {
+        switch kind {
+        case .features: features.formUnion(keys)
+        case .deadLetters: deadLetters.formUnion(keys)
+        }
+    }
+
+    static func manifestKey(_ kind: Kind, _ flush: FlushName) -> String {
+        "_ids/\(kind.rawValue)/\(flush.fileName(extension: "ids"))"
+    }
+
+    /// Writes the manifest of `kind` for `flush` (nothing if `keys` is empty).
+    static func write(_ keys: [ImageKey], as kind: Kind, flush: FlushName, to store: any ObjectStore) throws {
+        guard !keys.isEmpty else { return }
+        try store.put(manifestKey(kind, flush), encode(keys), contentType: "application/octet-stream")
+    }
+
+    /// The ids of every committed manifest in `store`, read `parallelism` at a time.
+    static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, parallelism: Int = 16) throws -> WrittenImages {
+        var written = WrittenImages()
+        for kind in Kind.allCases {
+            let keys = try store.list(prefix: "_ids/\(kind.rawValue)/").map(\.key).filter { key in
+                FlushName(key: key).map { checkpoint.commits($0) } ?? false
+            }
+            let manifests = try ConcurrentMap.map(keys, parallelism: parallelism) { try decode(store.get($0), key: $0) }
+            for ids in manifests { written.insert(ids, as: kind) }
+        }
+        return written
+    }
+
+    private static let magic = Array("FRIDS001".utf8)
+
+    static func encode(_ keys: [ImageKey]) -> [UInt8] {
+        var bytes = magic
+        bytes.reserveCapacity(magic.count + keys.count * 16)
+        for key in keys.sorted() {
+            withUnsafeBytes(of: key.high.bigEndian) { bytes += $0 }
+            withUnsafeBytes(of: key.low.bigEndian) { bytes += $0 }
+        }
+        return bytes
+    }
+
+    struct Corrupt: Error, CustomStringConvertible {
+        let key: String
+        var description: String { "\(key) is not an id manifest of these results" }
+    }
+
+    static func decode(_ bytes: [UInt8], key: String) throws -> [ImageKey] {
+        guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic),
+              (bytes.count - magic.count) % 16 == 0
+        else { throw Corrupt(key: key) }
+        func word(_ start: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[start + $1]) } }
+        return stride(from: magic.count, to: bytes.count, by: 16).map { ImageKey(high: word($0), low: word($0 + 8)) }
+    }
+}
+
+/// `body` over `items`, `parallelism` at a time, results in order; the first error wins.
+enum ConcurrentMap {
+    static func map<T: Sendable, R: Sendable>(_ items: [T], parallelism: Int, _ body: @Sendable (T) throws -> R) throws -> [R] {
+        guard !items.isEmpty else { return [] }
+        let results = Mutex<[Int: R]>([:])
+        let failure = Mutex<(any Error)?>(nil)
+        let workers = min(parallelism, items.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: items.count, by: workers) {
+                guard failure.withLock({ $0 == nil }) else { return }
+                do {
+                    let value = try body(items[index])
+                    results.withLock { $0[index] = value }
+                } catch {
+                    failure.withLock { if $0 == nil { $0 = error } }
+                }
+            }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return results.withLock { collected in items.indices.map { collected[$0]! } }
+    }
+}

@@ -1,0 +1,56 @@
+import Common
+import Foundation
+import Reducer
+
+/// What a report shows, read from a results folder: the PCA model, every
+/// image's first two coordinates and label, and the dead letters' reasons.
+public struct ResultsSummary: Sendable {
+    public struct Point: Sendable {
+        public let label: String
+        public let x: Float
+        public let y: Float
+    }
+
+    public var model: PCAModel?
+    /// At most `maxPoints`: the images with the smallest ids, a uniform and
+    /// repeatable sample (ids are hashes).
+    public var points: [Point] = []
+    /// Images per label, over all projected images (not only the sample).
+    public var labelCounts: [String: Int] = [:]
+    public var deadLetterReasons: [String: Int] = [:]
+
+    public var images: Int { labelCounts.values.reduce(0, +) }
+    public var isSampled: Bool { points.count < images }
+
+    public init() {}
+
+    public static func load(from store: any ObjectStore, maxPoints: Int = 20_000) throws -> ResultsSummary {
+        var summary = ResultsSummary()
+        if let bytes = try store.getIfPresent(ResultsLayout.model) {
+            summary.model = try JSONDecoder().decode(PCAModel.self, from: Data(bytes))
+        }
+        var rows: [(id: String, point: Point)] = []
+        for part in try store.list(prefix: "pca/projected/") where part.key.hasSuffix(".parquet") {
+            let reader = try ParquetReader(bytes: try store.get(part.key))
+            let ids = try reader.strings("image_id"), labels = try reader.strings("label"), coordinates = try reader.floatLists("pca")
+            for index in 0..<reader.rowCount {
+                let label = labels[index].flatMap { $0.isEmpty ? nil : $0 } ?? "(no label)"
+                summary.labelCounts[label, default: 0] += 1
+                guard let pca = coordinates[index], pca.count >= 2 else { continue }
+                rows.append((ids[index] ?? "", Point(label: label, x: pca[0], y: pca[1])))
+            }
+            if rows.count > 2 * maxPoints { rows = smallest(rows, maxPoints) }
+        }
+        summary.points = smallest(rows, maxPoints).map(\.point)
+        for part in try store.list(prefix: "deadletters/") where part.key.hasSuffix(".parquet") {
+            for reason in try ParquetReader(bytes: try store.get(part.key)).strings("reason") {
+                summary.deadLetterReasons[reason ?? "(none)", default: 0] += 1
+            }
+        }
+        return summary
+    }
+
+    private static func smallest(_ rows: [(id: String, point: Point)], _ count: Int) -> [(id: String, point: Point)] {
+        rows.count <= count ? rows : Array(rows.sorted { $0.id < $1.id }.prefix(count))
+    }
+}
