@@ -78,8 +78,15 @@ struct IngestCommand: AsyncParsableCommand {
             configuration.maxBodyBytes = maxBytes
             configuration.maxBufferedBytes = maxBufferedMegabytes << 20
             configuration.maxConnections = maxConnections
-            let server = UploadServer(configuration: configuration, store: try service.store(store), producer: producer,
-                                      results: try results.map(service.store), logger: logger)
+            let admin = try KafkaAdmin(configuration: try service.kafka())
+            let topic = configuration.topic
+            let server = UploadServer(
+                configuration: configuration, store: try service.store(store), producer: producer,
+                results: try results.map(service.store),
+                statusRows: {
+                    let lag = try admin.lag(group: PipelineGroups.extractors, topic: topic).values.reduce(0, +)
+                    return [("images waiting for an extractor (consumer lag)", "\(lag)")]
+                }, logger: logger)
             try await service.runServices(server, gracePeriod: .seconds(20), logger: logger)
         }
     }

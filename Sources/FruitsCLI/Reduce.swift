@@ -23,7 +23,15 @@ struct ReducerOptions: ParsableArguments {
         if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
     }
 
+    @Option(help: "Publish the PCA model while running at most every this many seconds (0: only at the end).")
+    var modelEvery = 60
+
+    @Option(help: "Publish the first model once this many images are in (and 60 s have passed).")
+    var modelMinImages = 1_000
+
     func apply(to configuration: inout ReducerService.Configuration) {
+        configuration.modelEvery = modelEvery > 0 ? .seconds(modelEvery) : nil
+        configuration.modelMinImages = modelMinImages
         configuration.flushRecords = flushRecords
         configuration.flushInterval = .seconds(flushSeconds)
         if let pcaK { configuration.pca = .components(pcaK) }

@@ -64,6 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         reducer.apply(to: &configuration)
         configuration.expectedImages = Set(events.map(\.imageID)).count
         configuration.resetOffsets = .earliest  // a new embedded broker every run
+        configuration.modelEvery = nil  // it finalizes within the minute anyway
         let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
         let progress = ProgressReporter(total: configuration.expectedImages ?? 0, label: "features or dead letter")
         try await withThrowingTaskGroup(of: Void.self) { group in

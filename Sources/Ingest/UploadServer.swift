@@ -55,13 +55,21 @@ public final class UploadServer: Service, Sendable {
     }
 
     private let results: (any ObjectStore)?
+    /// More rows for the status page (e.g. consumer lag), looked up off the cooperative pool.
+    public typealias StatusRows = @Sendable () throws -> [(String, String)]
+    private let statusRows: StatusRows?
+    private let cachedRows = Mutex<[(String, String)]>([])
     private let recentUploads = Mutex<[ContinuousClock.Instant]>([])
     private let cachedSummary = Mutex<(at: ContinuousClock.Instant, summary: ResultsSummary)?>(nil)
 
-    public init(configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, results: (any ObjectStore)? = nil, logger: Logger) {
+    public init(
+        configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, results: (any ObjectStore)? = nil,
+        statusRows: StatusRows? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
         self.results = results
+        self.statusRows = statusRows
         self.producer = producer
         self.logger = logger
     }
@@ -153,18 +161,21 @@ public final class UploadServer: Service, Sendable {
         let now = ContinuousClock.now
         let recent = recentUploads.withLock { times in times.filter { now - $0 <= .seconds(300) }.count }
         var summary = ResultsSummary()
-        if let results {
-            if let cached = cachedSummary.withLock({ $0 }), now - cached.at < .seconds(30) {
-                summary = cached.summary
-            } else {
-                summary = try await BlockingIOPool.shared.run { try ResultsSummary.load(from: results) }
-                cachedSummary.withLock { [summary] in $0 = (now, summary) }
-            }
+        var rows: [(String, String)] = []
+        if let cached = cachedSummary.withLock({ $0 }), now - cached.at < .seconds(30) {
+            summary = cached.summary
+            rows = cachedRows.withLock { $0 }
+        } else {
+            let (results, statusRows) = (results, statusRows)
+            summary = try await BlockingIOPool.shared.run { try results.map { try ResultsSummary.load(from: $0) } ?? ResultsSummary() }
+            rows = (try? await BlockingIOPool.shared.run { try statusRows?() ?? [] }) ?? [("status", "unavailable")]
+            cachedSummary.withLock { [summary] in $0 = (now, summary) }
+            cachedRows.withLock { [rows] in $0 = rows }
         }
         var page = ReportPage(summary: summary, title: "fruits upload endpoint")
         page.refreshSeconds = 30
         page.status = [("uploads accepted, last 5 minutes", "\(recent)"),
-                       ("results", results.map { "\($0.location)" } ?? "not configured (--results)")]
+                       ("results", results.map { "\($0.location)" } ?? "not configured (--results)")] + rows
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.html)))

@@ -21,9 +21,13 @@ public struct PCAModel: Sendable, Codable {
     /// The ratio of every component, not only the k kept: the curve that
     /// picks k. Absent from models written before it existed.
     public let spectrum: [Double]?
+    /// Set when published: 1, 2, … over the life of the results, and when.
+    public var version: Int?
+    public var createdAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case k, mean, components, spectrum
+        case k, mean, components, spectrum, version
+        case createdAt = "created_at"
         case nSamples = "n_samples"
         case explainedVariance = "explained_variance"
         case explainedVarianceRatio = "explained_variance_ratio"

@@ -21,6 +21,10 @@ public struct ReducerCheckpoint: Sendable {
     /// Where `offsets` point into: offsets of another cluster, or of a topic
     /// that was deleted and created again, would silently skip its records.
     public var source: KafkaSource?
+    /// The last model version this results' reducers published (or were
+    /// about to: a version is counted here before its files are written, so
+    /// no version number is ever written twice).
+    public var modelVersion = 0
 
     /// A Kafka cluster and the partition counts of the topics read from it.
     public struct KafkaSource: Codable, Sendable, Equatable {
@@ -54,6 +58,7 @@ public struct ReducerCheckpoint: Sendable {
         let epochs: [EpochHistory.Entry]
         /// Absent in checkpoints written before it existed.
         let source: KafkaSource?
+        let modelVersion: Int?
     }
 
     public func serialized() throws -> [UInt8] {
@@ -62,7 +67,7 @@ public struct ReducerCheckpoint: Sendable {
             sequence: sequence, dimension: d, count: accumulator.count,
             offsets: offsets.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
                 .map { .init(topic: $0.key.topic, partition: $0.key.partition, next: $0.value) },
-            deadLetters: deadLetters, epochs: epochs.entries, source: source)
+            deadLetters: deadLetters, epochs: epochs.entries, source: source, modelVersion: modelVersion)
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
         bytes.reserveCapacity(16 + json.count + (d + d * (d + 1) / 2) * 8)
@@ -105,6 +110,7 @@ public struct ReducerCheckpoint: Sendable {
         deadLetters = header.deadLetters
         epochs = EpochHistory(entries: header.epochs)
         source = header.source
+        modelVersion = header.modelVersion ?? 0
     }
 }
 

@@ -48,6 +48,13 @@ public final class ReducerService: Service, @unchecked Sendable {
         /// belong to another cluster or to a topic with fewer partitions.
         public var resetOffsets: OffsetReset?
         public var pca: PCAModel.Dimension = .components(64)
+        /// A model is published while the reducer runs: first once it holds
+        /// `modelMinImages` images and has run `modelFirstAfter`, whichever
+        /// comes later, then at most every `modelEvery` when images arrived.
+        /// nil: only at the end (a finite run that finalizes anyway).
+        public var modelEvery: Duration? = .seconds(60)
+        public var modelMinImages = 1_000
+        public var modelFirstAfter: Duration = .seconds(60)
         public var dimension = 1280
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
@@ -94,6 +101,8 @@ public final class ReducerService: Service, @unchecked Sendable {
     private let pendingGauge = Gauge(label: "fruits_reducer_pending_records")
     private let flushDuration = Timer(label: "fruits_flush_duration_seconds")
     private var model: PCAModel?
+    /// When, and over how many images, the last model was published.
+    private var lastModel: (at: ContinuousClock.Instant, images: Int)?
 
     public var totals: Totals {
         Totals(features: state.accumulator.count, deadLetters: state.deadLetters,
@@ -233,6 +242,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         defer { try? consumer.close() }
         try await assignPartitions(waiting: true)
         try prepareResults()
+        let started = ContinuousClock.now
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
         var lastRefresh = ContinuousClock.now
@@ -256,6 +266,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                 try flush()
                 lastFlush = .now
             }
+            if modelIsDue(since: started) { try publishModel(final: false) }
             if let expected = configuration.expectedImages, accountedThisRun.count + pendingNotYetAccounted >= expected {
                 try flush()
                 lastFlush = .now
@@ -446,16 +457,52 @@ public final class ReducerService: Service, @unchecked Sendable {
         }
     }
 
+    private func modelIsDue(since started: ContinuousClock.Instant) -> Bool {
+        guard let every = configuration.modelEvery, state.accumulator.count >= max(2, configuration.modelMinImages) else { return false }
+        guard let last = lastModel else { return ContinuousClock.now - started >= configuration.modelFirstAfter }
+        return ContinuousClock.now - last.at >= every && state.accumulator.count != last.images
+    }
+
+    /// Solves the PCA over what is committed and publishes it as the next
+    /// version: the version is committed in the checkpoint first (a fenced
+    /// reducer cannot publish), then `pca/models/<version>/model.json`, then
+    /// `pca/model.json` last, so a reader never finds a model.json whose
+    /// version's own file is missing.
+    @discardableResult
+    private func publishModel(final: Bool) throws -> PCAModel {
+        let started = ContinuousClock.now
+        var model = try PCAModel(state.accumulator, dimension: configuration.pca)
+        var next = state
+        next.modelVersion += 1
+        do {
+            checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
+                                              ifUnchangedSince: checkpointVersion)
+        } catch is ObjectStoreConflict {
+            throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
+        }
+        state = next
+        model.version = next.modelVersion
+        model.createdAt = ISO8601DateFormatter().string(from: Date())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array(try encoder.encode(model))
+        try store.put(ResultsLayout.model(version: next.modelVersion), json, contentType: "application/json")
+        if !final { try store.put(ResultsLayout.model, json, contentType: "application/json") }
+        lastModel = (ContinuousClock.now, model.nSamples)
+        self.model = model
+        logger.info("model published", metadata: [
+            "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",
+            "duration": "\(ContinuousClock.now - started)"])
+        return model
+    }
+
     /// Solves the PCA and writes the model and every projected part.
     private func finalizeResults() throws {
         guard state.accumulator.count >= 2 else {
             logger.warning("fewer than 2 images: no PCA model written")
             return
         }
-        guard try store.getVersioned(ResultsLayout.checkpoint)?.version == checkpointVersion else {
-            throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
-        }
-        let model = try PCAModel(state.accumulator, dimension: configuration.pca)
+        let model = try publishModel(final: true)
         for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
             if let flush = FlushName(key: part.key), !state.commits(flush) {
                 try store.delete(part.key)  // a fenced writer's late part: it never counts
@@ -471,11 +518,8 @@ public final class ReducerService: Service, @unchecked Sendable {
             }
             try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
         }
-        // Last: a reader that finds pca/model.json finds every projected part too.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try store.put(ResultsLayout.model, Array(try encoder.encode(model)), contentType: "application/json")
-        self.model = model
+        // Last: a reader that finds this version in pca/model.json finds every projected part too.
+        try store.put(ResultsLayout.model, try store.get(ResultsLayout.model(version: model.version ?? 0)), contentType: "application/json")
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])

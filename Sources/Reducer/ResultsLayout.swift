@@ -4,6 +4,11 @@ import Common
 public enum ResultsLayout {
     public static let checkpoint = "_checkpoint/reducer.ckpt"
     public static let model = "pca/model.json"
+    /// Every published model, immutable: `pca/models/000007/model.json`.
+    public static func model(version: Int) -> String {
+        let digits = String(version)
+        return "pca/models/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "/model.json"
+    }
 
     public static func featuresPart(_ flush: FlushName) -> String { "features/" + flush.fileName(extension: "parquet") }
     public static func deadLettersPart(_ flush: FlushName) -> String { "deadletters/" + flush.fileName(extension: "parquet") }

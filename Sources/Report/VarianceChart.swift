@@ -30,8 +30,10 @@ struct VarianceChart {
             let y = frame.y(fraction)
             svg += "<line class=\"threshold\" x1=\"\(f(frame.x(0)))\" x2=\"\(f(frame.x(Double(shown))))\" y1=\"\(f(y))\" y2=\"\(f(y))\" "
                 + "stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>"
+            // Each label below its line, at the point where the curve reaches it, so close thresholds do not collide.
             let note = count.map { "\(Int(fraction * 100)) % at k = \($0)" } ?? "\(Int(fraction * 100)) % not reached"
-            svg += "<text class=\"threshold-label\" x=\"\(f(frame.x(Double(shown)) - 4))\" y=\"\(f(y - 4))\" text-anchor=\"end\">\(note)</text>"
+            let x = count.map { frame.x(Double($0)) } ?? frame.x(Double(shown))
+            svg += "<text class=\"threshold-label\" x=\"\(f(x + 4))\" y=\"\(f(y + 12))\" text-anchor=\"\(x > frame.x(Double(shown) * 0.7) ? "end" : "start")\">\(note)</text>"
         }
         var cumulative = 0.0
         let cumulativePoints = ratios.prefix(shown).enumerated().map { index, ratio -> String in

@@ -18,7 +18,8 @@ struct UploadServerTests {
         let store: LocalObjectStore
         let server: UploadServer
 
-        init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, results: (any ObjectStore)? = nil) throws {
+        init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, results: (any ObjectStore)? = nil,
+             statusRows: UploadServer.StatusRows? = nil) throws {
             cluster = try EmbeddedKafkaCluster()
             try cluster.createTopic(PipelineTopics().images, partitions: 2)
             store = try LocalObjectStore(root: Tools.temporaryPath("uploads-\(UUID().uuidString.prefix(8))"))
@@ -26,7 +27,8 @@ struct UploadServerTests {
             configuration.maxBodyBytes = maxBodyBytes
             configuration.maxBufferedBytes = maxBufferedBytes
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-            server = UploadServer(configuration: configuration, store: store, producer: producer, results: results, logger: Logger(label: "test"))
+            server = UploadServer(configuration: configuration, store: store, producer: producer, results: results, statusRows: statusRows,
+                                  logger: Logger(label: "test"))
         }
 
         func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -49,7 +51,7 @@ struct UploadServerTests {
     /// The status page needs no token and shows counts, never an id or a path.
     @Test func theStatusPageCountsRecentUploadsWithoutAToken() async throws {
         let results = try LocalObjectStore(root: Tools.temporaryPath("status-\(UUID().uuidString.prefix(8))"))
-        let harness = try Harness(results: results)
+        let harness = try Harness(results: results, statusRows: { [("images waiting for an extractor (consumer lag)", "7")] })
         try await harness.test { client in
             var imageID = ""
             try await client.execute(uri: "/v1/images?label=Kiwi", method: .post, headers: Self.authorized,
@@ -62,6 +64,7 @@ struct UploadServerTests {
                 let page = String(buffer: response.body)
                 #expect(page.contains("<th>uploads accepted, last 5 minutes</th><td>1</td>"))
                 #expect(page.contains("No PCA model yet"))
+                #expect(page.contains("<th>images waiting for an extractor (consumer lag)</th><td>7</td>"))
                 #expect(!imageID.isEmpty && !page.contains(imageID) && !page.contains("uploads/"))
             }
         }

@@ -30,7 +30,8 @@ struct ReducerServiceTests {
         }
 
         func reduce(
-            expecting images: Int?, reset: ReducerService.OffsetReset? = nil, flushRecords: Int = 2_000
+            expecting images: Int?, reset: ReducerService.OffsetReset? = nil, flushRecords: Int = 2_000,
+            configure: @Sendable (inout ReducerService.Configuration) -> Void = { _ in }
         ) async throws -> ReducerService.Totals {
             var configuration = ReducerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
             configuration.expectedImages = images
@@ -38,6 +39,7 @@ struct ReducerServiceTests {
             configuration.flushRecords = flushRecords
             configuration.pca = .components(1)
             configuration.dimension = 4
+            configure(&configuration)
             let reducer = try ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
             try await reducer.run()
             return reducer.totals
@@ -146,6 +148,41 @@ struct ReducerServiceTests {
         let ids = try fixture.rows("features/", column: "image_id")
         #expect(ids.count == 300 && Set(ids) == Set((1...300).map(Self.id)))
         #expect(try fixture.checkpoint()?.accumulator.count == 300)
+    }
+
+    /// The model lives: published while the reducer runs, each version
+    /// immutable under pca/models/, versions increasing across a restart that
+    /// resumes from the checkpoint, the final one over every image.
+    @Test(.timeLimit(.minutes(2)))
+    func aModelIsPublishedWhileTheReducerRunsAndVersionsKeepIncreasing() async throws {
+        let fixture = try Fixture()
+        let live: @Sendable (inout ReducerService.Configuration) -> Void = {
+            $0.modelEvery = .milliseconds(1)
+            $0.modelMinImages = 20
+            $0.modelFirstAfter = .zero
+        }
+        for n in 1...60 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, Float(n % 5), Float(n % 3)])) }
+        let first = Task { try await fixture.reduce(expecting: nil, flushRecords: 10, configure: live) }
+        try await Self.waitUntil("a model over all 60 images is published while the reducer runs") {
+            try Self.model(fixture.store.getIfPresent(ResultsLayout.model))?.nSamples == 60
+        }
+        first.cancel()
+        _ = try await first.value
+
+        for n in 61...100 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 2, Float(n % 7), 0])) }
+        let totals = try await fixture.reduce(expecting: 40, flushRecords: 10, configure: live)
+        let models = try fixture.store.list(prefix: "pca/models/").map { try Self.model(fixture.store.get($0.key))! }
+        let versions = models.compactMap(\.version)
+        #expect(versions.count == models.count && versions.count >= 3)
+        #expect(versions == Array(1...versions.count), "\(versions)")
+        #expect(zip(models, models.dropFirst()).allSatisfy { $0.nSamples <= $1.nSamples })
+        let current = try #require(try Self.model(fixture.store.getIfPresent(ResultsLayout.model)))
+        #expect(current.version == versions.last && current.nSamples == 100 && totals.model?.version == current.version)
+        #expect(try fixture.checkpoint()?.modelVersion == versions.last)
+    }
+
+    static func model(_ bytes: [UInt8]?) throws -> PCAModel? {
+        try bytes.map { try JSONDecoder().decode(PCAModel.self, from: Data($0)) }
     }
 
     static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws {
