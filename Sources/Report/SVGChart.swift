@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// Plot geometry shared by the charts: a plot area inside margins, linear
@@ -56,21 +57,7 @@ struct PlotFrame {
 func f(_ value: Double) -> String { String(format: "%.1f", value) }
 
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { Markup.escape(text) }
 }
 
 /// Distinct colours for any number of labels: hues a golden angle apart,
