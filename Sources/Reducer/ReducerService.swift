@@ -41,6 +41,9 @@ public final class ReducerService: Service, @unchecked Sendable {
         /// are kept to count them, so this is for finite runs.
         public var expectedImages: Int?
         public var finalizeOnExit = false
+        /// Whether reaching `expectedImages` (or `exitWhenIdle`) also solves
+        /// the PCA and projects the parts; off only to time the reduce alone.
+        public var finalizeWhenDone = true
         /// Start from the topics' beginning or end rather than the
         /// checkpoint's offsets: for a cluster that is not the one the
         /// checkpoint saw (`fruits run` starts a new embedded broker each time).
@@ -272,7 +275,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                 lastFlush = .now
                 if accountedThisRun.count >= expected {
                     logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
-                    finalize = true
+                    finalize = configuration.finalizeWhenDone
                     break
                 }
             }
