@@ -14,7 +14,9 @@ gets 403 SignatureDoesNotMatch).
 The proxy fails two requests of every three: the first of each three is
 forwarded, the second answered 503 SlowDown, the third's connection closed
 without an answer. The first CompleteMultipartUpload of each upload is
-answered 200 with an <Error> body, as S3 may do.
+answered 200 with an <Error> body, as S3 may do. A second proxy injects no
+fault but holds every request FRUITS_S3_LATENCY_MS (30) ms before forwarding
+it ("slow_endpoint"): S3's latency, for benchmarks.
 
 moto (5.1 and 5.2) checks an S3 signature against the *decoded* request path
 and query (with only spaces re-encoded), while AWS signs them as sent; keys
@@ -29,6 +31,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SETUP_CALLS = 3
@@ -49,7 +52,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_proxy(target_port):
+def make_proxy(target_port, latency=None):
     counter = itertools.count()
     lock = threading.Lock()
     completed_once = set()
@@ -63,6 +66,9 @@ def make_proxy(target_port):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if latency is not None:
+                time.sleep(latency)
+                return self.forward(body)
             with lock:
                 n = next(counter)
                 upload_id = parse_qs(urlparse(self.path).query).get("uploadId", [None])[0]
@@ -87,6 +93,9 @@ def make_proxy(target_port):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            self.forward(body)
+
+        def forward(self, body):
             upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
             headers = {k: v for k, v in self.headers.items()}
             upstream.request(self.command, self.path, body=body, headers=headers)
@@ -146,15 +155,18 @@ def main():
     iam.put_user_policy(UserName="fruits", PolicyName="all", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     proxy = make_proxy(port)
+    slow = make_proxy(port, latency=float(os.environ.get("FRUITS_S3_LATENCY_MS", "30")) / 1000)
     print(json.dumps({
         "endpoint": endpoint,
         "faulty_endpoint": f"http://127.0.0.1:{proxy.server_address[1]}",
+        "slow_endpoint": f"http://127.0.0.1:{slow.server_address[1]}",
         "access_key": key["AccessKeyId"],
         "secret_key": key["SecretAccessKey"],
         "region": REGION,
     }), flush=True)
     sys.stdin.read()  # until the test process goes away
     proxy.shutdown()
+    slow.shutdown()
     moto.stop()
 
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `fruits run` from S3 to S3 on a loopback moto server, once direct and once
+# through a proxy that holds every request LATENCY ms (S3's own latency is
+# 10-50 ms; loopback answers in microseconds and hides per-request costs).
+# Usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS=30]   (release build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+images=${1:?usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS]}
+export FRUITS_S3_LATENCY_MS=${2:-30}
+swift build -c release --product fruits >/dev/null
+
+coproc SERVER { .venv/bin/python tools/s3_test_server.py 2>/dev/null; }
+read -r line <&"${SERVER[0]}"
+field() { .venv/bin/python -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$line" "$1"; }
+export AWS_ACCESS_KEY_ID=$(field access_key) AWS_SECRET_ACCESS_KEY=$(field secret_key) AWS_REGION=$(field region)
+direct=$(field endpoint) slow=$(field slow_endpoint)
+
+.venv/bin/python - "$direct" "$images" <<'PY'
+import os, sys, boto3
+endpoint, root = sys.argv[1], sys.argv[2]
+s3 = boto3.client("s3", endpoint_url=endpoint)
+s3.create_bucket(Bucket="bench")
+for folder, _, files in os.walk(root):
+    for name in files:
+        if name.endswith(".jpg"):
+            path = os.path.join(folder, name)
+            s3.upload_file(path, "bench", "Test/" + os.path.relpath(path, root))
+PY
+
+for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
+  set -- $run
+  printf "%s ms per request: " "$1"
+  AWS_ENDPOINT_URL=$2 .build/release/fruits run --input s3://bench/Test/ --output "s3://bench/Results-$1ms/" 2>/dev/null | grep '^time'
+done
