@@ -202,7 +202,7 @@ public final class ExtractionService: Service, Sendable {
         return sends
     }
 
-    /// Fetches concurrently. What the image is to blame for (missing,
+    /// Fetches concurrently, on `BlockingIOPool`. What the image is to blame for (missing,
     /// oversized) becomes its dead letter; transient failures are retried
     /// until they pass, since giving up would lose the image; what only the
     /// operator can fix (no credentials, access denied past
@@ -214,7 +214,11 @@ public final class ExtractionService: Service, Sendable {
                     var delay = Duration.milliseconds(200)
                     let started = ContinuousClock.now
                     while true {
-                        do { return (index, .success(try fetcher.fetch(uri))) } catch let error as ObjectFetcher.FetchError {
+                        // On the blocking-I/O threads: a batch's fetches overlap their latency
+                        // (16 in flight rather than one per core) and inference keeps the cores.
+                        do {
+                            return (index, .success(try await BlockingIOPool.shared.run { try fetcher.fetch(uri) }))
+                        } catch let error as ObjectFetcher.FetchError {
                             return (index, .failure(error))
                         } catch let error as ObjectFetcher.ServiceError {
                             guard error.isRetriable, ContinuousClock.now - started < configuration.accessDeniedPatience else {
