@@ -25,6 +25,9 @@ public struct ReducerCheckpoint: Sendable {
     /// about to: a version is counted here before its files are written, so
     /// no version number is ever written twice).
     public var modelVersion = 0
+    /// The images that version was fitted on: a restarted reducer publishes
+    /// again only once there are more.
+    public var modelSamples = 0
 
     /// A Kafka cluster and the partition counts of the topics read from it.
     public struct KafkaSource: Codable, Sendable, Equatable {
@@ -59,6 +62,7 @@ public struct ReducerCheckpoint: Sendable {
         /// Absent in checkpoints written before it existed.
         let source: KafkaSource?
         let modelVersion: Int?
+        let modelSamples: Int?
     }
 
     public func serialized() throws -> [UInt8] {
@@ -67,7 +71,7 @@ public struct ReducerCheckpoint: Sendable {
             sequence: sequence, dimension: d, count: accumulator.count,
             offsets: offsets.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
                 .map { .init(topic: $0.key.topic, partition: $0.key.partition, next: $0.value) },
-            deadLetters: deadLetters, epochs: epochs.entries, source: source, modelVersion: modelVersion)
+            deadLetters: deadLetters, epochs: epochs.entries, source: source, modelVersion: modelVersion, modelSamples: modelSamples)
         let json = try JSONEncoder().encode(header)
         var bytes = Self.magic
         bytes.reserveCapacity(16 + json.count + (d + d * (d + 1) / 2) * 8)
@@ -111,6 +115,7 @@ public struct ReducerCheckpoint: Sendable {
         epochs = EpochHistory(entries: header.epochs)
         source = header.source
         modelVersion = header.modelVersion ?? 0
+        modelSamples = header.modelSamples ?? 0
     }
 }
 

@@ -462,7 +462,9 @@ public final class ReducerService: Service, @unchecked Sendable {
 
     private func modelIsDue(since started: ContinuousClock.Instant) -> Bool {
         guard let every = configuration.modelEvery, state.accumulator.count >= max(2, configuration.modelMinImages) else { return false }
-        guard let last = lastModel else { return ContinuousClock.now - started >= configuration.modelFirstAfter }
+        guard let last = lastModel else {
+            return ContinuousClock.now - started >= configuration.modelFirstAfter && state.accumulator.count != state.modelSamples
+        }
         return ContinuousClock.now - last.at >= every && state.accumulator.count != last.images
     }
 
@@ -477,6 +479,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         var model = try PCAModel(state.accumulator, dimension: configuration.pca)
         var next = state
         next.modelVersion += 1
+        next.modelSamples = model.nSamples
         do {
             checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
                                               ifUnchangedSince: checkpointVersion)

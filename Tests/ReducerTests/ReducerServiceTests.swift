@@ -179,6 +179,13 @@ struct ReducerServiceTests {
         let current = try #require(try Self.model(fixture.store.getIfPresent(ResultsLayout.model)))
         #expect(current.version == versions.last && current.nSamples == 100 && totals.model?.version == current.version)
         #expect(try fixture.checkpoint()?.modelVersion == versions.last)
+
+        // Restarted with nothing new, it publishes no new version.
+        let idle = Task { try await fixture.reduce(expecting: nil, flushRecords: 10, configure: live) }
+        try await Task.sleep(for: .seconds(2))
+        idle.cancel()
+        _ = try await idle.value
+        #expect(try fixture.checkpoint()?.modelVersion == versions.last)
     }
 
     static func model(_ bytes: [UInt8]?) throws -> PCAModel? {
