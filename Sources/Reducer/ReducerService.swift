@@ -164,8 +164,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             var claimed = state
             claimed.epochs.commit(sequence: state.sequence + 1, by: epoch)
             do {
-                checkpointVersion = try store.put(ResultsLayout.checkpoint, try claimed.serialized(), contentType: "application/octet-stream",
-                                                  ifUnchangedSince: checkpointVersion)
+                try replaceCheckpoint(with: claimed)
                 state = claimed
                 return
             } catch is ObjectStoreConflict {
@@ -174,6 +173,14 @@ public final class ReducerService: Service, @unchecked Sendable {
             }
         }
         throw Fenced(description: "could not claim \(store.location): other reducers keep replacing its checkpoint")
+    }
+
+    /// The one way the checkpoint is written: a conditional replace of the
+    /// version this reducer last read or wrote. Throws `ObjectStoreConflict`
+    /// when another reducer wrote it since.
+    private func replaceCheckpoint(with next: ReducerCheckpoint) throws {
+        checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
+                                          ifUnchangedSince: checkpointVersion)
     }
 
     /// Another reducer claimed these results: this one must stop writing.
@@ -433,8 +440,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         next.source = source
         next.epochs.commit(sequence: next.sequence, by: epoch)
         do {
-            checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
-                                              ifUnchangedSince: checkpointVersion)
+            try replaceCheckpoint(with: next)
         } catch is ObjectStoreConflict {
             let mine = [ResultsLayout.featuresPart(name), ResultsLayout.deadLettersPart(name)]
                 + WrittenImages.Kind.allCases.map { WrittenImages.manifestKey($0, name) }
@@ -481,8 +487,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         next.modelVersion += 1
         next.modelSamples = model.nSamples
         do {
-            checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
-                                              ifUnchangedSince: checkpointVersion)
+            try replaceCheckpoint(with: next)
         } catch is ObjectStoreConflict {
             throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
         }

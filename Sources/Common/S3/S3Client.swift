@@ -32,16 +32,16 @@ public final class S3Client: Sendable {
     /// The object; with `maxBytes`, one larger than that is not read and
     /// throws `S3Error.objectTooLarge`.
     public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil) throws -> [UInt8] {
-        var headers: [(String, String)] = []
-        if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        return try send("GET", bucket: bucket, key: key, headers: headers, maxResponseBytes: maxBytes).body
+        try getObjectAndTag(bucket: bucket, key: key, range: range, maxBytes: maxBytes).body
     }
 
     /// The object and its ETag (the version a conditional put names).
-    public func getObjectAndTag(bucket: String, key: String, range: ClosedRange<Int>? = nil) throws -> (body: [UInt8], etag: String?) {
+    public func getObjectAndTag(
+        bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil
+    ) throws -> (body: [UInt8], etag: String?) {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        let response = try send("GET", bucket: bucket, key: key, headers: headers)
+        let response = try send("GET", bucket: bucket, key: key, headers: headers, maxResponseBytes: maxBytes)
         return (response.body, response.headers["etag"])
     }
 
