@@ -5,15 +5,17 @@ and checks them:
 - every core resource against the Kubernetes OpenAPI schemas (kubernetes-validate,
   strict: unknown fields are errors);
 - the KEDA ScaledObject against KEDA's documented kafka trigger: its fields, that it
-  scales a Deployment of the render, and that its consumer group and topic are the
-  ones the extractor really uses (--group, --topic: the caller passes the code's
-  defaults) with at most as many replicas as the topic has partitions;
+  scales a Deployment of the render, and that its triggers watch exactly the consumer
+  groups and topics the extractor really uses (each --group with its --topic: the
+  caller passes the code's defaults) with at most as many replicas as a topic has
+  partitions;
 - the promises of the deployment: one reducer that cannot run twice (replicas 1,
   Recreate, a grace period longer than a flush), probes on the upload endpoint,
   non-root pods with read-only root filesystems, limits on every container,
   Prometheus annotations on every service.
 
-  tools/check_k8s.py --group fruits-extractors --topic fruits.images
+  tools/check_k8s.py --group fruits-extractors --topic fruits.images \
+                     --group fruits-extractors-live --topic fruits.images.live
 """
 import argparse
 import os
@@ -65,7 +67,7 @@ def fruits_container(resource):
     return next((c for c in containers if c["name"] == "fruits"), None)
 
 
-def check_scaled_object(path, scaled, deployments, partitions, group, topic):
+def check_scaled_object(path, scaled, deployments, partitions, groups, topics):
     spec = scaled["spec"]
     if scaled.get("apiVersion") != "keda.sh/v1alpha1":
         fail(path, f"ScaledObject apiVersion {scaled.get('apiVersion')}")
@@ -79,9 +81,11 @@ def check_scaled_object(path, scaled, deployments, partitions, group, topic):
     extractor_args = fruits_container(deployments[target])["args"]
     if extractor_args[0] != "extract":
         fail(path, f"ScaledObject scales {target!r}, which does not run `fruits extract`")
-    really_used_group = option(extractor_args, "--group") or group
+    # The first pair is the backfill group, which `fruits extract --group` renames.
+    watched = [(option(extractor_args, "--group") or groups[0], topics[0])] + list(zip(groups[1:], topics[1:]))
     if spec.get("maxReplicaCount", 100) > partitions:
-        fail(path, f"maxReplicaCount {spec.get('maxReplicaCount')} above the {partitions} partitions of {topic}")
+        fail(path, f"maxReplicaCount {spec.get('maxReplicaCount')} above the {partitions} partitions of each topic")
+    triggered = set()
     for trigger in spec["triggers"]:
         if trigger["type"] != "kafka":
             fail(path, f"trigger type {trigger['type']}")
@@ -93,17 +97,20 @@ def check_scaled_object(path, scaled, deployments, partitions, group, topic):
             fail(path, f"kafka trigger lacks {sorted(KAFKA_TRIGGER_REQUIRED - set(metadata))}")
         if any(not isinstance(value, str) for value in metadata.values()):
             fail(path, "kafka trigger metadata values must be strings")
-        if metadata.get("consumerGroup") != really_used_group:
-            fail(path, f"consumerGroup {metadata.get('consumerGroup')!r}, the extractor uses {really_used_group!r}")
-        if metadata.get("topic") != topic:
-            fail(path, f"topic {metadata.get('topic')!r}, the extractor reads {topic!r}")
+        pair = (metadata.get("consumerGroup"), metadata.get("topic"))
+        triggered.add(pair)
+        if pair not in watched:
+            fail(path, f"trigger on group {pair[0]!r} and topic {pair[1]!r}; the extractor reads {watched}")
         if not str(metadata.get("lagThreshold", "")).isdigit() or int(metadata["lagThreshold"]) < 1:
             fail(path, "lagThreshold must be a positive integer")
         if metadata.get("offsetResetPolicy") not in (None, "earliest", "latest"):
             fail(path, "offsetResetPolicy must be earliest or latest")
+    for pair in watched:
+        if pair not in triggered:
+            fail(path, f"no trigger watches group {pair[0]!r} on {pair[1]!r}: its lag would not scale the extractors")
 
 
-def check(path, documents, group, topic):
+def check(path, documents, groups, topics):
     by_kind = {}
     for document in documents:
         by_kind.setdefault(document["kind"], {})[document["metadata"]["name"]] = document
@@ -178,15 +185,17 @@ def check(path, documents, group, topic):
     if len(scaled_objects) != 1:
         fail(path, f"{len(scaled_objects)} ScaledObjects, expected 1 (the extractors)")
     for scaled in scaled_objects.values():
-        check_scaled_object(path, scaled, deployments, partitions, group, topic)
+        check_scaled_object(path, scaled, deployments, partitions, groups, topics)
     return sum(len(kinds) for kinds in by_kind.values())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--group", required=True, help="the extractor's consumer group, as the code defaults it")
-    parser.add_argument("--topic", required=True, help="the topic the extractor reads")
+    parser.add_argument("--group", required=True, action="append", help="a consumer group of the extractor, as the code defaults it")
+    parser.add_argument("--topic", required=True, action="append", help="the topic the extractor reads in that group")
     args = parser.parse_args()
+    if len(args.group) != len(args.topic):
+        parser.error("give each --group with its --topic")
     counts = {path: check(path, render(path), args.group, args.topic) for path in RENDERS}
     if failures:
         sys.exit("check_k8s:\n  " + "\n  ".join(failures))

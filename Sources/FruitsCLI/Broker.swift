@@ -18,7 +18,7 @@ struct Broker: ParsableCommand {
     var partitions: Int = 6
 
     @Option(parsing: .upToNextOption, help: "Topics to create at start.")
-    var topics: [String] = ["fruits.images", "fruits.features", "fruits.deadletter"]
+    var topics: [String] = PipelineTopics().all
 
     func run() throws {
         let cluster = try EmbeddedKafkaCluster(brokers: brokers)

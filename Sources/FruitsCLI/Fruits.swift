@@ -7,7 +7,7 @@ struct Fruits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fruits",
         abstract: "Turns fruit photos into MobileNetV2 feature vectors.",
-        subcommands: [RunCommand.self, IngestCommand.self, ExtractCommand.self, ReduceCommand.self, ReportCommand.self, Featurize.self, Broker.self, Topics.self, Bench.self]
+        subcommands: [RunCommand.self, IngestCommand.self, ExtractCommand.self, ReduceCommand.self, AnswerCommand.self, ReportCommand.self, Featurize.self, Broker.self, Topics.self, Bench.self]
     )
 
     /// Logs go to stderr, so stdout stays machine-readable.

@@ -42,8 +42,12 @@ struct IngestCommand: AsyncParsableCommand {
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Accept photo uploads over HTTP: POST /v1/images[?label=L] with a bearer token.",
-            discussion: "Photos are stored under <store>/uploads/; answers 202 {\"image_id\": ...}. GET /healthz answers 200."
+            abstract: "Accept photo uploads over HTTP: POST /v1/images[?label=L][&wait=S] with a bearer token.",
+            discussion: """
+                Photos are stored under <store>/uploads/ and queued on fruits.images.live. The answer is 200 with the \
+                image's result when it is ready within S seconds (at most 10), else 202 {"image_id", "status": "pending"}; \
+                GET /v1/images/{id} answers later, from fruits.results. GET /healthz answers 200.
+                """
         )
 
         @OptionGroup var service: ServiceOptions
@@ -66,6 +70,9 @@ struct IngestCommand: AsyncParsableCommand {
         @Option(help: "Open connections at most; more wait in the listen backlog.")
         var maxConnections = 2_000
 
+        @Option(help: "Images whose answers GET /v1/images/{id} keeps (about 1 KiB each); the oldest are forgotten first.")
+        var recentResults = 50_000
+
         func run() async throws {
             guard let token = ProcessInfo.processInfo.environment["FRUITS_UPLOAD_TOKEN"], !token.isEmpty else {
                 throw ValidationError("set FRUITS_UPLOAD_TOKEN to the bearer token the app sends")
@@ -80,14 +87,18 @@ struct IngestCommand: AsyncParsableCommand {
             configuration.maxConnections = maxConnections
             let admin = try KafkaAdmin(configuration: try service.kafka())
             let topic = configuration.topic
+            let answers = RecentResults(capacity: recentResults)
+            let feed = try ResultsFeed(kafka: try service.kafka(), into: answers, logger: logger)
             let server = UploadServer(
-                configuration: configuration, store: try service.store(store), producer: producer,
+                configuration: configuration, store: try service.store(store), producer: producer, answers: answers,
                 results: try results.map(service.store),
                 statusRows: {
-                    let lag = try admin.lag(group: PipelineGroups.extractors, topic: topic).values.reduce(0, +)
-                    return [("images waiting for an extractor (consumer lag)", "\(lag)")]
+                    let live = try admin.lag(group: PipelineGroups.liveExtractors, topic: topic).values.reduce(0, +)
+                    let backfill = try admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)
+                    return [("uploads waiting for an extractor (consumer lag)", "\(live)"),
+                            ("backfill images waiting for an extractor", "\(backfill)")]
                 }, logger: logger)
-            try await service.runServices(server, gracePeriod: .seconds(20), logger: logger)
+            try await service.runServices(server, others: [feed], gracePeriod: .seconds(20), logger: logger)
         }
     }
 }

@@ -20,6 +20,8 @@ struct ReducerOptions: ParsableArguments {
 
     func validate() throws {
         if pcaK != nil && pcaVariance != nil { throw ValidationError("give --pca-k or --pca-variance, not both") }
+        guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
+        guard referencesPerLabel >= 1 else { throw ValidationError("--references-per-label must be at least 1") }
         if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
     }
 
@@ -29,7 +31,15 @@ struct ReducerOptions: ParsableArguments {
     @Option(help: "Publish the first model once this many images are in (and 60 s have passed).")
     var modelMinImages = 1_000
 
+    @Option(help: "Nearest references that vote on an image's label.")
+    var neighbours = 5
+
+    @Option(help: "Labelled images per label the classifier compares against (those with the smallest ids).")
+    var referencesPerLabel = 200
+
     func apply(to configuration: inout ReducerService.Configuration) {
+        configuration.neighbours = neighbours
+        configuration.referencesPerLabel = referencesPerLabel
         configuration.modelEvery = modelEvery > 0 ? .seconds(modelEvery) : nil
         configuration.modelMinImages = modelMinImages
         configuration.flushRecords = flushRecords
@@ -64,6 +74,9 @@ struct ReduceCommand: AsyncParsableCommand {
     @Flag(help: "Solve and write the PCA when stopped by a signal too.")
     var finalize = false
 
+    @Flag(inversion: .prefixedNo, help: "Also answer every image on fruits.results (coordinates, best labels), as `fruits answer` does.")
+    var answers = true
+
     @Option(help: "Ignore the checkpoint's offsets and read from the topics' start (earliest) or only new records (latest): for results whose checkpoint came from another cluster.")
     var resetOffsets: ReducerService.OffsetReset?
 
@@ -75,9 +88,12 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.expectedImages = expectImages
         configuration.finalizeOnExit = finalize
         configuration.resetOffsets = resetOffsets
-        let reduce = try ReducerService(configuration: configuration, store: try service.store(output), logger: logger)
+        let store = try service.store(output)
+        let reduce = try ReducerService(configuration: configuration, store: store, logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
-        try await service.runServices(reduce, gracePeriod: .seconds(100), logger: logger)
+        let answerer = try answers ? AnswerService(configuration: .init(kafka: try service.kafka()), results: store,
+                                                   logger: Logger(label: "fruits.answer")) : nil
+        try await service.runServices(reduce, others: answerer.map { [$0] } ?? [], gracePeriod: .seconds(100), logger: logger)
     }
 }
 

@@ -30,8 +30,10 @@ struct ServiceOptions: ParsableArguments {
     /// cancelled, and 5 s later the process stops hard: with the broker or S3
     /// gone, a delivery or a flush could otherwise wait minutes. Nothing is
     /// lost by stopping hard: uncommitted records are read again.
-    func runServices(_ main: some Service, gracePeriod: Duration, logger: Logger) async throws {
+    /// Runs `main` and `others` until a signal, or until `main` ends.
+    func runServices(_ main: some Service, others: [any Service] = [], gracePeriod: Duration, logger: Logger) async throws {
         var services = [ServiceGroupConfiguration.ServiceConfiguration(service: main, successTerminationBehavior: .gracefullyShutdownGroup)]
+        services += others.map { .init(service: $0) }
         if metricsPort > 0 {
             services.append(.init(service: MetricsServer(port: metricsPort, logger: logger)))
         }

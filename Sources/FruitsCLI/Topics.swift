@@ -9,8 +9,11 @@ struct Topics: AsyncParsableCommand {
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create fruits.images, fruits.features and fruits.deadletter where missing (safe to run again).",
-            discussion: "Existing topics are left as they are. Retention: 7 days for images and features, 30 for dead letters.")
+            abstract: "Create the pipeline's topics where missing (safe to run again).",
+            discussion: """
+                fruits.images, fruits.images.live, fruits.features, fruits.deadletter and fruits.results. Existing topics \
+                are left as they are. Retention: 7 days for images and features, 30 for dead letters; results are compacted.
+                """)
 
         @OptionGroup var service: ServiceOptions
 
@@ -52,7 +55,8 @@ struct Topics: AsyncParsableCommand {
             for topic in pipeline.all {
                 print("\(topic)  " + (topics[topic].map { "\($0) partitions" } ?? "missing (fruits topics create)"))
             }
-            let watched = [(PipelineGroups.extractors, pipeline.images), (PipelineGroups.reducer, pipeline.features),
+            let watched = [(PipelineGroups.extractors, pipeline.images), (PipelineGroups.liveExtractors, pipeline.liveImages),
+                           (PipelineGroups.reducer, pipeline.features),
                            (PipelineGroups.reducer, pipeline.deadLetters)]
             for (group, topic) in watched where topics[topic] != nil {
                 let lag = try admin.lag(group: group, topic: topic)

@@ -8,10 +8,13 @@ import Report
 import ServiceLifecycle
 import Synchronization
 
-/// The app's upload endpoint: `POST /v1/images[?label=...]` with the JPEG as
-/// the body and `Authorization: Bearer <token>`. The photo is stored under
-/// `uploads/YYYY/MM/DD/<uuid>.jpg` (no client-chosen part in the key), an
-/// `ImageEvent` is emitted, and the answer is `202 {"image_id": ...}`.
+/// The app's upload endpoint: `POST /v1/images[?label=...][&wait=S]` with the
+/// JPEG as the body and `Authorization: Bearer <token>`. The photo is stored
+/// under `uploads/YYYY/MM/DD/<uuid>.jpg` (no client-chosen part in the key),
+/// an `ImageEvent` is emitted on the live topic, and the answer is `200` with
+/// the image's result if it is ready within S seconds (at most 10), else
+/// `202 {"image_id", "status": "pending"}`. `GET /v1/images/{id}` answers
+/// from `RecentResults` (fed by `ResultsFeed`), 404 for an id it does not hold.
 /// `GET /healthz` answers 200. `GET /` is a status page: recent uploads and,
 /// with a results store, the report of the latest results; it shows counts,
 /// labels and PCA coordinates, never an image, a path or an id, so it needs
@@ -38,7 +41,9 @@ public final class UploadServer: Service, Sendable {
         public var headTimeout: Duration = .seconds(20)
         public var bodyTimeout: Duration = .seconds(20)
         public var minimumBodyRate = 500
-        public var topic = PipelineTopics().images
+        public var topic = PipelineTopics().liveImages
+        /// The longest `?wait=` a client may ask for.
+        public var maxWait: Duration = .seconds(10)
 
         public init(token: String) { self.token = token }
     }
@@ -55,6 +60,7 @@ public final class UploadServer: Service, Sendable {
     }
 
     private let results: (any ObjectStore)?
+    private let answers: RecentResults?
     /// More rows for the status page (e.g. consumer lag), looked up off the cooperative pool.
     public typealias StatusRows = @Sendable () throws -> [(String, String)]
     private let statusRows: StatusRows?
@@ -63,10 +69,11 @@ public final class UploadServer: Service, Sendable {
     private let cachedSummary = Mutex<(at: ContinuousClock.Instant, summary: ResultsSummary)?>(nil)
 
     public init(
-        configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, results: (any ObjectStore)? = nil,
-        statusRows: StatusRows? = nil, logger: Logger
+        configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, answers: RecentResults? = nil,
+        results: (any ObjectStore)? = nil, statusRows: StatusRows? = nil, logger: Logger
     ) {
         self.configuration = configuration
+        self.answers = answers
         self.store = store
         self.results = results
         self.statusRows = statusRows
@@ -74,8 +81,11 @@ public final class UploadServer: Service, Sendable {
         self.logger = logger
     }
 
+    /// Serves until the service group that runs it shuts down (it does not
+    /// handle signals itself, so it stops in its turn, after the services
+    /// started after it).
     public func run() async throws {
-        try await makeApplication().runService()
+        try await makeApplication().runService(gracefulShutdownSignals: [])
     }
 
     /// The HTTP server with its connection limits; `port` 0 picks a free one.
@@ -98,13 +108,21 @@ public final class UploadServer: Service, Sendable {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/") { [self] _, _ in try await statusPage() }
         router.post("/v1/images") { [self] request, context in try await upload(request, context: context) }
+        router.get("/v1/images/{id}") { [self] request, context in answer(request, context: context) }
         return router
     }
 
     private func upload(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard authorized(request.headers[.authorization]) else {
             rejected("unauthorized")
-            return Self.json(.unauthorized, ["error": "missing or wrong bearer token"], headers: [.wwwAuthenticate: "Bearer"])
+            return Self.unauthorized
+        }
+        var wait = Duration.zero
+        if let given = request.uri.queryParameters.get("wait") {
+            guard let seconds = Double(given), seconds >= 0, seconds.isFinite else {
+                return Self.json(.badRequest, ["error": "wait must be a number of seconds, at most \(configuration.maxWait.components.seconds)"])
+            }
+            wait = min(.milliseconds(Int64(seconds * 1_000)), configuration.maxWait)
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > configuration.maxBodyBytes {
             rejected("too_large")
@@ -137,7 +155,9 @@ public final class UploadServer: Service, Sendable {
         let label = Self.sanitizedLabel(request.uri.queryParameters.get("label") ?? "")
 
         let key = "uploads/\(Self.datePath())/\(UUID().uuidString.lowercased()).jpg"
+        var timing = ServerTiming()
         try await BlockingIOPool.shared.run { [store] in try store.put(key, bytes, contentType: "image/jpeg") }
+        timing.lap("store")
         var event = Fruits_V1_ImageEvent()
         event.uri = store.location.uri(of: key)
         event.imageID = EventIdentity.imageID(uri: event.uri)
@@ -145,7 +165,9 @@ public final class UploadServer: Service, Sendable {
         event.source = .upload
         event.ingestedAtMicros = EventIdentity.nowMicros()
         event.sizeBytes = Int64(bytes.count)
+        answers?.accepted(event.imageID, label: label)
         try await producer.send(topic: configuration.topic, key: Array(event.imageID.utf8), value: try event.serializedBytes())
+        timing.lap("queue")
         accepted.increment()
         let now = ContinuousClock.now
         recentUploads.withLock { times in
@@ -153,8 +175,26 @@ public final class UploadServer: Service, Sendable {
             times.append(now)
         }
         logger.info("upload accepted", metadata: ["image_id": "\(event.imageID)", "bytes": "\(bytes.count)"])
-        return Self.json(.accepted, ["image_id": event.imageID])
+        if wait > .zero, let answers {
+            let result = await answers.result(of: event.imageID, waitingUpTo: wait)
+            timing.lap("answer")
+            if let result { timing.split(result, ingestedAtMicros: event.ingestedAtMicros) }
+            if let result { return Self.json(.ok, ImageAnswerBody(result), headers: timing.headers) }
+        }
+        return Self.json(.accepted, ImageAnswerBody.pending(event.imageID, label: label), headers: timing.headers)
     }
+
+    private func answer(_ request: Request, context: BasicRequestContext) -> Response {
+        guard authorized(request.headers[.authorization]) else { return Self.unauthorized }
+        let id = context.parameters.get("id") ?? ""
+        switch answers?[id] {
+        case .result(let result): return Self.json(.ok, ImageAnswerBody(result))
+        case .pending(let label): return Self.json(.ok, ImageAnswerBody.pending(id, label: label))
+        case nil: return Self.json(.notFound, ["error": "no image \(id.prefix(64)) here: never uploaded, or too old for this endpoint's recent answers"])
+        }
+    }
+
+    private static let unauthorized = json(.unauthorized, ["error": "missing or wrong bearer token"], headers: [.wwwAuthenticate: "Bearer"])
 
     /// The report of the results as of at most 30 s ago, with the uploads of the last 5 minutes.
     private func statusPage() async throws -> Response {
@@ -200,10 +240,12 @@ public final class UploadServer: Service, Sendable {
         return String(format: "%04d/%02d/%02d", parts.year!, parts.month!, parts.day!)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ fields: [String: String], headers: HTTPFields = [:]) -> Response {
+    static func json(_ status: HTTPResponse.Status, _ body: some Encodable, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

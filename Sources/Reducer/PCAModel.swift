@@ -24,9 +24,11 @@ public struct PCAModel: Sendable, Codable {
     /// Set when published: 1, 2, … over the life of the results, and when.
     public var version: Int?
     public var createdAt: String?
+    /// The classifier published with this version.
+    public var classifier: ClassifierSummary?
 
     enum CodingKeys: String, CodingKey {
-        case k, mean, components, spectrum, version
+        case k, mean, components, spectrum, version, classifier
         case createdAt = "created_at"
         case nSamples = "n_samples"
         case explainedVariance = "explained_variance"

@@ -58,6 +58,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         public var modelEvery: Duration? = .seconds(60)
         public var modelMinImages = 1_000
         public var modelFirstAfter: Duration = .seconds(60)
+        /// The classifier published with each model: this many nearest
+        /// references vote, from at most `referencesPerLabel` per label.
+        public var neighbours = 5
+        public var referencesPerLabel = 200
         public var dimension = 1280
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
@@ -104,6 +108,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     private let pendingGauge = Gauge(label: "fruits_reducer_pending_records")
     private let flushDuration = Timer(label: "fruits_flush_duration_seconds")
     private var model: PCAModel?
+    private var references: ReferenceSet
     /// When, and over how many images, the last model was published.
     private var lastModel: (at: ContinuousClock.Instant, images: Int)?
 
@@ -124,6 +129,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         self.store = store
         self.logger = logger
         self.state = ReducerCheckpoint(dimension: configuration.dimension)
+        self.references = ReferenceSet(perLabel: configuration.referencesPerLabel)
         let reset = configuration.resetOffsets, resume = StartOffsets()
         self.startOffsets = resume
         consumer = try KafkaConsumer(
@@ -251,7 +257,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     public func run() async throws {
         defer { try? consumer.close() }
         try await assignPartitions(waiting: true)
-        try prepareResults()
+        try await blocking { try $0.prepareResults() }
         let started = ContinuousClock.now
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
@@ -273,12 +279,12 @@ public final class ReducerService: Service, @unchecked Sendable {
             let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
                 || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
             if due {
-                try flush()
+                try await blocking { try $0.flush() }
                 lastFlush = .now
             }
-            if modelIsDue(since: started) { try publishModel(final: false) }
+            if modelIsDue(since: started) { try await blocking { try $0.publishModel(final: false) } }
             if let expected = configuration.expectedImages, accountedThisRun.count + pendingNotYetAccounted >= expected {
-                try flush()
+                try await blocking { try $0.flush() }
                 lastFlush = .now
                 if accountedThisRun.count >= expected {
                     logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
@@ -292,9 +298,21 @@ public final class ReducerService: Service, @unchecked Sendable {
                 break
             }
         }
-        try flush()
-        if finalize { try finalizeResults() }
+        try await blocking { try $0.flush() }
+        if finalize { try await blocking { try $0.finalizeResults() } }
     }
+
+    /// Runs a step that writes files and solves matrices on the reducer's
+    /// own low-priority thread: on the cooperative pool (one thread per core)
+    /// a seconds-long flush or model solve would stall every other task of
+    /// the process, among them a `fruits reduce`'s answerer, and at normal
+    /// priority it would compete with it for the cores. `run` awaits it, so
+    /// the state is still touched by one task at a time.
+    private func blocking(_ step: @escaping @Sendable (ReducerService) throws -> Void) async throws {
+        try await worker.run { [self] in try step(self) }
+    }
+
+    private let worker = BackgroundThread(name: "fruits-reducer")
 
     /// Loads the ids the results hold and removes files no checkpoint
     /// committed. Only the owner does this, after its claim: nobody else can
@@ -305,8 +323,14 @@ public final class ReducerService: Service, @unchecked Sendable {
         let stale = try ResultsLayout.uncommittedFiles(in: store, checkpoint: state)
         for key in stale { try store.delete(key) }
         let abandoned = try ResultsLayout.folders.reduce(0) { $0 + (try store.abandonIncompleteWrites(under: $1, startedBefore: startedAt)) }
+        references = try ReferenceSet.load(from: store, committedBy: state, perLabel: configuration.referencesPerLabel,
+                                           dimension: configuration.dimension)
+        if state.modelVersion > 0, let latest = try? store.get(ResultsLayout.model(version: state.modelVersion)) {
+            model = try JSONDecoder().decode(PCAModel.self, from: Data(latest))  // flushes project with it until the next
+        }
         logger.info("results loaded", metadata: [
-            "images": "\(written.count)", "uncommitted_files_removed": "\(stale.count)", "incomplete_writes_removed": "\(abandoned)",
+            "images": "\(written.count)", "references": "\(references.count)", "model_version": "\(state.modelVersion)",
+            "uncommitted_files_removed": "\(stale.count)", "incomplete_writes_removed": "\(abandoned)",
             "duration": "\(ContinuousClock.now - started)"])
     }
 
@@ -427,7 +451,23 @@ public final class ReducerService: Service, @unchecked Sendable {
                                     key: ResultsLayout.featuresPart(name))
             CrashInjection.point("after-features-part", sequence: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
+            if let model {
+                let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
+                let rows = zip(pendingFeatures, coordinates).map { event, pca in
+                    [ParquetValue.string(event.imageID), .string(event.uri), .string(event.label), .floatList(pca),
+                     .int64(Int64(model.version ?? 0))]
+                }
+                try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store,
+                                        key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
+            }
         }
+        var nextReferences = references
+        let joined = pendingFeatures.compactMap { event -> ReferenceSet.Reference? in
+            guard let key = ImageKey(imageID: event.imageID),
+                  nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
+            return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
+        }
+        try ReferenceSet.write(joined, flush: name, to: store)
         if !pendingDeadLetters.isEmpty {
             try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
                                     key: ResultsLayout.deadLettersPart(name))
@@ -442,13 +482,15 @@ public final class ReducerService: Service, @unchecked Sendable {
         do {
             try replaceCheckpoint(with: next)
         } catch is ObjectStoreConflict {
-            let mine = [ResultsLayout.featuresPart(name), ResultsLayout.deadLettersPart(name)]
+            let mine = [ResultsLayout.featuresPart(name), ResultsLayout.deadLettersPart(name), ResultsLayout.referencesPart(name),
+                        ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name))]
                 + WrittenImages.Kind.allCases.map { WrittenImages.manifestKey($0, name) }
             for key in mine { try? store.delete(key) }  // they never count; the new owner's next start removes any left
             throw fenced(at: name)
         }
         written.insert(featureKeys, as: .features)
         written.insert(letterKeys, as: .deadLetters)
+        references = nextReferences
         logger.info("flushed", metadata: [
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
@@ -474,11 +516,12 @@ public final class ReducerService: Service, @unchecked Sendable {
         return ContinuousClock.now - last.at >= every && state.accumulator.count != last.images
     }
 
-    /// Solves the PCA over what is committed and publishes it as the next
-    /// version: the version is committed in the checkpoint first (a fenced
-    /// reducer cannot publish), then `pca/models/<version>/model.json`, then
+    /// Solves the PCA over what is committed and publishes it, with its
+    /// classifier, as the next version: the version is committed in the
+    /// checkpoint first (a fenced reducer cannot publish), then the version's
+    /// folder (`references.parquet`, `evaluation.json`, `model.json`), then
     /// `pca/model.json` last, so a reader never finds a model.json whose
-    /// version's own file is missing.
+    /// version's files are missing.
     @discardableResult
     private func publishModel(final: Bool) throws -> PCAModel {
         let started = ContinuousClock.now
@@ -494,17 +537,32 @@ public final class ReducerService: Service, @unchecked Sendable {
         state = next
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
+        let classifier = NearestNeighbours(model: model, references: references.all, neighbours: configuration.neighbours)
+        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: next.modelVersion)
+        model.classifier = ClassifierSummary(classifier, evaluation: evaluation, perLabel: configuration.referencesPerLabel)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        let referenceRows: [[ParquetValue]] = classifier.keys.indices.map { index in
+            [.string(classifier.keys[index].hex), .string(classifier.referenceLabels[index]), .floatList(classifier.projected[index])]
+        }
+        try ResultsLayout.write(referenceRows, schema: ResultsLayout.references, to: store, key: ResultsLayout.references(version: next.modelVersion))
+        try store.put(ResultsLayout.evaluation(version: next.modelVersion), Array(try encoder.encode(evaluation)), contentType: "application/json")
         let json = Array(try encoder.encode(model))
         try store.put(ResultsLayout.model(version: next.modelVersion), json, contentType: "application/json")
-        if !final { try store.put(ResultsLayout.model, json, contentType: "application/json") }
+        if !final { try publishPointer(to: model, json: json) }
         lastModel = (ContinuousClock.now, model.nSamples)
         self.model = model
         logger.info("model published", metadata: [
             "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",
+            "references": "\(classifier.count)", "accuracy": "\(String(format: "%.4f", evaluation.accuracy))",
             "duration": "\(ContinuousClock.now - started)"])
         return model
+    }
+
+    /// `pca/model.json`, then `pca/version` (what answerers poll: a few bytes).
+    private func publishPointer(to model: PCAModel, json: [UInt8]) throws {
+        try store.put(ResultsLayout.model, json, contentType: "application/json")
+        try store.put(ResultsLayout.latestVersion, Array("\(model.version ?? 0)\n".utf8), contentType: "text/plain")
     }
 
     /// Solves the PCA and writes the model and every projected part.
@@ -530,7 +588,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
         }
         // Last: a reader that finds this version in pca/model.json finds every projected part too.
-        try store.put(ResultsLayout.model, try store.get(ResultsLayout.model(version: model.version ?? 0)), contentType: "application/json")
+        try publishPointer(to: model, json: try store.get(ResultsLayout.model(version: model.version ?? 0)))
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
@@ -550,7 +608,8 @@ extension ReducerService {
             throw ResultsLayout.ForeignFile(reason: "a row without \(model.mean.count) features")
         }
         return (0..<reader.rowCount).map { index in
-            [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(model.project(features[index] ?? []))]
+            [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(model.project(features[index] ?? [])),
+             .int64(Int64(model.version ?? 0))]
         }
     }
 }

@@ -4,10 +4,19 @@ import Common
 public enum ResultsLayout {
     public static let checkpoint = "_checkpoint/reducer.ckpt"
     public static let model = "pca/model.json"
-    /// Every published model, immutable: `pca/models/000007/model.json`.
-    public static func model(version: Int) -> String {
+    /// The version number of `pca/model.json`, written after it: a few
+    /// bytes to poll for a new model.
+    public static let latestVersion = "pca/version"
+    /// Every published model, immutable, in its version's folder:
+    /// `pca/models/000007/model.json`, with the classifier's reference set
+    /// (`references.parquet`) and its `evaluation.json`.
+    public static func model(version: Int) -> String { modelFolder(version) + "model.json" }
+    public static func references(version: Int) -> String { modelFolder(version) + "references.parquet" }
+    public static func evaluation(version: Int) -> String { modelFolder(version) + "evaluation.json" }
+
+    private static func modelFolder(_ version: Int) -> String {
         let digits = String(version)
-        return "pca/models/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "/model.json"
+        return "pca/models/" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "/"
     }
 
     public static func featuresPart(_ flush: FlushName) -> String { "features/" + flush.fileName(extension: "parquet") }
@@ -15,12 +24,16 @@ public enum ResultsLayout {
     public static func projectedPart(forFeaturesPart key: String) -> String {
         "pca/projected/" + key.dropFirst("features/".count)
     }
+    /// The raw features of the images that joined the classifier's
+    /// reference set in a flush: what a restarted reducer rebuilds it from.
+    static func referencesPart(_ flush: FlushName) -> String { "_references/" + flush.fileName(extension: "parquet") }
 
     /// Every folder the reducer writes.
-    static let folders = ["_checkpoint/", "features/", "deadletters/", "_ids/", "pca/"]
+    static let folders = ["_checkpoint/", "features/", "deadletters/", "_ids/", "_references/", "pca/"]
 
     /// The folders whose files are named by the flush that wrote them.
-    static let flushFolders = ["features/", "deadletters/"] + WrittenImages.Kind.allCases.map { "_ids/\($0.rawValue)/" }
+    static let flushFolders = ["features/", "deadletters/", "_references/", "pca/projected/"]
+        + WrittenImages.Kind.allCases.map { "_ids/\($0.rawValue)/" }
 
     public static let features = ParquetSchema([
         .init("image_id", .string), .init("path", .string), .init("label", .string), .init("features", .floatList),
@@ -33,8 +46,23 @@ public enum ResultsLayout {
         .init("stage", .string), .init("failed_at", .timestamp),
     ])
 
+    /// `model_version`: the model whose coordinates `pca` holds. A flush
+    /// projects with the model of that moment; finalizing re-projects every
+    /// part with the final model.
     public static let projected = ParquetSchema([
         .init("image_id", .string), .init("path", .string), .init("label", .string), .init("pca", .floatList),
+        .init("model_version", .int64),
+    ])
+
+    /// A model version's reference set: the labelled images its classifier
+    /// compares against, with their coordinates under that model.
+    public static let references = ParquetSchema([
+        .init("image_id", .string), .init("label", .string), .init("pca", .floatList),
+    ])
+
+    /// `_references/` parts: raw features, to re-project under later models.
+    static let referenceFeatures = ParquetSchema([
+        .init("image_id", .string), .init("label", .string), .init("features", .floatList),
     ])
 
     static func row(_ event: Fruits_V1_FeatureEvent) -> [ParquetValue] {

@@ -17,18 +17,19 @@ struct UploadServerTests {
         let cluster: EmbeddedKafkaCluster
         let store: LocalObjectStore
         let server: UploadServer
+        let answers = RecentResults(capacity: 100)
 
         init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, results: (any ObjectStore)? = nil,
              statusRows: UploadServer.StatusRows? = nil) throws {
             cluster = try EmbeddedKafkaCluster()
-            try cluster.createTopic(PipelineTopics().images, partitions: 2)
+            try cluster.createTopic(PipelineTopics().liveImages, partitions: 2)
             store = try LocalObjectStore(root: Tools.temporaryPath("uploads-\(UUID().uuidString.prefix(8))"))
             var configuration = UploadServer.Configuration(token: UploadServerTests.token)
             configuration.maxBodyBytes = maxBodyBytes
             configuration.maxBufferedBytes = maxBufferedBytes
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-            server = UploadServer(configuration: configuration, store: store, producer: producer, results: results, statusRows: statusRows,
-                                  logger: Logger(label: "test"))
+            server = UploadServer(configuration: configuration, store: store, producer: producer, answers: answers, results: results,
+                                  statusRows: statusRows, logger: Logger(label: "test"))
         }
 
         func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -36,13 +37,14 @@ struct UploadServerTests {
             try await application.test(.router, body)
         }
 
-        func events() throws -> [Fruits_V1_ImageEvent] {
+        /// Every event on the live topic (waiting on the consumer's thread, not the test pool's).
+        func events() async throws -> [Fruits_V1_ImageEvent] {
             let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
-                                             groupID: "check-\(UUID())", subscription: .group(topics: [PipelineTopics().images]))
+                                             groupID: "check-\(UUID())", subscription: .group(topics: [PipelineTopics().liveImages]))
             defer { try? consumer.close() }
             var events: [Fruits_V1_ImageEvent] = []
-            while let message = try consumer.poll(timeout: .seconds(5)) {
-                events.append(try Fruits_V1_ImageEvent(serializedBytes: message.value))
+            while case let batch = try await consumer.poll(upTo: 100, timeout: .seconds(5)), !batch.isEmpty {
+                events += try batch.map { try Fruits_V1_ImageEvent(serializedBytes: $0.value) }
             }
             return events
         }
@@ -85,7 +87,7 @@ struct UploadServerTests {
         let stored = try harness.store.list(prefix: "uploads/")
         #expect(stored.count == 1)
         #expect(try harness.store.get(stored[0].key) == Self.jpeg)
-        let events = try harness.events()
+        let events = try await harness.events()
         #expect(events.count == 1)
         #expect(events.first?.label == "Apple Braeburn")
         #expect(events.first?.source == .upload)
@@ -137,7 +139,7 @@ struct UploadServerTests {
         }
         let stored = try harness.store.list(prefix: "")
         #expect(stored.count == 1 && stored[0].key.hasPrefix("uploads/"))
-        #expect(try harness.events().first?.label == "....etcpasswd")
+        #expect(try await harness.events().first?.label == "....etcpasswd")
     }
 
     @Test func healthz() async throws {
@@ -147,5 +149,140 @@ struct UploadServerTests {
                 #expect(response.status == .ok)
             }
         }
+    }
+
+    static func result(_ imageID: String, label: String = "", top: [(String, Float)] = [("Kiwi", 0.75), ("Lime", 0.25)],
+                       version: Int64 = 3) -> Fruits_V1_ImageResult {
+        var result = Fruits_V1_ImageResult()
+        result.imageID = imageID
+        result.status = .done
+        result.label = label
+        result.modelVersion = version
+        result.pca = version > 0 ? [1, 2, 3] : []
+        result.top = version > 0 ? top.map { label, score in
+            var entry = Fruits_V1_ImageResult.LabelScore()
+            entry.label = label
+            entry.score = score
+            return entry
+        } : []
+        return result
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+    }
+
+    /// `?wait=S` answers 200 the moment the image's result arrives on the
+    /// results feed; here a stand-in pipeline answers every upload event.
+    @Test func anUploadWithWaitGetsItsAnswerWhenItArrives() async throws {
+        let harness = try Harness()
+        let pipeline = Task.detached {
+            let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
+                                             groupID: "pipeline-\(UUID())", subscription: .group(topics: [PipelineTopics().liveImages]))
+            defer { try? consumer.close() }
+            while !Task.isCancelled {
+                for message in try await consumer.poll(upTo: 10, timeout: .milliseconds(100)) {
+                    let event = try Fruits_V1_ImageEvent(serializedBytes: message.value)
+                    try await Task.sleep(for: .milliseconds(300))
+                    harness.answers.record(Self.result(event.imageID, label: event.label))
+                }
+            }
+        }
+        defer { pipeline.cancel() }
+        try await harness.test { client in
+            try await client.execute(uri: "/v1/images?label=Kiwi&wait=8", method: .post, headers: Self.authorized,
+                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
+                #expect(response.status == .ok)
+                let answer = try Self.json(response)
+                #expect(answer["status"] as? String == "done")
+                #expect(answer["label"] as? String == "Kiwi")
+                #expect(answer["model_version"] as? Int == 3)
+                #expect((answer["pca"] as? [Double])?.count == 3)
+                let prediction = try #require(answer["prediction"] as? [String: Any])
+                #expect(prediction["label"] as? String == "Kiwi")
+                #expect((prediction["top"] as? [[String: Any]])?.count == 2)
+            }
+        }
+    }
+
+    @Test func aWaitThatRunsOutIsPendingAndAMalformedWaitIs400() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            let started = ContinuousClock.now
+            try await client.execute(uri: "/v1/images?wait=0.3", method: .post, headers: Self.authorized,
+                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
+                #expect(response.status == .accepted)
+                let answer = try Self.json(response)
+                #expect(answer["status"] as? String == "pending")
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            try await client.execute(uri: "/v1/images?wait=soon", method: .post, headers: Self.authorized,
+                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func getAnswersPendingDoneFailedAndUnknown() async throws {
+        let harness = try Harness()
+        try await harness.test { client in
+            var imageID = ""
+            try await client.execute(uri: "/v1/images?label=Lime", method: .post, headers: Self.authorized,
+                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
+                imageID = try Self.json(response)["image_id"] as? String ?? ""
+            }
+            let get = { (id: String, check: @escaping @Sendable (TestResponse) throws -> Void) in
+                try await client.execute(uri: "/v1/images/\(id)", method: .get, headers: Self.authorized) { try check($0) }
+            }
+            try await get(imageID) { response in
+                #expect(response.status == .ok)
+                let answer = try Self.json(response)
+                #expect(answer["status"] as? String == "pending")
+                #expect(answer["label"] as? String == "Lime")
+            }
+            harness.answers.record(Self.result(imageID, label: "Lime", version: 0))
+            try await get(imageID) { response in
+                let answer = try Self.json(response)
+                #expect(answer["status"] as? String == "done")
+                #expect(answer["prediction"] == nil)
+                #expect((answer["note"] as? String)?.contains("no model") == true)
+            }
+            var failed = Fruits_V1_ImageResult()
+            failed.imageID = imageID
+            failed.status = .failed
+            failed.reason = "truncated"
+            harness.answers.record(failed)
+            try await get(imageID) { response in
+                let answer = try Self.json(response)
+                #expect(answer["status"] as? String == "failed")
+                #expect(answer["reason"] as? String == "truncated")
+            }
+            try await get(String(repeating: "0", count: 32)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/images/\(imageID)", method: .get) { #expect($0.status == .unauthorized) }
+        }
+    }
+}
+
+@Suite("Recent results")
+struct RecentResultsTests {
+    @Test func theOldestImagesAreForgottenFirst() {
+        let results = RecentResults(capacity: 3)
+        for id in ["a", "b", "c", "d"] { results.record(UploadServerTests.result(id)) }
+        #expect(results["a"] == nil)
+        #expect(results.count == 3)
+        results.record(UploadServerTests.result("b", version: 4))  // a newer answer does not make it younger
+        results.accepted("e", label: "")
+        #expect(results["b"] == nil && results["c"] != nil && results["e"] != nil)
+    }
+
+    @Test func aWaiterIsResumedByItsResultOrByItsTimeout() async throws {
+        let results = RecentResults()
+        async let answer = results.result(of: "x", waitingUpTo: .seconds(10))
+        try await Task.sleep(for: .milliseconds(100))
+        results.record(UploadServerTests.result("x"))
+        let started = ContinuousClock.now
+        #expect(await answer?.imageID == "x")
+        #expect(ContinuousClock.now - started < .seconds(5), "resumed by the result, not by the 10 s timeout")
+        #expect(await results.result(of: "never", waitingUpTo: .milliseconds(200)) == nil)
     }
 }

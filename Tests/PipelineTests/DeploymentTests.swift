@@ -11,6 +11,7 @@ struct DeploymentTests {
         let check = try Tools.run(Tools.python, [
             Tools.root.appendingPathComponent("tools/check_k8s.py").path,
             "--group", PipelineGroups.extractors, "--topic", PipelineTopics().images,
+            "--group", PipelineGroups.liveExtractors, "--topic", PipelineTopics().liveImages,
         ], timeout: .seconds(120))
         #expect(check.status == 0, "\(check.output)")
     }

@@ -171,7 +171,8 @@ struct ReducerServiceTests {
 
         for n in 61...100 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 2, Float(n % 7), 0])) }
         let totals = try await fixture.reduce(expecting: 40, flushRecords: 10, configure: live)
-        let models = try fixture.store.list(prefix: "pca/models/").map { try Self.model(fixture.store.get($0.key))! }
+        let models = try fixture.store.list(prefix: "pca/models/").filter { $0.key.hasSuffix("/model.json") }
+            .map { try Self.model(fixture.store.get($0.key))! }
         let versions = models.compactMap(\.version)
         #expect(versions.count == models.count && versions.count >= 3)
         #expect(versions == Array(1...versions.count), "\(versions)")

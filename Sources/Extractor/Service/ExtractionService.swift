@@ -8,11 +8,18 @@ import ServiceLifecycle
 /// events into feature events. A batch's offsets are committed only after
 /// its features (and dead letters) are acknowledged, so a crash replays the
 /// batch rather than losing it; downstream deduplicates by image id.
+///
+/// Uploads arrive on their own topic, read by a second member in its own
+/// group, and are served before every backfill batch: a person's photo waits
+/// for at most the backfill batch in hand, never for the backfill.
 public final class ExtractionService: Service, Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
         public var topics = PipelineTopics()
         public var groupID = PipelineGroups.extractors
+        /// Also serve `topics.liveImages` (in group mode only), first.
+        public var servesLiveImages = true
+        public var liveGroupID = PipelineGroups.liveExtractors
         /// nil: join `groupID` and share `topics.images` with its members;
         /// else read exactly these partitions of it (no group membership).
         public var partitions: [Int32]?
@@ -40,6 +47,7 @@ public final class ExtractionService: Service, Sendable {
     private let pool: InferencePool
     private let fetcher: ObjectFetcher
     private let consumer: KafkaConsumer
+    private let liveConsumer: KafkaConsumer?
     private let producer: KafkaProducer
     private let logger: Logger
     private let processed = Counter(label: "fruits_images_processed_total")
@@ -67,6 +75,12 @@ public final class ExtractionService: Service, Sendable {
         }
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      subscription: configuration.subscription)
+        var liveConfiguration = consumerConfiguration
+        if liveConfiguration[KafkaConsumer.lowLatencyFetch.0] == nil { liveConfiguration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1 }
+        liveConsumer = configuration.servesLiveImages && configuration.partitions == nil
+            ? try KafkaConsumer(configuration: liveConfiguration, groupID: configuration.liveGroupID,
+                                subscription: .group(topics: [configuration.topics.liveImages]))
+            : nil
     }
 
     public func checkReachable(timeout: Duration) throws {
@@ -91,6 +105,7 @@ public final class ExtractionService: Service, Sendable {
         var firstRecord: ContinuousClock.Instant?
         defer {
             rebalances.cancel()
+            try? liveConsumer?.close()
             try? consumer.close()
             try? producer.close(timeout: .seconds(10))
             let busy = firstRecord.map { ContinuousClock.now - $0 } ?? .zero
@@ -98,16 +113,17 @@ public final class ExtractionService: Service, Sendable {
         }
         // One batch's deliveries overlap the next batch's inference; its
         // offsets are committed once they are acknowledged, in batch order.
-        var delivering: (batch: [KafkaMessage], deliveries: Task<Void, any Error>)?
+        var delivering: (batch: [KafkaMessage], from: KafkaConsumer, deliveries: Task<Void, any Error>)?
         func settle() async throws {
             guard let previous = delivering else { return }
             delivering = nil
             try await previous.deliveries.value
-            commit(previous.batch)
+            commit(previous.batch, on: previous.from)
         }
         var unassignedSince: ContinuousClock.Instant? = .now
+        var backfillIdle = true
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch = try await collectBatch()
+            let (batch, source) = try await collectBatch(backfillIdle: &backfillIdle)
             guard !batch.isEmpty else {
                 try await settle()
                 noticeMissingPartitions(since: &unassignedSince)
@@ -117,17 +133,20 @@ public final class ExtractionService: Service, Sendable {
             records += batch.count
             let started = ContinuousClock.now
             let sends = try await process(batch)
-            try await settle()
-            delivering = (batch, Task { [producer] in
+            // Sent before the previous batch is settled: a live image's features must not
+            // wait for the acknowledgements of the backfill batch before it.
+            let deliveries = Task { [producer] in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for send in sends {
                         group.addTask { try await producer.send(topic: send.topic, key: send.key, value: send.value) }
                     }
                     try await group.waitForAll()
                 }
-            })
+            }
+            try await settle()
+            delivering = (batch, source, deliveries)
             batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-            lag.record(consumer.lag().values.reduce(0, +))
+            lag.record(consumer.lag().values.reduce(0, +) + (liveConsumer?.lag().values.reduce(0, +) ?? 0))
         }
         try await settle()
     }
@@ -145,8 +164,23 @@ public final class ExtractionService: Service, Sendable {
         since = .now
     }
 
-    private func collectBatch() async throws -> [KafkaMessage] {
-        try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(500), linger: configuration.maxWait)
+    /// Live images when any are waiting, else a backfill batch. While the
+    /// backfill is busy (or may be: after live images) the live topic is only
+    /// peeked at; while it is idle, the wait is mostly on the live topic, so
+    /// an upload waits at most the short backfill poll, and a stream of
+    /// uploads never starves the backfill.
+    private func collectBatch(backfillIdle: inout Bool) async throws -> ([KafkaMessage], KafkaConsumer) {
+        guard let liveConsumer else {
+            return (try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(500), linger: configuration.maxWait), consumer)
+        }
+        let live = try await liveConsumer.poll(upTo: recordsPerBatch, timeout: backfillIdle ? .milliseconds(250) : .zero)
+        guard live.isEmpty else {
+            backfillIdle = false
+            return (live, liveConsumer)
+        }
+        let backfill = try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(20), linger: configuration.maxWait)
+        backfillIdle = backfill.isEmpty
+        return (backfill, consumer)
     }
 
     /// The records a batch produces: feature events and dead letters.
@@ -240,7 +274,7 @@ public final class ExtractionService: Service, Sendable {
         }
     }
 
-    private func commit(_ batch: [KafkaMessage]) {
+    private func commit(_ batch: [KafkaMessage], on consumer: KafkaConsumer) {
         var next: [TopicPartition: Int64] = [:]
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         do {

@@ -17,6 +17,12 @@ public final class InferencePool: @unchecked Sendable {
         public var workers: Int
         /// Each worker's extractor (batch, OpenMP threads, decode limits).
         public var extractor: FeatureExtractor.Configuration
+        /// The workers' nice value. Inference is throughput work: where it
+        /// shares cores with what a person waits on (the broker, an answerer,
+        /// the upload endpoint, this process's own Kafka threads), those run
+        /// first. Alone in a container it changes nothing: nice values only
+        /// order the threads of one cgroup.
+        public var niceness: Int32 = 10
 
         public init(workers: Int = CPUBudget.current.cpus, extractor: FeatureExtractor.Configuration = .init(threads: 1)) {
             precondition(workers >= 1, "an inference pool needs at least one worker")
@@ -41,7 +47,9 @@ public final class InferencePool: @unchecked Sendable {
         let ready = DispatchGroup()
         for index in 0..<configuration.workers {
             ready.enter()
+            let niceness = configuration.niceness
             let thread = Thread { [self] in
+                ThreadPriority.lower(to: niceness)
                 let extractor: FeatureExtractor
                 do {
                     extractor = try FeatureExtractor(weights: weights, configuration: configuration.extractor)

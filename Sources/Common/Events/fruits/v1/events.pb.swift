@@ -173,6 +173,102 @@ public nonisolated struct Fruits_V1_DeadLetter: Sendable {
   public init() {}
 }
 
+/// What an image is, as far as the pipeline can tell (topic fruits.results,
+/// compacted: the latest record of an image id is its answer).
+public nonisolated struct Fruits_V1_ImageResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var imageID: String = String()
+
+  public var status: Fruits_V1_ImageResult.Status = .unspecified
+
+  /// The label the image came with (folder or ?label=), may be empty.
+  public var label: String = String()
+
+  /// Best first, at most 5; empty before the first model is published.
+  public var top: [Fruits_V1_ImageResult.LabelScore] = []
+
+  /// Coordinates under model `model_version` (k floats); empty without a model.
+  public var pca: [Float] = []
+
+  /// The PCA model and classifier version used, 0 when none existed yet.
+  public var modelVersion: Int64 = 0
+
+  /// The dead letter's reason when FAILED (see DeadLetter.reason).
+  public var reason: String = String()
+
+  public var ingestedAtMicros: Int64 = 0
+
+  /// When the answer was made, and when the image's features were.
+  public var decidedAtMicros: Int64 = 0
+
+  public var extractedAtMicros: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// features extracted; `prediction` set once a model exists
+    case done // = 1
+
+    /// dead-lettered; `reason` says why
+    case failed // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .done
+      case 2: self = .failed
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .done: return 1
+      case .failed: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Fruits_V1_ImageResult.Status] = [
+      .unspecified,
+      .done,
+      .failed,
+    ]
+
+  }
+
+  public nonisolated struct LabelScore: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var label: String = String()
+
+    /// Similarity-weighted share of the nearest references' votes; the
+    /// scores of `top` sum to 1.
+    public var score: Float = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "fruits.v1"
@@ -371,6 +467,120 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.offset != rhs.offset {return false}
     if lhs.original != rhs.original {return false}
     if lhs.failedAtMicros != rhs.failedAtMicros {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ImageResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}status\0\u{1}label\0\u{1}top\0\u{1}pca\0\u{3}model_version\0\u{1}reason\0\u{3}ingested_at_micros\0\u{3}decided_at_micros\0\u{3}extracted_at_micros\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.imageID) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.status) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.top) }()
+      case 5: try { try decoder.decodeRepeatedFloatField(value: &self.pca) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.modelVersion) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.ingestedAtMicros) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.decidedAtMicros) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.extractedAtMicros) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.imageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.imageID, fieldNumber: 1)
+    }
+    if self.status != .unspecified {
+      try visitor.visitSingularEnumField(value: self.status, fieldNumber: 2)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 3)
+    }
+    if !self.top.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.top, fieldNumber: 4)
+    }
+    if !self.pca.isEmpty {
+      try visitor.visitPackedFloatField(value: self.pca, fieldNumber: 5)
+    }
+    if self.modelVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.modelVersion, fieldNumber: 6)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 7)
+    }
+    if self.ingestedAtMicros != 0 {
+      try visitor.visitSingularInt64Field(value: self.ingestedAtMicros, fieldNumber: 8)
+    }
+    if self.decidedAtMicros != 0 {
+      try visitor.visitSingularInt64Field(value: self.decidedAtMicros, fieldNumber: 9)
+    }
+    if self.extractedAtMicros != 0 {
+      try visitor.visitSingularInt64Field(value: self.extractedAtMicros, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fruits_V1_ImageResult, rhs: Fruits_V1_ImageResult) -> Bool {
+    if lhs.imageID != rhs.imageID {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.top != rhs.top {return false}
+    if lhs.pca != rhs.pca {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.ingestedAtMicros != rhs.ingestedAtMicros {return false}
+    if lhs.decidedAtMicros != rhs.decidedAtMicros {return false}
+    if lhs.extractedAtMicros != rhs.extractedAtMicros {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fruits_V1_ImageResult.Status: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}DONE\0\u{1}FAILED\0")
+}
+
+nonisolated extension Fruits_V1_ImageResult.LabelScore: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Fruits_V1_ImageResult.protoMessageName + ".LabelScore"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}label\0\u{1}score\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.score) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 1)
+    }
+    if self.score.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.score, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fruits_V1_ImageResult.LabelScore, rhs: Fruits_V1_ImageResult.LabelScore) -> Bool {
+    if lhs.label != rhs.label {return false}
+    if lhs.score != rhs.score {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

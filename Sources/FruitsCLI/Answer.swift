@@ -1,0 +1,25 @@
+import ArgumentParser
+import Logging
+import Reducer
+
+struct AnswerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "answer",
+        abstract: "Answer every image on fruits.results with the latest published model's classifier.",
+        discussion: """
+            A member of the group fruits-answerers on fruits.features and fruits.deadletter: run more to answer \
+            faster. `fruits reduce` runs one itself unless --no-answers.
+            """
+    )
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "The results the reducer publishes models to: s3://bucket/Results/ or a directory.")
+    var results: String
+
+    func run() async throws {
+        let logger = Logger(label: "fruits.answer")
+        let answerer = try AnswerService(configuration: .init(kafka: try service.kafka()), results: try service.store(results), logger: logger)
+        try await service.runServices(answerer, gracePeriod: .seconds(20), logger: logger)
+    }
+}

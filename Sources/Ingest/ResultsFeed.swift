@@ -1,0 +1,56 @@
+import Common
+import Logging
+import ServiceLifecycle
+
+/// Reads the results topic into `RecentResults`: every partition, from the
+/// beginning (the topic is compacted, so that is the latest answer of every
+/// image still kept), without a group, so every replica sees every answer.
+/// Partitions are looked up again now and then: the topic may be created
+/// after the endpoint starts.
+public final class ResultsFeed: Service, Sendable {
+    private let consumer: KafkaConsumer
+    private let topic: String
+    private let results: RecentResults
+    private let logger: Logger
+
+    public init(kafka: KafkaConfiguration, topic: String = PipelineTopics().results, into results: RecentResults, logger: Logger) throws {
+        var configuration = kafka
+        if configuration[KafkaConsumer.lowLatencyFetch.0] == nil { configuration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1 }
+        consumer = try KafkaConsumer(configuration: configuration, groupID: "fruits-upload-results", subscription: .partitions([]),
+                                     startOffsets: { _ in KafkaConsumer.beginningOffset })
+        self.topic = topic
+        self.results = results
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        defer { try? consumer.close() }
+        var assigned: [TopicPartition] = []
+        var lastLookup: ContinuousClock.Instant?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if lastLookup.map({ ContinuousClock.now - $0 >= .seconds(assigned.isEmpty ? 1 : 15) }) ?? true {
+                lastLookup = .now
+                let partitions = try await BlockingIOPool.shared.run { [consumer, topic] in
+                    (try? consumer.partitions(of: [topic], timeout: .seconds(5))) ?? []
+                }
+                if partitions.count > assigned.count {
+                    try consumer.assign(partitions)
+                    logger.info("reading answers", metadata: ["topic": "\(topic)", "partitions": "\(partitions.count)"])
+                    assigned = partitions
+                }
+            }
+            guard !assigned.isEmpty else {
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            for message in try await consumer.poll(upTo: 1_000, timeout: .milliseconds(250)) {
+                guard let result = try? Fruits_V1_ImageResult(serializedBytes: message.value), !result.imageID.isEmpty else {
+                    logger.warning("skipping a record that is not a fruits.v1.ImageResult", metadata: [
+                        "partition": "\(message.partition)", "offset": "\(message.offset)"])
+                    continue
+                }
+                results.record(result)
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Common
+import Logging
+import ServiceLifecycle
+
+/// Answers every image: reads the feature and dead-letter topics as a
+/// consumer group (`fruits-answerers`: add members to answer faster), and
+/// for each record publishes an `ImageResult` to the results topic with the
+/// classifier of the latest published model, which it picks up from the
+/// results store (`pca/version`, polled every `modelRefresh`).
+///
+/// It is apart from the reducer on purpose: a reducer's flush or model
+/// solve takes seconds, and a person waiting for an answer must not wait
+/// for them. Offsets are committed once a batch's answers are acknowledged
+/// (in order, off the reading loop), so a crash answers again rather than never.
+public final class AnswerService: Service, @unchecked Sendable {
+    // Mutable state is touched only by `run`, one task.
+    public struct Configuration: Sendable {
+        public var kafka: KafkaConfiguration
+        public var topics = PipelineTopics()
+        public var groupID = PipelineGroups.answerers
+        /// How often `pca/version` is read for a newer model.
+        public var modelRefresh: Duration = .seconds(2)
+        public var dimension = 1280
+
+        public init(kafka: KafkaConfiguration) { self.kafka = kafka }
+    }
+
+    private let configuration: Configuration
+    private let results: any ObjectStore
+    private let logger: Logger
+    private let consumer: KafkaConsumer
+    private let answers: ImageAnswers
+    private var version = 0
+
+    public init(configuration: Configuration, results: any ObjectStore, logger: Logger) throws {
+        self.configuration = configuration
+        self.results = results
+        self.logger = logger
+        var consumerConfiguration = configuration.kafka
+        if consumerConfiguration[KafkaConsumer.lowLatencyFetch.0] == nil {
+            consumerConfiguration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1
+        }
+        consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
+                                     subscription: .group(topics: [configuration.topics.features, configuration.topics.deadLetters]))
+        answers = ImageAnswers(producer: try KafkaProducer(configuration: configuration.kafka), topic: configuration.topics.results,
+                               logger: logger)
+    }
+
+    public func run() async throws {
+        defer {
+            try? consumer.close()
+            answers.close()
+        }
+        var lastRefresh: ContinuousClock.Instant?
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if lastRefresh.map({ ContinuousClock.now - $0 >= configuration.modelRefresh }) ?? true {
+                lastRefresh = .now
+                await refreshClassifier()
+            }
+            let batch = try await consumer.poll(upTo: 500, timeout: .milliseconds(200))
+            guard !batch.isEmpty else { continue }
+            for message in batch { answer(message) }
+            commitOnceAcknowledged(batch)
+            batches += 1
+            if batches % 16 == 0 { await committing?.value }  // a broker that stops acknowledging slows reading down
+        }
+        await committing?.value
+    }
+
+    private var committing: Task<Void, Never>?
+    private var batches = 0
+
+    /// Commits the batch's offsets once its answers are acknowledged, after
+    /// the batches before it, without holding up the next batch: waiting
+    /// here made every answer behind it wait for a broker round trip.
+    private func commitOnceAcknowledged(_ batch: [KafkaMessage]) {
+        var next: [TopicPartition: Int64] = [:]
+        for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
+        let previous = committing, sent = answers.acknowledged()
+        committing = Task { [consumer, logger, next] in
+            await previous?.value
+            await sent.value
+            do { try await BlockingIOPool.shared.run { try consumer.commit(next) } } catch {
+                logger.warning("commit failed; these images will be answered again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func answer(_ message: KafkaMessage) {
+        if message.topic == configuration.topics.deadLetters {
+            if let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) { answers.answer(letter) }
+            return
+        }
+        // Without a usable id there is nobody to answer; the reducer dead-letters the record.
+        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value), ImageKey(imageID: event.imageID) != nil else {
+            return
+        }
+        // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
+        var refused = Fruits_V1_DeadLetter()
+        refused.imageID = event.imageID
+        if event.features.count != configuration.dimension {
+            refused.reason = "malformed_event"
+        } else if !event.features.allSatisfy(\.isFinite) {
+            refused.reason = "non_finite_features"
+        } else {
+            return answers.answer(event)
+        }
+        answers.answer(refused)
+    }
+
+    /// Loads the latest published classifier if it is newer than the one in
+    /// use; a failure keeps the current one and is retried at the next refresh.
+    private func refreshClassifier() async {
+        do {
+            let store = results, current = version
+            let loaded = try await BlockingIOPool.shared.run { () -> NearestNeighbours? in
+                guard let latest = try NearestNeighbours.latestVersion(in: store), latest > current else { return nil }
+                return try NearestNeighbours.load(version: latest, from: store)
+            }
+            guard let loaded else { return }
+            version = loaded.model.version ?? 0
+            answers.use(loaded)
+            logger.info("answering with model", metadata: ["version": "\(version)", "references": "\(loaded.count)"])
+        } catch {
+            logger.warning("could not load the latest model; answering with the one in use", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// What a classifier's answers are worth, published beside each model as
+/// `evaluation.json`: leave-one-out over the reference set (each evaluated
+/// reference is classified by all the others), on at most `limit`
+/// references, the ones with the smallest ids (a uniform sample, the same on
+/// every run).
+struct ClassifierEvaluation: Codable, Sendable {
+    struct LabelRecall: Codable, Sendable {
+        let evaluated: Int
+        let recall: Double
+    }
+
+    var modelVersion: Int
+    let method: String
+    let neighbours: Int
+    let references: Int
+    let evaluated: Int
+    let accuracy: Double
+    let top5Accuracy: Double
+    let perLabel: [String: LabelRecall]
+
+    enum CodingKeys: String, CodingKey {
+        case method, neighbours, references, evaluated, accuracy
+        case modelVersion = "model_version"
+        case top5Accuracy = "top5_accuracy"
+        case perLabel = "per_label"
+    }
+
+    static let defaultLimit = 2_000
+
+    init(of classifier: NearestNeighbours, modelVersion: Int, limit: Int = defaultLimit) {
+        let sample = classifier.keys.indices.sorted { classifier.keys[$0] < classifier.keys[$1] }.prefix(limit)
+        let answers = classifier.leaveOneOut(Array(sample))
+        var first = 0, topFive = 0
+        var perLabel: [String: (evaluated: Int, correct: Int)] = [:]
+        for (index, answer) in zip(sample, answers) {
+            let truth = classifier.referenceLabels[index]
+            let right = answer.first?.label == truth
+            if right { first += 1 }
+            if answer.prefix(5).contains(where: { $0.label == truth }) { topFive += 1 }
+            perLabel[truth, default: (0, 0)].evaluated += 1
+            if right { perLabel[truth, default: (0, 0)].correct += 1 }
+        }
+        let count = max(sample.count, 1)
+        self.modelVersion = modelVersion
+        method = "leave-one-out"
+        neighbours = classifier.neighbours
+        references = classifier.count
+        evaluated = sample.count
+        accuracy = Double(first) / Double(count)
+        top5Accuracy = Double(topFive) / Double(count)
+        self.perLabel = perLabel.mapValues { LabelRecall(evaluated: $0.evaluated, recall: Double($0.correct) / Double($0.evaluated)) }
+    }
+}

@@ -1,0 +1,30 @@
+/// How a model version's classifier works and what it is worth, in its
+/// `model.json`: enough for a reader to recompute its answers from the
+/// version's `references.parquet`.
+public struct ClassifierSummary: Codable, Sendable {
+    public let method: String
+    public let metric: String
+    public let neighbours: Int
+    public let references: Int
+    public let referencesPerLabel: Int
+    public let labels: Int
+    public let accuracy: Double
+    public let top5Accuracy: Double
+
+    enum CodingKeys: String, CodingKey {
+        case method, metric, neighbours, references, labels, accuracy
+        case referencesPerLabel = "references_per_label"
+        case top5Accuracy = "top5_accuracy"
+    }
+
+    init(_ classifier: NearestNeighbours, evaluation: ClassifierEvaluation, perLabel: Int) {
+        method = "k-nearest-neighbours, votes weighted by max(similarity, 0), scores normalised to sum 1"
+        metric = "cosine"
+        neighbours = classifier.neighbours
+        references = classifier.count
+        referencesPerLabel = perLabel
+        labels = Set(classifier.referenceLabels).count
+        accuracy = evaluation.accuracy
+        top5Accuracy = evaluation.top5Accuracy
+    }
+}

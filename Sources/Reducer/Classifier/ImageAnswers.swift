@@ -1,0 +1,86 @@
+import Common
+import Logging
+import Metrics
+
+/// Publishes every image's answer to the results topic, keyed by image id:
+/// its PCA coordinates and best labels under the current classifier, or why
+/// it failed. The topic is compacted, so its latest record per id is the
+/// state any number of upload endpoints serve from.
+///
+/// Sends run concurrently; `acknowledged` tells when they are done, so a
+/// caller can commit a record's offset only once its answer is delivered (a
+/// crash before that replays the record and answers again).
+final class ImageAnswers {
+    private let producer: KafkaProducer
+    private let topic: String
+    private let logger: Logger
+    private(set) var classifier: NearestNeighbours?
+    private var sends: [Task<Void, Never>] = []
+    private let failedSends = Counter(label: "fruits_answers_failed_total")
+
+    init(producer: KafkaProducer, topic: String, logger: Logger) {
+        self.producer = producer
+        self.topic = topic
+        self.logger = logger
+    }
+
+    func use(_ classifier: NearestNeighbours) { self.classifier = classifier }
+
+    func answer(_ event: Fruits_V1_FeatureEvent) {
+        var result = Fruits_V1_ImageResult()
+        result.imageID = event.imageID
+        result.status = .done
+        result.label = event.label
+        result.ingestedAtMicros = event.ingestedAtMicros
+        result.extractedAtMicros = event.extractedAtMicros
+        if let classifier {
+            let (pca, top) = classifier.classify(features: event.features)
+            result.pca = pca
+            result.top = top.prefix(5).map { scored in
+                var entry = Fruits_V1_ImageResult.LabelScore()
+                entry.label = scored.label
+                entry.score = scored.score
+                return entry
+            }
+            result.modelVersion = Int64(classifier.model.version ?? 0)
+        }
+        send(result)
+    }
+
+    func answer(_ letter: Fruits_V1_DeadLetter) {
+        guard !letter.imageID.isEmpty else { return }
+        var result = Fruits_V1_ImageResult()
+        result.imageID = letter.imageID
+        result.status = .failed
+        result.reason = letter.reason.isEmpty ? "failed" : letter.reason
+        send(result)
+    }
+
+    private func send(_ result: Fruits_V1_ImageResult) {
+        var result = result
+        result.decidedAtMicros = EventIdentity.nowMicros()
+        guard let value: [UInt8] = try? result.serializedBytes() else { return }
+        let key = Array(result.imageID.utf8)
+        sends.append(Task { [producer, topic, logger, failedSends] in
+            do {
+                try await producer.send(topic: topic, key: key, value: value)
+            } catch {
+                // The features are safe; only this answer is missing, and the app sees "pending".
+                failedSends.increment()
+                logger.error("an image's answer could not be published", metadata: ["image_id": "\(result.imageID)", "error": "\(error)"])
+            }
+        })
+    }
+
+    /// A task that ends once every answer sent so far is acknowledged (or
+    /// given up on); the answers sent later are not its concern.
+    func acknowledged() -> Task<Void, Never> {
+        let waiting = sends
+        sends = []
+        return Task { for send in waiting { await send.value } }
+    }
+
+    func close() {
+        try? producer.close(timeout: .seconds(10))
+    }
+}

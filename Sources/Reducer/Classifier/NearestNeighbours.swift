@@ -1,0 +1,114 @@
+import CLinearAlgebra
+import Foundation
+
+/// A k-nearest-neighbour classifier in a PCA model's space: cosine
+/// similarity to every reference, the `neighbours` most similar vote for
+/// their label with weight max(similarity, 0) (equal weights if none is
+/// positive), and each label's score is its share of the votes, so the
+/// scores of the labels that got votes sum to 1.
+///
+/// `tools/check_answers.py` recomputes these answers with numpy from the
+/// published model and reference set; keep the two in step.
+struct NearestNeighbours: Sendable {
+    struct LabelScore: Sendable, Equatable {
+        let label: String
+        let score: Float
+    }
+
+    let model: PCAModel
+    let neighbours: Int
+    /// The references: ids, labels and coordinates under `model`, in one order.
+    let keys: [ImageKey]
+    let referenceLabels: [String]
+    let projected: [[Float]]
+    private let projector: Projector
+    private let labelIndex: [Int]
+    private let labels: [String]
+    /// `keys.count` rows of `model.k` floats, each of length 1 (or 0).
+    private let unitRows: [Float]
+
+    /// From references with raw features, projected here (the reducer, at publish).
+    init(model: PCAModel, references: [ReferenceSet.Reference], neighbours: Int = 5) {
+        self.init(model: model, keys: references.map(\.key), labels: references.map(\.label),
+                  projected: Projector(model).project(rows: references.map(\.features)), neighbours: neighbours)
+    }
+
+    /// From references already projected (a version's `references.parquet`).
+    init(model: PCAModel, keys: [ImageKey], labels referenceLabels: [String], projected: [[Float]], neighbours: Int = 5) {
+        precondition(neighbours >= 1)
+        precondition(keys.count == referenceLabels.count && keys.count == projected.count)
+        self.model = model
+        self.neighbours = neighbours
+        self.keys = keys
+        self.referenceLabels = referenceLabels
+        self.projected = projected
+        projector = Projector(model)
+        labels = Array(Set(referenceLabels)).sorted()
+        let indices = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+        labelIndex = referenceLabels.map { indices[$0]! }
+        unitRows = projected.flatMap(Self.unit)
+    }
+
+    var count: Int { keys.count }
+    var isEmpty: Bool { keys.isEmpty }
+
+    /// The image's coordinates and its best labels, best first (at most
+    /// `neighbours` of them); no labels without references.
+    func classify(features: [Float]) -> (pca: [Float], top: [LabelScore]) {
+        let pca = projector.project(features)
+        return (pca, classify(projected: pca))
+    }
+
+    func classify(projected pca: [Float], excluding excluded: Int? = nil) -> [LabelScore] {
+        guard !keys.isEmpty else { return [] }
+        let query = Self.unit(pca)
+        var similarities = [Float](repeating: 0, count: keys.count)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(keys.count), Int32(model.k), 1, unitRows, Int32(model.k),
+                    query, 1, 0, &similarities, 1)
+        return vote(similarities, excluding: excluded)
+    }
+
+    /// Leave-one-out answers for references `indices`: each classified by
+    /// all the others. Similarities in blocks of 256 queries (one matrix
+    /// product each), so memory stays at 256 x references floats.
+    func leaveOneOut(_ indices: [Int]) -> [[LabelScore]] {
+        let n = keys.count, k = model.k
+        var answers: [[LabelScore]] = []
+        answers.reserveCapacity(indices.count)
+        for start in stride(from: 0, to: indices.count, by: 256) {
+            let block = Array(indices[start..<min(start + 256, indices.count)])
+            var queries = [Float](); queries.reserveCapacity(block.count * k)
+            for index in block { queries.append(contentsOf: unitRows[index * k..<(index + 1) * k]) }
+            var similarities = [Float](repeating: 0, count: block.count * n)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.count), Int32(n), Int32(k), 1,
+                        queries, Int32(k), unitRows, Int32(k), 0, &similarities, Int32(n))
+            for (row, index) in block.enumerated() {
+                answers.append(vote(Array(similarities[row * n..<(row + 1) * n]), excluding: index))
+            }
+        }
+        return answers
+    }
+
+    private func vote(_ similarities: [Float], excluding excluded: Int?) -> [LabelScore] {
+        // The most similar first; ties go to the earlier reference (label, then id order).
+        var nearest: [(similarity: Float, index: Int)] = []
+        for (index, similarity) in similarities.enumerated() where index != excluded {
+            guard nearest.count < neighbours || similarity > nearest[nearest.count - 1].similarity else { continue }
+            let position = nearest.partitioningIndex { $0.similarity < similarity }
+            nearest.insert((similarity, index), at: position)
+            if nearest.count > neighbours { nearest.removeLast() }
+        }
+        var weights = nearest.map { max($0.similarity, 0) }
+        if weights.allSatisfy({ $0 == 0 }) { weights = weights.map { _ in 1 } }
+        var votes: [Int: Float] = [:]
+        for ((_, index), weight) in zip(nearest, weights) { votes[labelIndex[index], default: 0] += weight }
+        let total = votes.values.reduce(0, +)
+        return votes.map { LabelScore(label: labels[$0.key], score: $0.value / total) }
+            .sorted { ($0.score, $1.label) > ($1.score, $0.label) }
+    }
+
+    private static func unit(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+        return norm > 0 ? vector.map { Float(Double($0) / norm) } : vector
+    }
+}

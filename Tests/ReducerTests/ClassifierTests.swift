@@ -1,0 +1,142 @@
+import Foundation
+@testable import Reducer
+import Testing
+
+@Suite("Classifier: reference set, nearest neighbours, evaluation")
+struct ClassifierTests {
+    static func key(_ value: UInt64) -> ImageKey { ImageKey(high: value, low: 0) }
+
+    /// Three well separated clusters in 6 dimensions, one per label.
+    static func clusters(perLabel: Int, seed: UInt64 = 7) -> [ReferenceSet.Reference] {
+        var generator = SplitMix(seed: seed)
+        let centres: [(String, [Float])] = [("Apple", [5, 0, 0, 0, 0, 0]), ("Kiwi", [0, 5, 0, 0, 0, 0]), ("Plum", [0, 0, 5, 0, 0, 0])]
+        var references: [ReferenceSet.Reference] = []
+        for (index, (label, centre)) in centres.enumerated() {
+            for item in 0..<perLabel {
+                let point = centre.map { $0 + Float.random(in: -0.5...0.5, using: &generator) }
+                references.append(.init(key: key(UInt64(index * 1_000 + item + 1)), label: label, features: point))
+            }
+        }
+        return references
+    }
+
+    static func model(of references: [ReferenceSet.Reference], k: Int = 3) throws -> PCAModel {
+        var accumulator = PCAAccumulator(dimension: references[0].features.count)
+        accumulator.add(references.map(\.features))
+        var model = try PCAModel(accumulator, dimension: .components(k))
+        model.version = 1
+        return model
+    }
+
+    @Test func theReferenceSetKeepsTheSmallestIdsPerLabelWhateverTheOrder() {
+        let offers: [(ImageKey, String)] = (1...50).map { index in
+            let key = Self.key(UInt64(index * 7919 % 101))
+            return (key, index % 2 == 0 ? "Kiwi" : "Apple")
+        }
+        var forward = ReferenceSet(perLabel: 5), backward = ReferenceSet(perLabel: 5)
+        for (key, label) in offers { forward.offer(key: key, label: label, features: [1]) }
+        for (key, label) in offers.reversed() { backward.offer(key: key, label: label, features: [1]) }
+        #expect(forward.all.map(\.key) == backward.all.map(\.key))
+        #expect(forward.count == 10)
+        for label in ["Apple", "Kiwi"] {
+            let expected = offers.filter { $0.1 == label }.map { $0.0 }.sorted().prefix(5)
+            #expect(forward.byLabel[label]!.map(\.key) == Array(expected))
+        }
+        let unlabelled = forward.offer(key: Self.key(0), label: "", features: [1])
+        #expect(!unlabelled, "an unlabelled image is never a reference")
+        let held = forward.byLabel["Kiwi"]![0].key
+        let again = forward.offer(key: held, label: "Kiwi", features: [1])
+        #expect(!again, "nor one held already")
+    }
+
+    @Test func votesAreSimilarityWeightedAndScoresSumToOne() throws {
+        let references = Self.clusters(perLabel: 20)
+        let classifier = NearestNeighbours(model: try Self.model(of: references), references: references)
+        let (pca, top) = classifier.classify(features: [4.6, 0.3, 0.1, 0, 0, 0])
+        #expect(pca.count == 3)
+        #expect(top.first?.label == "Apple")
+        #expect(abs(top.map(\.score).reduce(0, +) - 1) < 1e-5)
+        #expect(top.count <= 5)
+        #expect(zip(top, top.dropFirst()).allSatisfy { $0.score >= $1.score })
+        // Between two clusters the votes split, each label weighted by its neighbours' similarity.
+        let between = classifier.classify(features: [2.5, 2.5, 0, 0, 0, 0]).top
+        #expect(Set(between.map(\.label)).isSubset(of: ["Apple", "Kiwi"]))
+    }
+
+    @Test func leaveOneOutIsPerfectOnSeparatedClustersAndHonestOnMixedOnes() throws {
+        let references = Self.clusters(perLabel: 15)
+        let classifier = NearestNeighbours(model: try Self.model(of: references), references: references)
+        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: 1)
+        #expect(evaluation.evaluated == 45)
+        #expect(evaluation.accuracy == 1)
+        #expect(evaluation.perLabel["Kiwi"]?.recall == 1)
+
+        // Labels drawn at random over the same points: no better than a guess, give or take.
+        var generator = SplitMix(seed: 3)
+        let shuffled = references.map { ReferenceSet.Reference(key: $0.key, label: ["Apple", "Kiwi", "Plum"].randomElement(using: &generator)!,
+                                                                features: $0.features) }
+        let noise = ClassifierEvaluation(of: NearestNeighbours(model: try Self.model(of: shuffled), references: shuffled), modelVersion: 1)
+        #expect(noise.accuracy < 0.7, "\(noise.accuracy)")
+        #expect(noise.top5Accuracy >= noise.accuracy)
+    }
+
+    @Test func theEvaluationSampleIsBoundedAndStable() throws {
+        let references = Self.clusters(perLabel: 30)
+        let classifier = NearestNeighbours(model: try Self.model(of: references), references: references)
+        let first = ClassifierEvaluation(of: classifier, modelVersion: 1, limit: 40)
+        let again = ClassifierEvaluation(of: classifier, modelVersion: 1, limit: 40)
+        #expect(first.evaluated == 40)
+        #expect(first.accuracy == again.accuracy)
+    }
+}
+
+extension ClassifierTests {
+    /// What a restarted reducer rebuilds from the committed `_references/`
+    /// parts is the set the flushes built; an uncommitted part does not count.
+    @Test func theReferenceSetIsRebuiltFromCommittedPartsOnly() throws {
+        let store = try WrittenImagesTests.store()
+        let all = Self.clusters(perLabel: 12)
+        var live = ReferenceSet(perLabel: 5)
+        var checkpoint = ReducerCheckpoint(dimension: 6)
+        for (sequence, chunk) in stride(from: 0, to: all.count, by: 9).map({ Array(all[$0..<min($0 + 9, all.count)]) }).enumerated() {
+            let joined = chunk.filter { live.offer(key: $0.key, label: $0.label, features: $0.features) }
+            try ReferenceSet.write(joined, flush: FlushName(sequence: sequence + 1, epoch: 7), to: store)
+            checkpoint.sequence = sequence + 1
+            checkpoint.epochs.commit(sequence: sequence + 1, by: 7)
+        }
+        let stray = ReferenceSet.Reference(key: Self.key(0), label: "Apple", features: [9, 9, 9, 9, 9, 9])
+        try ReferenceSet.write([stray], flush: FlushName(sequence: checkpoint.sequence + 1, epoch: 8), to: store)
+
+        let loaded = try ReferenceSet.load(from: store, committedBy: checkpoint, perLabel: 5, dimension: 6)
+        #expect(loaded.all.map(\.key) == live.all.map(\.key))
+        #expect(loaded.all.map(\.features) == live.all.map(\.features))
+        #expect(!loaded.all.contains { $0.key == stray.key })
+    }
+
+    /// A published version read back (model.json + references.parquet)
+    /// answers exactly like the classifier that wrote it.
+    @Test func aPublishedClassifierAnswersLikeTheOneThatWroteIt() throws {
+        let references = Self.clusters(perLabel: 10)
+        let written = NearestNeighbours(model: try Self.model(of: references), references: references)
+        let read = NearestNeighbours(model: written.model, keys: written.keys, labels: written.referenceLabels,
+                                     projected: written.projected)
+        for query in [[4.8, 0.1, 0, 0, 0, 0], [0.2, 0.1, 5.1, 0, 0, 0], [2.5, 2.4, 0.3, 0, 0, 0]] as [[Float]] {
+            #expect(written.classify(features: query).top == read.classify(features: query).top)
+        }
+        #expect(Projector(written.model).project(rows: [references[3].features])[0]
+                    .elementsEqual(written.model.project(references[3].features)) { abs($0 - $1) < 1e-5 })
+    }
+}
+
+/// A seeded generator, so the fixtures are the same on every run.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
