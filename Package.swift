@@ -127,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReducerTests",
-            dependencies: ["Reducer", "Common", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Reducer", "Common", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ReportTests",

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Reducer
+import TestSupport
 import Testing
 
 @Suite("Classifier: reference set, nearest neighbours, evaluation")
@@ -8,7 +9,7 @@ struct ClassifierTests {
 
     /// Three well separated clusters in 6 dimensions, one per label.
     static func clusters(perLabel: Int, seed: UInt64 = 7) -> [ReferenceSet.Reference] {
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let centres: [(String, [Float])] = [("Apple", [5, 0, 0, 0, 0, 0]), ("Kiwi", [0, 5, 0, 0, 0, 0]), ("Plum", [0, 0, 5, 0, 0, 0])]
         var references: [ReferenceSet.Reference] = []
         for (index, (label, centre)) in centres.enumerated() {
@@ -72,7 +73,7 @@ struct ClassifierTests {
         #expect(evaluation.perLabel["Kiwi"]?.recall == 1)
 
         // Labels drawn at random over the same points: no better than a guess, give or take.
-        var generator = SplitMix(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let shuffled = references.map { ReferenceSet.Reference(key: $0.key, label: ["Apple", "Kiwi", "Plum"].randomElement(using: &generator)!,
                                                                 features: $0.features) }
         let noise = ClassifierEvaluation(of: NearestNeighbours(model: try Self.model(of: shuffled), references: shuffled), modelVersion: 1)
@@ -125,18 +126,5 @@ extension ClassifierTests {
         }
         #expect(Projector(written.model).project(rows: [references[3].features])[0]
                     .elementsEqual(written.model.project(references[3].features)) { abs($0 - $1) < 1e-5 })
-    }
-}
-
-/// A seeded generator, so the fixtures are the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
