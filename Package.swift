@@ -1,3 +1,4 @@
+
 // swift-tools-version:6.0
 import PackageDescription
 
@@ -21,6 +22,10 @@ let package = Package(
         .executable(name: "fruits", targets: ["FruitsCLI"]),
         .library(name: "Extractor", targets: ["Extractor"]),
         .library(name: "Common", targets: ["Common"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
+        .library(name: "Events", targets: ["Events"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,20 +49,34 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CLinearAlgebra", path: "Sources/CLinearAlgebra"),
 
+        // Clients and formats, one concept each, knowing nothing of the pipeline.
+        // Process-level helpers: CPU budget, blocking-I/O threads, progress, markup.
+        .target(name: "Common"),
+        // librdkafka behind Swift types: producer, consumer, admin, embedded cluster.
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        // S3 (SigV4, the AWS credential chain, HTTP over libcurl) and a local
+        // directory behind one `ObjectStore`.
         .target(
-            name: "Common",
+            name: "ObjectStorage",
+            dependencies: ["CCurl", "Common", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Parquet files (writer, reader, Thrift compact protocol, ZSTD).
+        .target(name: "Parquet", dependencies: ["CZstd"]),
+        // The pipeline's contracts: events.proto, image ids, topics and groups.
+        .target(
+            name: "Events",
             dependencies: [
-                "CRdKafka", "CZstd", "CCurl",
+                "Kafka",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // The pipeline's services, on top.
         .target(
             name: "Extractor",
             dependencies: [
-                "CTurboJPEG", "CDNNL", "Common",
+                "CTurboJPEG", "CDNNL", "Common", "Events", "Kafka", "ObjectStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -76,12 +95,12 @@ let package = Package(
         ),
         .target(
             name: "Report",
-            dependencies: ["Common", "Reducer"]
+            dependencies: ["Common", "ObjectStorage", "Parquet", "Reducer"]
         ),
         .target(
             name: "Ingest",
             dependencies: [
-                "Common",
+                "Common", "Events", "Kafka", "ObjectStorage",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 "Report",
@@ -94,7 +113,7 @@ let package = Package(
         .target(
             name: "Reducer",
             dependencies: [
-                "Common", "CLinearAlgebra",
+                "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "CLinearAlgebra",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -103,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Extractor", "Common", "Ingest", "Reducer", "Report", "Observability",
+                "Extractor", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,35 +130,38 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Common"],
+            dependencies: ["Common", "ObjectStorage"],
             path: "Tests/TestSupport"
         ),
-        .testTarget(
-            name: "CommonTests",
-            dependencies: ["Common", "TestSupport"]
-        ),
+        .testTarget(name: "CommonTests", dependencies: ["Common"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
+        .testTarget(name: "EventsTests", dependencies: ["Events", "TestSupport"]),
         .testTarget(
             name: "IngestTests",
             dependencies: [
-                "Ingest", "Common", "TestSupport",
+                "Ingest", "Common", "Events", "Kafka", "ObjectStorage", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "ReducerTests",
-            dependencies: ["Reducer", "Common", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Reducer", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["Report", "Reducer", "Common", "TestSupport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Report", "Reducer", "Common", "ObjectStorage", "Parquet", "TestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Common", "Reducer", "TestSupport"]
+            dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Reducer", "TestSupport"]
         ),
         .testTarget(
             name: "ExtractorTests",
-            dependencies: ["Extractor", "Common", "TestSupport"],
+            dependencies: ["Extractor", "Common", "Events", "Kafka", "ObjectStorage", "TestSupport"],
             exclude: ["Fixtures"]
         ),
     ],

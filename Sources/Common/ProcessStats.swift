@@ -4,8 +4,6 @@ import Foundation
 public enum ProcessStats {
     /// Peak resident set size ("VmHWM") in bytes, or nil where /proc is absent.
     public static var peakResidentBytes: Int? { statusField("VmHWM") }
-    /// Current resident set size ("VmRSS") in bytes.
-    public static var residentBytes: Int? { statusField("VmRSS") }
 
     private static func statusField(_ name: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }

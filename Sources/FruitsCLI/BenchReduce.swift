@@ -1,7 +1,10 @@
 import ArgumentParser
 import Common
+import Events
 import Foundation
+import Kafka
 import Logging
+import ObjectStorage
 import Reducer
 
 struct BenchReduce: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Common
+import Events
 import Foundation
+import Kafka
 
 struct Broker: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Common
+import Events
 import Extractor
 import Logging
+import ObjectStorage
 import ServiceLifecycle
 
 struct ExtractCommand: AsyncParsableCommand {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Common
+import Events
 import Foundation
 import Ingest
+import Kafka
 import Logging
 
 struct IngestCommand: AsyncParsableCommand {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Common
 import Logging
 import Reducer
 import ServiceLifecycle

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Common
 import Foundation
+import ObjectStorage
 import Report
 
 struct ReportCommand: ParsableCommand {

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Common
+import Events
 import Extractor
 import Foundation
 import Ingest
+import Kafka
 import Logging
 import Reducer
 import Report

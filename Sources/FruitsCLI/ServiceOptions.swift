@@ -1,7 +1,8 @@
 import ArgumentParser
-import Common
 import Foundation
+import Kafka
 import Logging
+import ObjectStorage
 import Observability
 import ServiceLifecycle
 

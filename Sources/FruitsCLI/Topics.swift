@@ -1,5 +1,6 @@
 import ArgumentParser
-import Common
+import Events
+import Kafka
 
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

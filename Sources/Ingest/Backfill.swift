@@ -1,6 +1,9 @@
 import Common
+import Events
 import Foundation
+import Kafka
 import Logging
+import ObjectStorage
 
 /// Lists the JPEGs below a location (S3 prefix or directory) and emits one
 /// `ImageEvent` per photo, keyed by its stable image id. The label is the

@@ -1,4 +1,4 @@
-import Common
+import Events
 
 /// The JSON the app gets for an image (`GET /v1/images/{id}`, and
 /// `POST /v1/images?wait=S` once the answer is ready).

@@ -1,4 +1,4 @@
-import Common
+import Events
 import Foundation
 import Synchronization
 

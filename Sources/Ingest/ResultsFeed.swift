@@ -1,4 +1,6 @@
 import Common
+import Events
+import Kafka
 import Logging
 import ServiceLifecycle
 

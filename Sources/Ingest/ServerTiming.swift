@@ -1,4 +1,4 @@
-import Common
+import Events
 import HTTPTypes
 
 /// Where an upload's time went, for the `Server-Timing` response header

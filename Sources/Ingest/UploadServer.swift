@@ -1,9 +1,12 @@
 import Common
+import Events
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import Kafka
 import Logging
 import Metrics
+import ObjectStorage
 import Report
 import ServiceLifecycle
 import Synchronization

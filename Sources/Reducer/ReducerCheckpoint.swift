@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import Kafka
 
 /// Everything a reducer needs to resume, saved as one object after each
 /// flush: the PCA statistics, the next Kafka offsets to read, the flush
@@ -144,34 +144,4 @@ public struct EpochHistory: Sendable, Equatable {
         guard sequence >= 1, sequence <= committed, let entry = entries.last(where: { $0.first <= sequence }) else { return false }
         return entry.epoch == epoch
     }
-}
-
-/// An image id (32 hex digits) held as two 64-bit words.
-public struct ImageKey: Hashable, Comparable, Sendable {
-    let high: UInt64
-    let low: UInt64
-
-    init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    /// nil for anything but exactly 32 lowercase hex digits: no sign, no
-    /// uppercase spelling of the same id.
-    public init?(imageID: String) {
-        let isLowercaseHex = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) }
-        guard imageID.utf8.count == 32, imageID.utf8.allSatisfy(isLowercaseHex),
-              let high = UInt64(imageID.prefix(16), radix: 16), let low = UInt64(imageID.suffix(16), radix: 16)
-        else { return nil }
-        self.high = high
-        self.low = low
-    }
-
-    /// The 32 lowercase hex digits.
-    public var hex: String {
-        let high = String(self.high, radix: 16), low = String(self.low, radix: 16)
-        return String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
-    }
-
-    public static func < (a: ImageKey, b: ImageKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }

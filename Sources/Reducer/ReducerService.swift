@@ -1,7 +1,11 @@
 import Common
+import Events
 import Foundation
+import Kafka
 import Logging
 import Metrics
+import ObjectStorage
+import Parquet
 import ServiceLifecycle
 import Synchronization
 
@@ -85,13 +89,9 @@ public final class ReducerService: Service, @unchecked Sendable {
     private var checkpointVersion: ObjectVersion?
     private var written = WrittenImages()
     private let startOffsets: StartOffsets
-    private var pendingFeatures: [Fruits_V1_FeatureEvent] = []
-    private var pendingDeadLetters: [Fruits_V1_DeadLetter] = []
-    private var pendingKeys: Set<ImageKey> = []
-    /// Ids read by this process that the results now hold, and how many
-    /// pending ids are not among them (only with `expectedImages`).
-    private var accountedThisRun: Set<ImageKey> = []
-    private var pendingNotYetAccounted = 0
+    private var pending = PendingBatch()
+    /// With `expectedImages`: the images this process read and accounted for.
+    private var progress: ExpectedImages?
     private let accountedGauge = Atomic<Int>(0)
 
     /// With `expectedImages`: how many of them this run has read so far,
@@ -130,6 +130,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         self.logger = logger
         self.state = ReducerCheckpoint(dimension: configuration.dimension)
         self.references = ReferenceSet(perLabel: configuration.referencesPerLabel)
+        self.progress = configuration.expectedImages.map(ExpectedImages.init)
         let reset = configuration.resetOffsets, resume = StartOffsets()
         self.startOffsets = resume
         consumer = try KafkaConsumer(
@@ -206,16 +207,19 @@ public final class ReducerService: Service, @unchecked Sendable {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully {
-            let partitions = try consumer.partitions(of: topics)
-            if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
-                try record(partitions, checkingCheckpoint: waiting)
+            let assigned = try await blocking { reducer in
+                // A metadata request, then checkpoint reads and writes: off the cooperative pool.
+                let partitions = try reducer.consumer.partitions(of: topics)
+                guard !waiting || partitions.contains(where: { $0.topic == reducer.configuration.topics.features }) else { return false }
+                try reducer.record(partitions, checkingCheckpoint: waiting)
                 if waiting {
-                    try claimResults()
-                    try record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
+                    try reducer.claimResults()
+                    try reducer.record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
                 }
-                try consumer.assign(partitions)
-                return
+                try reducer.consumer.assign(partitions)
+                return true
             }
+            if assigned { return }
             if lastNotice.map({ ContinuousClock.now - $0 >= .seconds(30) }) ?? true {
                 logger.notice("waiting for the topic to exist", metadata: ["topic": "\(configuration.topics.features)"])
                 lastNotice = .now
@@ -268,26 +272,26 @@ public final class ReducerService: Service, @unchecked Sendable {
                 try await assignPartitions(waiting: false)
                 lastRefresh = .now
             }
-            let room = max(1, configuration.flushRecords - pendingFeatures.count - pendingDeadLetters.count)
+            let room = max(1, configuration.flushRecords - pending.count)
             let messages = try await consumer.poll(upTo: min(room, 1_000), timeout: .milliseconds(200))
             if !messages.isEmpty {
                 lastRecord = .now
                 messages.forEach(accept)
-                pendingGauge.record(pendingFeatures.count + pendingDeadLetters.count)
-                accountedGauge.store(accountedThisRun.count + pendingNotYetAccounted, ordering: .relaxed)
+                pendingGauge.record(pending.count)
+                accountedGauge.store(progress?.read ?? 0, ordering: .relaxed)
             }
-            let due = pendingFeatures.count + pendingDeadLetters.count >= configuration.flushRecords
+            let due = pending.count >= configuration.flushRecords
                 || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
             if due {
                 try await blocking { try $0.flush() }
                 lastFlush = .now
             }
             if modelIsDue(since: started) { try await blocking { try $0.publishModel(final: false) } }
-            if let expected = configuration.expectedImages, accountedThisRun.count + pendingNotYetAccounted >= expected {
+            if let progress, progress.allRead {
                 try await blocking { try $0.flush() }
                 lastFlush = .now
-                if accountedThisRun.count >= expected {
-                    logger.info("every image is accounted for", metadata: ["images": "\(expected)"])
+                if self.progress?.allAccounted == true {
+                    logger.info("every image is accounted for", metadata: ["images": "\(progress.expected)"])
                     finalize = configuration.finalizeWhenDone
                     break
                 }
@@ -308,7 +312,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// the process, among them a `fruits reduce`'s answerer, and at normal
     /// priority it would compete with it for the cores. `run` awaits it, so
     /// the state is still touched by one task at a time.
-    private func blocking(_ step: @escaping @Sendable (ReducerService) throws -> Void) async throws {
+    private func blocking<T: Sendable>(_ step: @escaping @Sendable (ReducerService) throws -> T) async throws -> T {
         try await worker.run { [self] in try step(self) }
     }
 
@@ -356,29 +360,18 @@ public final class ReducerService: Service, @unchecked Sendable {
         guard event.features.allSatisfy(\.isFinite) else {
             return holdDeadLetter(Self.rejected(event, message, reason: "non_finite_features", why: "features hold NaN or infinity"))
         }
-        if pendingKeys.contains(key) {
-            // A success read after a dead letter of the same image wins (a
-            // retried extraction); a second success is a duplicate.
-            guard let index = pendingDeadLetters.firstIndex(where: { $0.imageID == event.imageID }) else {
-                countDuplicates(1)
-                return
-            }
-            pendingDeadLetters.remove(at: index)
-            pendingFeatures.append(event)
-            return
-        }
-        hold(key)
-        pendingFeatures.append(event)
+        note(pending.add(event, key: key))
     }
 
-    /// Dead letters of one image count once; one without an id (a malformed
-    /// input) is always kept.
     private func holdDeadLetter(_ letter: Fruits_V1_DeadLetter) {
-        if let key = ImageKey(imageID: letter.imageID) {
-            guard !pendingKeys.contains(key) else { return }
-            hold(key)
+        note(pending.add(letter))
+    }
+
+    private func note(_ outcome: PendingBatch.Outcome) {
+        switch outcome {
+        case .duplicate: countDuplicates(1)
+        case .held(let newKey): if let newKey { progress?.held(newKey) }
         }
-        pendingDeadLetters.append(letter)
     }
 
     /// A record on a reducer topic that is not what `events.proto` promises.
@@ -405,29 +398,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         return letter
     }
 
-    private func hold(_ key: ImageKey) {
-        pendingKeys.insert(key)
-        if configuration.expectedImages != nil, !accountedThisRun.contains(key) { pendingNotYetAccounted += 1 }
-    }
-
     private func countDuplicates(_ count: Int) {
         guard count > 0 else { return }
         duplicatesDropped += count
         duplicatesCounter.increment(by: count)
-    }
-
-    /// Pending records whose image the results already hold are dropped: a
-    /// feature event if a committed flush wrote its features, a dead letter
-    /// if one wrote its features or a dead letter.
-    private func dropWritten() {
-        let before = pendingFeatures.count + pendingDeadLetters.count
-        pendingFeatures.removeAll { event in
-            ImageKey(imageID: event.imageID).map { written.contains($0, as: .features) } ?? true
-        }
-        pendingDeadLetters.removeAll { letter in
-            ImageKey(imageID: letter.imageID).map { written.contains($0, as: .features) || written.contains($0, as: .deadLetters) } ?? false
-        }
-        countDuplicates(before - pendingFeatures.count - pendingDeadLetters.count)
     }
 
     /// Parts and id manifests first, named by this flush and epoch, then the
@@ -436,11 +410,11 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// epoch; the crashed attempt's files never count and the next start
     /// removes them.
     private func flush() throws {
-        guard nextOffsets != state.offsets || !pendingFeatures.isEmpty || !pendingDeadLetters.isEmpty else { return }
+        guard nextOffsets != state.offsets || !pending.isEmpty else { return }
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
-        dropWritten()
-        let accounted = pendingKeys
+        countDuplicates(pending.dropWritten(written))
+        let pendingFeatures = pending.features, pendingDeadLetters = pending.deadLetters
         var next = state
         next.sequence += 1
         let name = FlushName(sequence: next.sequence, epoch: epoch)
@@ -495,12 +469,9 @@ public final class ReducerService: Service, @unchecked Sendable {
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
         state = next
-        if configuration.expectedImages != nil { accountedThisRun.formUnion(accounted) }
+        progress?.committed(pending.keys)
         reducedCounter.increment(by: pendingFeatures.count)
-        pendingFeatures = []
-        pendingDeadLetters = []
-        pendingKeys = []
-        pendingNotYetAccounted = 0
+        pending = PendingBatch()
         pendingGauge.record(0)
         do { try consumer.commit(nextOffsets) } catch {
             // The checkpoint, not Kafka, is the source of truth for offsets.

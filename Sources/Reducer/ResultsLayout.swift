@@ -1,4 +1,6 @@
-import Common
+import Events
+import ObjectStorage
+import Parquet
 
 /// The output contract (see README "Output layout").
 public enum ResultsLayout {

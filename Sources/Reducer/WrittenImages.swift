@@ -1,5 +1,6 @@
-import Common
+import Events
 import Foundation
+import ObjectStorage
 import Synchronization
 
 /// Which image ids the results hold, as two in-memory sets loaded at start

@@ -1,5 +1,6 @@
-import Common
 import Foundation
+import ObjectStorage
+import Parquet
 import Reducer
 
 /// What a report shows, read from a results folder: the PCA model, every

@@ -1,5 +1,6 @@
-import Common
+import Events
 import Foundation
+import Kafka
 import Logging
 import ServiceLifecycle
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Extractor
@@ -19,8 +20,6 @@ enum Fixtures {
     }
 
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
 
     static let manifest: Manifest = {
         let data = try! Data(contentsOf: directory.appendingPathComponent("manifest.json"))
@@ -38,11 +37,7 @@ enum Fixtures {
         }
     }
 
-    /// The converted ImageNet weights; `scripts/setup` (or `scripts/fetch-weights`) makes them.
-    static var weightsPath: String {
-        ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"]
-            ?? packageRoot.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path
-    }
+    static var weightsPath: String { Tools.weights }
 
     static let weights: Result<WeightFile, any Error> = Result { try WeightFile(path: weightsPath) }
 }

@@ -3,7 +3,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Ingest
+import Kafka
 import Logging
+import ObjectStorage
 import Synchronization
 import TestSupport
 import Testing
@@ -13,7 +15,7 @@ struct UploadHardeningTests {
     @Test func burstOf200ConcurrentUploadsIsAcceptedOrShedWithRetryAfter() async throws {
         let harness = try UploadServerTests.Harness(maxBufferedBytes: 16 * UploadServerTests.jpeg.count)
         let application = Application(router: harness.server.makeRouter())
-        let outcomes = Tally()
+        let outcomes = Tally<Int>()
         try await application.test(.live) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<200 {
@@ -58,10 +60,6 @@ struct UploadHardeningTests {
             #expect(result["trickle_closed"] == 80 && result["trickle_closed_by"] ?? 99 <= 60, "\(result)")
             #expect(result["idle_closed"] == 300 && result["idle_closed_by"] ?? 99 <= 60, "\(result)")
         }
-    }
-
-    final class Tally: Sendable {
-        let counts = Mutex<[Int: Int]>([:])
     }
 
     /// Collects every log line and its metadata.

@@ -1,9 +1,11 @@
-import Common
+import Events
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Ingest
+import Kafka
 import Logging
+import ObjectStorage
 import TestSupport
 import Testing
 

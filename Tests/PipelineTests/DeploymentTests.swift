@@ -1,4 +1,4 @@
-import Common
+import Events
 import TestSupport
 import Testing
 

@@ -1,5 +1,6 @@
-import Common
 import Foundation
+import ObjectStorage
+import Parquet
 import TestSupport
 import Testing
 
@@ -96,7 +97,7 @@ struct PipelineTests {
             try #require(generated.status == 0, "\(generated.output)")
             return directory
         }
-        let weights = Tools.root.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path
+        let weights = Tools.weights
         for input in [inputs[0], inputs[1], inputs[0]] {
             let run = try Tools.run(Tools.fruits, ["run", "--input", input, "--output", output, "--weights", weights, "--pca-k", "4"])
             try #require(run.status == 0, "\(run.output.suffix(2000))")

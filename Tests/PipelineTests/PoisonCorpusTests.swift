@@ -11,7 +11,7 @@ struct PoisonCorpusTests {
         try #require(made.status == 0, "\(made.output)")
         let results = corpus + "-results"
         let run = try Tools.run(Tools.fruits, ["run", "--input", corpus + "/Test", "--output", results, "--pca-k", "8",
-                                               "--weights", Tools.root.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path])
+                                               "--weights", Tools.weights])
         try #require(run.status == 0, "\(run.output.suffix(2000))")
         #expect(run.output.contains("the results hold 26 with features and 30 dead letters"), "\(run.output.suffix(600))")
         let check = try Tools.run(Tools.python, [script, "check", corpus, results])

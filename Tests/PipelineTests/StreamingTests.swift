@@ -1,5 +1,6 @@
-import Common
 import Foundation
+import ObjectStorage
+import Parquet
 import TestSupport
 import Testing
 

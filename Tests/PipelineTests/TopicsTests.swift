@@ -1,5 +1,6 @@
-import Common
+import Events
 import Foundation
+import ObjectStorage
 import TestSupport
 import Testing
 

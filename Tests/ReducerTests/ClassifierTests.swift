@@ -1,7 +1,9 @@
+import Events
 import Foundation
-@testable import Reducer
 import TestSupport
 import Testing
+
+@testable import Reducer
 
 @Suite("Classifier: reference set, nearest neighbours, evaluation")
 struct ClassifierTests {

@@ -1,6 +1,9 @@
-import Common
+import Events
 import Foundation
+import Kafka
 import Logging
+import ObjectStorage
+import Parquet
 import Testing
 
 @testable import Reducer

@@ -1,5 +1,7 @@
-import Common
+import Events
 import Foundation
+import Kafka
+import ObjectStorage
 import Testing
 
 @testable import Reducer

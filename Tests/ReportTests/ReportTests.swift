@@ -1,6 +1,8 @@
-import Common
+import Events
 import Foundation
+import Kafka
 import Logging
+import ObjectStorage
 import Reducer
 import Report
 import TestSupport

@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import ObjectStorage
 
 /// tools/aws_credential_fakes.py: STS (moto), IMDSv2 and a container agent on
 /// loopback, started once per test process; it exits when this process does.

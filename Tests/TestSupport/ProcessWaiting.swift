@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import ObjectStorage
 
 extension Tools {
     /// A gauge or counter of a service's Prometheus endpoint; nil while it does not answer.

@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import ObjectStorage
 
 /// The loopback S3 server of tools/s3_test_server.py (moto with SigV4
 /// checking, and a fault-injecting proxy), started once per test process.

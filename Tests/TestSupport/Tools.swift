@@ -10,6 +10,11 @@ public enum Tools {
         ProcessInfo.processInfo.environment["FRUITS_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
     }
 
+    /// The converted ImageNet weights (`scripts/setup` makes them), or `FRUITS_WEIGHTS`.
+    public static var weights: String {
+        ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"] ?? root.appendingPathComponent("models/mobilenet_v2_1.0_224.fw").path
+    }
+
     public static func temporaryPath(_ name: String) -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fruits-tests-\(getpid())")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -1,7 +1,10 @@
 import Common
+import Events
 import Foundation
+import Kafka
 import Logging
 import Metrics
+import ObjectStorage
 import ServiceLifecycle
 
 /// The extractor of the pipeline: a consumer-group member that turns image
@@ -118,7 +121,7 @@ public final class ExtractionService: Service, Sendable {
             guard let previous = delivering else { return }
             delivering = nil
             try await previous.deliveries.value
-            commit(previous.batch, on: previous.from)
+            await commit(previous.batch, on: previous.from)
         }
         var unassignedSince: ContinuousClock.Instant? = .now
         var backfillIdle = true
@@ -274,11 +277,12 @@ public final class ExtractionService: Service, Sendable {
         }
     }
 
-    private func commit(_ batch: [KafkaMessage], on consumer: KafkaConsumer) {
+    /// A synchronous commit (a broker round trip), so on a blocking-I/O thread.
+    private func commit(_ batch: [KafkaMessage], on consumer: KafkaConsumer) async {
         var next: [TopicPartition: Int64] = [:]
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         do {
-            try consumer.commit(next)
+            try await BlockingIOPool.shared.run { [next] in try consumer.commit(next) }
         } catch {
             // A rebalance took the partitions: the new owner replays from the
             // last commit and the reducer drops the duplicates.

@@ -1,4 +1,5 @@
 import Common
+import Events
 import Foundation
 import Synchronization
 

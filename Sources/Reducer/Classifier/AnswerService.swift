@@ -1,5 +1,8 @@
 import Common
+import Events
+import Kafka
 import Logging
+import ObjectStorage
 import ServiceLifecycle
 
 /// Answers every image: reads the feature and dead-letter topics as a

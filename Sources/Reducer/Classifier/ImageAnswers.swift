@@ -1,4 +1,5 @@
-import Common
+import Events
+import Kafka
 import Logging
 import Metrics
 

@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Events
 import Foundation
 
 /// A k-nearest-neighbour classifier in a PCA model's space: cosine

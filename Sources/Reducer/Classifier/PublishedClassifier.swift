@@ -1,5 +1,7 @@
-import Common
+import Events
 import Foundation
+import ObjectStorage
+import Parquet
 
 extension NearestNeighbours {
     /// The classifier of a published model version, as a reader rebuilds it:

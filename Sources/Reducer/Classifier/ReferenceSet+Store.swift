@@ -1,4 +1,6 @@
-import Common
+import Events
+import ObjectStorage
+import Parquet
 
 extension ReferenceSet {
     /// Writes the images of one flush that joined the set, raw features

@@ -1,3 +1,5 @@
+import Events
+
 /// The labelled images a classifier compares against: at most `perLabel`
 /// per label, the ones with the smallest image ids. Ids are SHA-256 of the
 /// URI, so this is a uniform sample that does not depend on arrival order:

@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import ObjectStorage
 import TestSupport
 import Testing
 

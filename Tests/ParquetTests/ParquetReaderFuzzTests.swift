@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 
-@testable import Common
+@testable import Parquet
 
 /// The reader meets files it did not write (someone else's, a truncated
 /// upload, bit rot): it must throw, never trap. A trap would end the test

@@ -1,3 +1,5 @@
+import Common
+
 /// Just enough XML for S3's responses: the text of flat elements, found by
 /// name, with the five predefined entities and numeric references decoded.
 enum XMLScan {

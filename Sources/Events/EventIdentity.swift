@@ -45,10 +45,3 @@ public enum PipelineGroups {
     /// Where the reducer commits its offsets (it reads by fixed assignment).
     public static let reducer = "fruits-reducer"
 }
-
-extension Duration {
-    /// Whole nanoseconds, as swift-metrics timers take them.
-    public var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}

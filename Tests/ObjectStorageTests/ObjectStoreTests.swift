@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import ObjectStorage
 import Synchronization
 import TestSupport
 import Testing

@@ -212,21 +212,6 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         }
     }
 
-    /// The committed next offsets of `partitions` (nil where none is committed).
-    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64?] {
-        let list = makePartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_committed(handle.pointer, list, timeout.milliseconds)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(.commit, error: error, "cannot read committed offsets") }
-        var result: [TopicPartition: Int64?] = [:]
-        for index in 0..<Int(list.pointee.cnt) {
-            let element = list.pointee.elems[index]
-            let key = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
-            result[key] = element.offset >= 0 ? element.offset : nil
-        }
-        return result
-    }
-
     /// Records not yet consumed in each assigned partition, from the cached
     /// high watermarks (no broker round trip); partitions not yet fetched are left out.
     public func lag() -> [TopicPartition: Int64] {

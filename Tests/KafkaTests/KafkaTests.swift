@@ -1,5 +1,5 @@
-import Common
 import Foundation
+import Kafka
 import Synchronization
 import TestSupport
 import Testing
@@ -51,7 +51,7 @@ struct KafkaTests {
         let producer = try KafkaProducer(configuration: configuration)
         let first = try KafkaConsumer(configuration: configuration, groupID: "extractors", subscription: .group(topics: ["work"]))
         let second = try KafkaConsumer(configuration: configuration, groupID: "extractors", subscription: .group(topics: ["work"]))
-        let seen = Tally()
+        let seen = Tally<String>()
 
         // Both members poll until the group has settled into a 3 + 3 split ...
         let split: @Sendable () -> Bool = { first.assignment.count == 3 && second.assignment.count == 3 }
@@ -87,12 +87,8 @@ struct KafkaTests {
         try producer.close()
     }
 
-    final class Tally: Sendable {
-        let counts = Mutex<[String: Int]>([:])
-    }
-
     /// Polls, counts and commits each record until `done` (or a minute passes).
-    static func consume(_ consumer: KafkaConsumer, into tally: Tally, until done: @Sendable () -> Bool) throws {
+    static func consume(_ consumer: KafkaConsumer, into tally: Tally<String>, until done: @Sendable () -> Bool) throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while !done() && ContinuousClock.now < deadline {
             guard let message = try consumer.poll(timeout: .milliseconds(100)) else { continue }

@@ -12,7 +12,6 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
     private let owner: KafkaHandle
     private let cluster: OpaquePointer
     public let bootstrapServers: String
-    public let brokerCount: Int
 
     public init(brokers: Int = 1) throws {
         // The mock cluster needs a client instance to own its threads.
@@ -21,7 +20,6 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
             throw KafkaError(.client, "cannot start the embedded Kafka cluster")
         }
         self.cluster = cluster
-        self.brokerCount = brokers
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
     }
 

@@ -1,8 +1,9 @@
-@testable import Common
 import Foundation
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import ObjectStorage
 
 @Suite("S3 over libcurl with SigV4, against moto on loopback")
 struct S3ClientTests {

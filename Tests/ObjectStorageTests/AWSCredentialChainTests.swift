@@ -3,7 +3,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@testable import Common
+@testable import ObjectStorage
 
 /// The standard chain, each source against a loopback fake
 /// (tools/aws_credential_fakes.py): STS for a web identity, the container

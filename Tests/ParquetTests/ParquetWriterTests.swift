@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Common
+@testable import Parquet
 
 @Suite("Parquet files read back identically with pyarrow and DuckDB")
 struct ParquetWriterTests {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The few object operations the pipeline needs, over S3 or a directory.
@@ -217,7 +218,9 @@ public struct LocalObjectStore: ObjectStore {
         return removed
     }
 
-    static func version(of bytes: [UInt8]) -> ObjectVersion { ObjectVersion(EventIdentity.sha256Hex(bytes)) }
+    static func version(of bytes: [UInt8]) -> ObjectVersion {
+        ObjectVersion(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+    }
 
     /// Deleting an object that is not there succeeds, as on S3.
     public func delete(_ key: String) throws {

@@ -1,3 +1,5 @@
+import Kafka
+
 extension PipelineTopics {
     /// How each topic of the pipeline is created (`fruits topics create`).
     ///

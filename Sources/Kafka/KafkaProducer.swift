@@ -31,10 +31,6 @@ public final class KafkaProducer: Sendable {
         try await core.send(topic: topic, key: key, value: value)
     }
 
-    func flush(timeout: Duration = .seconds(30)) throws {
-        try core.flush(timeout: timeout)
-    }
-
     /// Flushes, then stops; later sends fail.
     public func close(timeout: Duration = .seconds(30)) throws {
         defer { core.shutdown() }

@@ -1,0 +1,63 @@
+import Events
+import Foundation
+import Testing
+
+@testable import Reducer
+
+@Suite("Pending batch and expected images: one record per image, counted once")
+struct PendingBatchTests {
+    static let ids = (1...4).map { String(format: "%032x", $0) }
+
+    static func feature(_ id: String) -> Fruits_V1_FeatureEvent {
+        var event = Fruits_V1_FeatureEvent()
+        event.imageID = id
+        return event
+    }
+
+    static func letter(_ id: String) -> Fruits_V1_DeadLetter {
+        var letter = Fruits_V1_DeadLetter()
+        letter.imageID = id
+        return letter
+    }
+
+    @Test func aSuccessReplacesADeadLetterAndRepeatsAreDuplicates() {
+        var batch = PendingBatch()
+        let key = ImageKey(imageID: Self.ids[0])!
+        #expect(batch.add(Self.letter(Self.ids[0])) == .held(newKey: key))
+        #expect(batch.add(Self.letter(Self.ids[0])) == .duplicate)
+        #expect(batch.add(Self.feature(Self.ids[0]), key: key) == .held(newKey: nil))
+        #expect(batch.features.count == 1 && batch.deadLetters.isEmpty)
+        #expect(batch.add(Self.feature(Self.ids[0]), key: key) == .duplicate)
+        #expect(batch.add(Self.letter(Self.ids[0])) == .duplicate, "a dead letter after a success is a repeat")
+        // Without an id there is nothing to deduplicate on: every one is kept.
+        #expect(batch.add(Self.letter("")) == .held(newKey: nil))
+        #expect(batch.add(Self.letter("")) == .held(newKey: nil))
+        #expect(batch.count == 3 && batch.keys == [key])
+    }
+
+    @Test func whatTheResultsHoldIsDropped() {
+        var batch = PendingBatch()
+        for id in Self.ids.prefix(3) { _ = batch.add(Self.feature(id), key: ImageKey(imageID: id)!) }
+        _ = batch.add(Self.letter(Self.ids[3]))
+        var written = WrittenImages()
+        written.insert([ImageKey(imageID: Self.ids[0])!], as: .features)
+        written.insert([ImageKey(imageID: Self.ids[3])!], as: .deadLetters)
+        #expect(batch.dropWritten(written) == 2)
+        #expect(batch.features.map(\.imageID) == Array(Self.ids[1...2]) && batch.deadLetters.isEmpty)
+    }
+
+    @Test func expectedImagesCountEachImageOnceAcrossFlushes() {
+        var progress = ExpectedImages(3)
+        let keys = Self.ids.prefix(3).map { ImageKey(imageID: $0)! }
+        progress.held(keys[0])
+        progress.held(keys[1])
+        #expect(progress.read == 2 && !progress.allRead)
+        progress.committed([keys[0], keys[1]])
+        progress.held(keys[0])  // replayed after the commit: already accounted for
+        #expect(progress.read == 2)
+        progress.held(keys[2])
+        #expect(progress.allRead && !progress.allAccounted)
+        progress.committed([keys[0], keys[2]])
+        #expect(progress.allAccounted)
+    }
+}
