@@ -316,7 +316,9 @@ public final class ReducerService: Service, @unchecked Sendable {
         try await worker.run { [self] in try step(self) }
     }
 
-    private let worker = BackgroundThread(name: "fruits-reducer")
+    /// One thread, so steps run in order; nice 10, so the answerer and the
+    /// broker on the same cores go first.
+    private let worker = ThreadPool(threads: 1, name: "fruits-reducer", nice: 10)
 
     /// Loads the ids the results hold and removes files no checkpoint
     /// committed. Only the owner does this, after its claim: nobody else can

@@ -51,7 +51,6 @@ struct NearestNeighbours: Sendable {
     }
 
     var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
 
     /// The image's coordinates and its best labels, best first (at most
     /// `neighbours` of them); no labels without references.
