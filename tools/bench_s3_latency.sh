@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `fruits run` from S3 to S3 on a loopback moto server, once direct and once
 # through a proxy that holds every request LATENCY ms (S3's own latency is
-# 10-50 ms; loopback answers in microseconds and hides per-request costs).
+# 10-50 ms; loopback answers in microseconds and hides per-request costs);
+# then the reducer alone (`fruits bench reduce`, REDUCE_EVENTS synthetic
+# feature events, default 20,000) writing to S3 the same two ways.
 # Usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS=30]   (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +33,10 @@ for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
   set -- $run
   printf "%s ms per request: " "$1"
   AWS_ENDPOINT_URL=$2 .build/release/fruits run --input s3://bench/Test/ --output "s3://bench/Results-$1ms/" 2>/dev/null | grep '^time'
+done
+
+for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
+  set -- $run
+  printf "reducer to S3, %s ms per request: " "$1"
+  AWS_ENDPOINT_URL=$2 .build/release/fruits bench reduce --events "${REDUCE_EVENTS:-20000}" --output "s3://bench/Reduce-$1ms/" 2>/dev/null | head -1
 done

@@ -6,20 +6,26 @@ import Synchronization
 public final class ProgressReporter: Sendable {
     private struct State {
         var done = 0
+        var total: Int
         var lastPrint: ContinuousClock.Instant
     }
 
-    public let total: Int
     public let label: String
     private let started = ContinuousClock.now
     private let state: Mutex<State>
     private let interactive: Bool
 
     public init(total: Int, label: String, interactive: Bool = isatty(STDERR_FILENO) == 1) {
-        self.total = total
         self.label = label
         self.interactive = interactive
-        self.state = Mutex(State(lastPrint: .now))
+        self.state = Mutex(State(total: total, lastPrint: .now))
+    }
+
+    public var total: Int { state.withLock { $0.total } }
+
+    /// More work became known (a listing that goes on page by page).
+    public func expect(_ more: Int) {
+        state.withLock { $0.total += more }
     }
 
     public func advance(by count: Int = 1) {
@@ -36,20 +42,20 @@ public final class ProgressReporter: Sendable {
             change(&state.done)
             let now = ContinuousClock.now
             let interval: Duration = interactive ? .milliseconds(100) : .seconds(5)
-            guard now - state.lastPrint >= interval || state.done == total else { return nil }
+            guard now - state.lastPrint >= interval || state.done == state.total else { return nil }
             state.lastPrint = now
-            return render(done: state.done, elapsed: now - started)
+            return render(done: state.done, total: state.total, elapsed: now - started)
         }
         if let line { emit(line) }
     }
 
     public func finish() {
-        let done = state.withLock { $0.done }
-        emit(render(done: done, elapsed: .now - started))
+        let (done, total) = state.withLock { ($0.done, $0.total) }
+        emit(render(done: done, total: total, elapsed: .now - started))
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    func render(done: Int, elapsed: Duration) -> String {
+    func render(done: Int, total: Int, elapsed: Duration) -> String {
         let seconds = max(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, 1e-9)
         let rate = Double(done) / seconds
         let fraction = total == 0 ? 1 : Double(done) / Double(total)

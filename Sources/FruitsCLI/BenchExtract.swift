@@ -52,6 +52,7 @@ struct BenchExtract: ParsableCommand {
             lines.append("decode+resize+model, \(report.parallelWorkers) workers x 1 thread \(f(report.parallelImagesPerSecond)) img/s")
         }
         lines.append("1x1 conv reference         \(f(report.referenceConvolutionGFLOPS)) GFLOP/s -> model at \(f(100 * report.modelGFLOPS / report.referenceConvolutionGFLOPS))%")
+        lines.append("1x1 conv reference, BF16   \(f(report.referenceConvolutionBF16GFLOPS)) GFLOP/s (\(report.referenceConvolutionBF16Implementation))")
         lines.append("activations \(report.activationBytes >> 20) MiB, peak RSS \((report.peakResidentBytes ?? 0) >> 20) MiB")
         lines.append("")
         let total = report.layers.map(\.secondsPerImage).reduce(0, +)
@@ -80,6 +81,7 @@ struct BenchExtract: ParsableCommand {
             "end_to_end_img_per_s": report.endToEndImagesPerSecond,
             "parallel_workers": report.parallelWorkers, "parallel_img_per_s": report.parallelImagesPerSecond,
             "reference_conv_gflops": report.referenceConvolutionGFLOPS,
+            "reference_conv_bf16_gflops": report.referenceConvolutionBF16GFLOPS,
             "peak_rss_mib": (report.peakResidentBytes ?? 0) >> 20,
         ]
         let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])

@@ -29,8 +29,10 @@ struct BenchReduce: AsyncParsableCommand {
     @Option(help: "Events the producer may be ahead of the reducer.")
     var window = 3_000
 
-    @Option(help: "Results directory (default: a temporary one, removed afterwards).")
+    @Option(help: "Results: a directory or s3://bucket/prefix/ (default: a temporary directory, removed afterwards).")
     var output: String?
+
+    @OptionGroup var storage: StorageOptions
 
     @Flag(help: "Also solve the PCA and project every part at the end (timed separately).")
     var finalize = false
@@ -40,8 +42,8 @@ struct BenchReduce: AsyncParsableCommand {
         let topics = PipelineTopics()
         for topic in topics.all { try cluster.createTopic(topic, partitions: partitions) }
         let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
-        let directory = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-reduce-\(UUID().uuidString)").path
-        defer { if output == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let location = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-reduce-\(UUID().uuidString)").path
+        defer { if output == nil { try? FileManager.default.removeItem(atPath: location) } }
 
         var configuration = ReducerService.Configuration(kafka: kafka)
         configuration.expectedImages = events
@@ -50,7 +52,7 @@ struct BenchReduce: AsyncParsableCommand {
         configuration.finalizeWhenDone = finalize
         var logger = Logger(label: "fruits.bench")
         logger.logLevel = .warning
-        let reducer = try ReducerService(configuration: configuration, store: try LocalObjectStore(root: directory), logger: logger)
+        let reducer = try ReducerService(configuration: configuration, store: try storage.store(location), logger: logger)
         let producer = try KafkaProducer(configuration: kafka)
 
         let started = ContinuousClock.now

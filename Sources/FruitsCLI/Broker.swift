@@ -22,25 +22,33 @@ struct Broker: ParsableCommand {
     var topics: [String] = PipelineTopics().all
 
     func run() throws {
+        let termination = TerminationSignal()  // before the bootstrap line: a caller may stop us right after reading it
         let cluster = try EmbeddedKafkaCluster(brokers: brokers)
         for topic in topics { try cluster.createTopic(topic, partitions: partitions) }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
-        waitForTermination()
+        termination.wait()
         withExtendedLifetime(cluster) {}
     }
 }
 
-/// Blocks until SIGTERM or SIGINT.
-func waitForTermination() {
-    let stop = DispatchSemaphore(value: 0)
-    var sources: [DispatchSourceSignal] = []
-    for signalNumber in [SIGTERM, SIGINT] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { stop.signal() }
-        source.resume()
-        sources.append(source)
+/// SIGTERM or SIGINT, caught from the moment it is made.
+final class TerminationSignal {
+    private let received = DispatchSemaphore(value: 0)
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [received] in received.signal() }
+            source.resume()
+            sources.append(source)
+        }
     }
-    stop.wait()
-    sources.forEach { $0.cancel() }
+
+    /// Blocks until the signal.
+    func wait() {
+        received.wait()
+        sources.forEach { $0.cancel() }
+    }
 }

@@ -28,6 +28,9 @@ struct ExtractCommand: AsyncParsableCommand {
     @Option(help: "Read only these partitions of the images topic (comma-separated) instead of joining the group.")
     var partitions: String?
 
+    @Flag(help: .hidden)  // `fruits run`'s extractors: see ExtractionService.Configuration.lowLatencyBackfill
+    var lowLatencyBackfill = false
+
     /// `--partitions` as numbers; nil when absent or not a list of partition numbers.
     private var partitionList: [Int32]? {
         guard let numbers = partitions?.split(separator: ",").map({ Int32($0) }), numbers.allSatisfy({ ($0 ?? -1) >= 0 }) else {
@@ -49,6 +52,7 @@ struct ExtractCommand: AsyncParsableCommand {
         configuration.groupID = group
         configuration.maxWait = .milliseconds(maxWaitMs)
         configuration.partitions = partitionList
+        configuration.lowLatencyBackfill = lowLatencyBackfill
         let budget = CPUBudget.current
         let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
             workers: workers ?? budget.cpus,

@@ -12,6 +12,7 @@ struct Fruits: AsyncParsableCommand {
 
     /// Logs go to stderr, so stdout stays machine-readable.
     static func main() async {
+        NativeBLASKernels.restartIfGeneric()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         ParentWatch.startIfAsked()
         _ = MetricsServer.registry

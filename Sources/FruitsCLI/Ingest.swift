@@ -33,12 +33,11 @@ struct IngestCommand: AsyncParsableCommand {
             let producer = try KafkaProducer(configuration: try service.kafka())
             try producer.checkReachable(timeout: .seconds(service.connectTimeout))
             let backfill = Ingest.Backfill(store: store, producer: producer, topic: topic)
-            let (events, skipped) = try backfill.events()
-            let progress = ProgressReporter(total: events.count, label: "ingest")
-            try await backfill.send(events) { progress.advance(by: $0) }
+            let progress = ProgressReporter(total: 0, label: "ingest")
+            let (sent, skipped) = try await backfill.sendAll(listed: { progress.expect($0) }, sent: { progress.advance(by: $0) })
             progress.finish()
             try producer.close()
-            StandardError.write("ingest: \(events.count) image events sent to \(topic) (\(skipped) other files skipped)\n")
+            StandardError.write("ingest: \(sent) image events sent to \(topic) (\(skipped) other files skipped)\n")
         }
     }
 

@@ -79,6 +79,9 @@ struct ReduceCommand: AsyncParsableCommand {
     @Option(help: "Ignore the checkpoint's offsets and read from the topics' start (earliest) or only new records (latest): for results whose checkpoint came from another cluster.")
     var resetOffsets: ReducerService.OffsetReset?
 
+    @Option(help: .hidden)  // crash tests: `after-id-manifests:2` (see CrashPoint)
+    var crashAt: CrashPoint?
+
     func run() async throws {
         let logger = Logger(label: "fruits.reduce")
         var configuration = ReducerService.Configuration(kafka: try service.kafka())
@@ -87,6 +90,7 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.expectedImages = expectImages
         configuration.finalizeOnExit = finalize
         configuration.resetOffsets = resetOffsets
+        configuration.crashPoint = crashAt
         let store = try service.store(output)
         let reduce = try ReducerService(configuration: configuration, store: store, logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
@@ -97,3 +101,7 @@ struct ReduceCommand: AsyncParsableCommand {
 }
 
 extension ReducerService.OffsetReset: ExpressibleByArgument {}
+
+extension CrashPoint: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}

@@ -54,6 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { stop(workers) }
 
         let producer = try KafkaProducer(configuration: kafka)
+        try producer.checkReachable(timeout: .seconds(service.connectTimeout))  // metadata first: sends then start at once
         let backfill = Backfill(store: inputStore, producer: producer, topic: PipelineTopics().images)
         let (events, skipped) = try backfill.events()
         let ingestProgress = ProgressReporter(total: events.count, label: "ingest")
@@ -67,6 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.expectedImages = Set(events.map(\.imageID)).count
         configuration.resetOffsets = .earliest  // a new embedded broker every run
         configuration.modelEvery = nil  // it finalizes within the minute anyway
+        configuration.kafka.setDefault(KafkaConsumer.lowLatencyFetch)  // the run ends when the last features arrive
         let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
         let progress = ProgressReporter(total: configuration.expectedImages ?? 0, label: "features or dead letter")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -100,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         let share = (0..<partitions).filter { $0 % extractors == index }.map(String.init).joined(separator: ",")
         var arguments = ["extract", "--brokers", brokers, "--weights", URL(fileURLWithPath: model.weightsPath).path,
                          "--batch", "\(model.batch)", "--partitions", share,
-                         "--workers", "\(max(1, CPUBudget.current.cpus / extractors))"]
+                         "--workers", "\(max(1, CPUBudget.current.cpus / extractors))", "--low-latency-backfill"]
         if let threads = model.threads { arguments += ["--threads", "\(threads)"] }
         if let endpoint = service.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
         process.arguments = arguments
@@ -124,8 +126,11 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// The broker is this process's and ends with it, so an extractor has
+    /// nothing left worth committing: a graceful stop would only wait out its
+    /// last poll (0.5 s).
     private func stop(_ workers: [Process]) {
-        for worker in workers where worker.isRunning { worker.terminate() }
+        for worker in workers where worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
         for worker in workers { worker.waitUntilExit() }
     }
 }

@@ -14,8 +14,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: [.customShort("X"), .long], help: "A librdkafka property, key=value (repeatable; also $FRUITS_KAFKA_PROPERTIES, one per line).")
     var kafkaProperty: [String] = []
 
-    @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
-    var s3Endpoint: String?
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Seconds to wait for a broker at start before giving up.")
     var connectTimeout: Int = 15
@@ -54,14 +53,23 @@ struct ServiceOptions: ParsableArguments {
     }
 
     /// The S3 endpoint named by `--s3-endpoint` or `AWS_ENDPOINT_URL[_S3]`, if any.
-    var s3EndpointDescription: String? { S3Configuration.endpointURL(override: s3Endpoint) }
-
-    /// `FRUITS_KAFKA_PROPERTIES`: librdkafka properties, one `key=value` per
-    /// line, for deployments that configure by environment; `-X` wins.
     var environmentKafkaProperties: [String] {
         (ProcessInfo.processInfo.environment["FRUITS_KAFKA_PROPERTIES"] ?? "")
             .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
+
+    var s3Endpoint: String? { storage.s3Endpoint }
+    var s3EndpointDescription: String? { storage.s3EndpointDescription }
+    func s3() throws -> S3Configuration { try storage.s3() }
+    func store(_ location: String) throws -> any ObjectStore { try storage.store(location) }
+}
+
+/// Where objects live: S3 (AWS, MinIO, a test server) or a directory.
+struct StorageOptions: ParsableArguments {
+    @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
+    var s3Endpoint: String?
+
+    var s3EndpointDescription: String? { S3Configuration.endpointURL(override: s3Endpoint) }
 
     func s3() throws -> S3Configuration {
         try S3Configuration.fromEnvironment(endpoint: s3Endpoint)

@@ -24,19 +24,47 @@ public struct Backfill: Sendable {
     /// The events for every image below the location, in key order.
     public func events() throws -> (events: [Fruits_V1_ImageEvent], skipped: Int) {
         let objects = try store.list(prefix: "")
-        let images = objects.filter { ImageFiles.isImagePath($0.key) }
         let now = EventIdentity.nowMicros()
-        let events = images.map { object in
-            var event = Fruits_V1_ImageEvent()
-            event.uri = store.location.uri(of: object.key)
-            event.imageID = EventIdentity.imageID(uri: event.uri)
-            event.label = Self.label(of: object.key)
-            event.source = .backfill
-            event.ingestedAtMicros = now
-            event.sizeBytes = Int64(object.size)
-            return event
+        let events = objects.compactMap { event(for: $0, ingestedAt: now) }
+        return (events, objects.count - events.count)
+    }
+
+    /// Lists the location page by page and sends each page's events while
+    /// the next page is listed, so the first events leave after one page
+    /// rather than after the whole listing (10 M photos are 10,000 S3 pages,
+    /// minutes at S3's latency). Memory holds two pages. `listed` hears how
+    /// many images each page adds, `sent` how many are acknowledged.
+    public func sendAll(listed: @Sendable (Int) -> Void = { _ in }, sent: (@Sendable (Int) -> Void)? = nil) async throws
+        -> (sent: Int, skipped: Int)
+    {
+        var total = 0, skipped = 0
+        var nextPage: Task<ObjectListPage, any Error>? = listing(after: nil)
+        while let page = try await nextPage?.value {
+            nextPage = page.next.map { listing(after: $0) }
+            let now = EventIdentity.nowMicros()
+            let events = page.objects.compactMap { event(for: $0, ingestedAt: now) }
+            skipped += page.objects.count - events.count
+            listed(events.count)
+            try await send(events, progress: sent)
+            total += events.count
         }
-        return (events, objects.count - images.count)
+        return (total, skipped)
+    }
+
+    private func listing(after continuation: String?) -> Task<ObjectListPage, any Error> {
+        Task { [store] in try await BlockingIOPool.shared.run { try store.listPage(prefix: "", continuation: continuation) } }
+    }
+
+    private func event(for object: (key: String, size: Int), ingestedAt: Int64) -> Fruits_V1_ImageEvent? {
+        guard ImageFiles.isImagePath(object.key) else { return nil }
+        var event = Fruits_V1_ImageEvent()
+        event.uri = store.location.uri(of: object.key)
+        event.imageID = EventIdentity.imageID(uri: event.uri)
+        event.label = Self.label(of: object.key)
+        event.source = .backfill
+        event.ingestedAtMicros = ingestedAt
+        event.sizeBytes = Int64(object.size)
+        return event
     }
 
     /// The parent folder's name, or "" for a file at the root.

@@ -17,7 +17,7 @@ public final class ResultsFeed: Service, Sendable {
 
     public init(kafka: KafkaConfiguration, topic: String = PipelineTopics().results, into results: RecentResults, logger: Logger) throws {
         var configuration = kafka
-        if configuration[KafkaConsumer.lowLatencyFetch.0] == nil { configuration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1 }
+        configuration.setDefault(KafkaConsumer.lowLatencyFetch)
         consumer = try KafkaConsumer(configuration: configuration, groupID: "fruits-upload-results", subscription: .partitions([]),
                                      startOffsets: { _ in KafkaConsumer.beginningOffset })
         self.topic = topic

@@ -19,6 +19,16 @@ public struct KafkaConfiguration: Sendable {
     }
 
     /// Parses `key=value` overrides as given to `-X` on the command line.
+    /// Sets `key` unless the operator already did (`-X`, environment).
+    public mutating func setDefault(_ key: String, _ value: String) {
+        if properties[key] == nil { properties[key] = value }
+    }
+
+    /// `setDefault` of a (key, value) pair such as `KafkaConsumer.lowLatencyFetch`.
+    public mutating func setDefault(_ property: (key: String, value: String)) {
+        setDefault(property.key, property.value)
+    }
+
     public mutating func apply(overrides: [String]) throws {
         for override in overrides {
             guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {

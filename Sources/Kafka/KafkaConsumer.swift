@@ -37,7 +37,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     /// it for the whole wait (librdkafka's mock cluster does) would otherwise
     /// add up to half a second per hop. The cost is up to 20 empty fetches a
     /// second per idle consumer and broker.
-    public static let lowLatencyFetch = ("fetch.wait.max.ms", "50")
+    public static let lowLatencyFetch = (key: "fetch.wait.max.ms", value: "50")
 
     public static let groupDefaults: [String: String] = [
         "session.timeout.ms": "10000",
@@ -72,7 +72,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         configuration["group.id"] = groupID
         var defaults = ["auto.offset.reset": "earliest", "enable.auto.commit": "false", "enable.auto.offset.store": "false"]
         if case .group = subscription { defaults.merge(Self.groupDefaults) { $1 } }
-        for (key, value) in defaults where configuration[key] == nil { configuration[key] = value }
+        for (key, value) in defaults { configuration.setDefault(key, value) }
 
         let (stream, continuation) = AsyncStream.makeStream(of: Rebalance.self)
         let state = RebalanceState(continuation: continuation, startOffsets: startOffsets)
@@ -109,6 +109,11 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
             ($0, state.startOffsets?($0) ?? Int64(RD_KAFKA_OFFSET_STORED))
         }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
+        // Leaders first: a partition assigned before the client knows its
+        // leader waits for librdkafka's offset-query retry, about a second,
+        // before its first fetch. If the broker does not answer, the assignment
+        // still stands and librdkafka keeps retrying.
+        _ = try? handle.partitions(of: Array(Set(new.map(\.topic))), timeout: .seconds(5))
         if let error = rd_kafka_incremental_assign(handle.pointer, list) {
             defer { rd_kafka_error_destroy(error) }
             throw KafkaError(.client, error: rd_kafka_error_code(error), "cannot assign \(new.sorted())")

@@ -53,28 +53,39 @@ struct PendingBatch {
     }
 }
 
-/// For a run of known size (`--expect-images`): which distinct images this
-/// process has read are now accounted for (committed, as features or dead
-/// letters, or found already written), and how many held ones are not yet.
+/// Progress against `--expect-images`: distinct images read and accounted
+/// for (committed, or found already written) by this process. It keeps no
+/// set of every id: an image is accounted for once this process wrote it
+/// (`WrittenImages` knows), or once it saw again an image the results held
+/// before it started; only those, replays, are remembered here.
 struct ExpectedImages {
     let expected: Int
-    private(set) var accounted: Set<ImageKey> = []
+    private(set) var accounted = 0
+    private var seenAgain: Set<ImageKey> = []
     private var heldNotAccounted = 0
 
     init(_ expected: Int) { self.expected = expected }
 
     /// Images read so far: accounted for, or held in the pending batch.
-    var read: Int { accounted.count + heldNotAccounted }
+    var read: Int { accounted + heldNotAccounted }
     var allRead: Bool { read >= expected }
-    var allAccounted: Bool { accounted.count >= expected }
+    var allAccounted: Bool { accounted >= expected }
 
-    mutating func held(_ key: ImageKey) {
-        if !accounted.contains(key) { heldNotAccounted += 1 }
+    mutating func held(_ key: ImageKey, written: WrittenImages) {
+        if !isAccounted(key, written) { heldNotAccounted += 1 }
     }
 
-    /// The pending batch was committed (or found written).
-    mutating func committed(_ keys: Set<ImageKey>) {
-        accounted.formUnion(keys)
+    /// The pending batch with `keys` was committed; call it before `written`
+    /// records the flush.
+    mutating func committed(_ keys: Set<ImageKey>, written: WrittenImages) {
+        for key in keys where !isAccounted(key, written) {
+            if written.heldAtStart(key) { seenAgain.insert(key) }
+            accounted += 1
+        }
         heldNotAccounted = 0
+    }
+
+    private func isAccounted(_ key: ImageKey, _ written: WrittenImages) -> Bool {
+        written.writtenSinceStart(key) || seenAgain.contains(key)
     }
 }

@@ -67,6 +67,8 @@ public final class ReducerService: Service, @unchecked Sendable {
         public var neighbours = 5
         public var referencesPerLabel = 200
         public var dimension = 1280
+        /// Fault injection for the crash tests: die here, as a killed pod dies.
+        public var crashPoint: CrashPoint?
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
     }
@@ -372,7 +374,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     private func note(_ outcome: PendingBatch.Outcome) {
         switch outcome {
         case .duplicate: countDuplicates(1)
-        case .held(let newKey): if let newKey { progress?.held(newKey) }
+        case .held(let newKey): if let newKey { progress?.held(newKey, written: written) }
         }
     }
 
@@ -425,7 +427,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         if !pendingFeatures.isEmpty {
             try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
                                     key: ResultsLayout.featuresPart(name))
-            CrashInjection.point("after-features-part", sequence: next.sequence)
+            configuration.crashPoint?.reached(.afterFeaturesPart, flush: next.sequence)
             next.accumulator.add(pendingFeatures.map(\.features))
             if let model {
                 let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
@@ -451,7 +453,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         }
         try WrittenImages.write(featureKeys, as: .features, flush: name, to: store)
         try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store)
-        CrashInjection.point("after-markers", sequence: next.sequence)
+        configuration.crashPoint?.reached(.afterIDManifests, flush: next.sequence)
         next.offsets = nextOffsets
         next.source = source
         next.epochs.commit(sequence: next.sequence, by: epoch)
@@ -464,6 +466,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             for key in mine { try? store.delete(key) }  // they never count; the new owner's next start removes any left
             throw fenced(at: name)
         }
+        progress?.committed(pending.keys, written: written)
         written.insert(featureKeys, as: .features)
         written.insert(letterKeys, as: .deadLetters)
         references = nextReferences
@@ -471,7 +474,6 @@ public final class ReducerService: Service, @unchecked Sendable {
             "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
             "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
         state = next
-        progress?.committed(pending.keys)
         reducedCounter.increment(by: pendingFeatures.count)
         pending = PendingBatch()
         pendingGauge.record(0)
@@ -584,22 +586,6 @@ extension ReducerService {
             [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(model.project(features[index] ?? [])),
              .int64(Int64(model.version ?? 0))]
         }
-    }
-}
-
-/// Fault injection for the crash tests: `FRUITS_CRASH_AT=after-features-part:3`
-/// kills the process with SIGKILL at that point of flush 3, the way a
-/// crashed pod dies: nothing after it runs.
-enum CrashInjection {
-    static let target: (point: String, sequence: Int)? = {
-        guard let value = ProcessInfo.processInfo.environment["FRUITS_CRASH_AT"], let colon = value.lastIndex(of: ":"),
-              let sequence = Int(value[value.index(after: colon)...])
-        else { return nil }
-        return (String(value[..<colon]), sequence)
-    }()
-
-    static func point(_ name: String, sequence: Int) {
-        if let target, target.point == name, target.sequence == sequence { kill(getpid(), SIGKILL) }
     }
 }
 

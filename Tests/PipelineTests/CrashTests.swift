@@ -35,8 +35,8 @@ struct CrashTests {
         // (c) The first reducer dies inside its second flush: the Parquet part
         // and the id manifest are written, the checkpoint is not. Its manifest
         // must not make the replayed images look written, and its part must go.
-        let first = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[3])"],
-                                              environment: environment.merging(["FRUITS_CRASH_AT": "after-markers:2"]) { $1 })
+        let first = try PipelineTests.service(reduce + ["--metrics-port", "\(ports[3])", "--crash-at", "after-id-manifests:2"],
+                                              environment: environment)
         try Tools.waitUntil("the first reducer crashed", { !first.isRunning })
         #expect(first.terminationReason == .uncaughtSignal && first.terminationStatus == SIGKILL)
         let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")

@@ -48,16 +48,43 @@ struct PendingBatchTests {
 
     @Test func expectedImagesCountEachImageOnceAcrossFlushes() {
         var progress = ExpectedImages(3)
+        var written = WrittenImages()
         let keys = Self.ids.prefix(3).map { ImageKey(imageID: $0)! }
-        progress.held(keys[0])
-        progress.held(keys[1])
+        progress.held(keys[0], written: written)
+        progress.held(keys[1], written: written)
         #expect(progress.read == 2 && !progress.allRead)
-        progress.committed([keys[0], keys[1]])
-        progress.held(keys[0])  // replayed after the commit: already accounted for
+        progress.committed([keys[0], keys[1]], written: written)
+        written.insert(keys[0...1], as: .features)
+        progress.held(keys[0], written: written)  // replayed after the commit: already accounted for
         #expect(progress.read == 2)
-        progress.held(keys[2])
+        progress.held(keys[2], written: written)
         #expect(progress.allRead && !progress.allAccounted)
-        progress.committed([keys[0], keys[2]])
+        progress.committed([keys[0], keys[2]], written: written)
+        written.insert([keys[2]], as: .deadLetters)
+        #expect(progress.accounted == 3 && progress.allAccounted)
+    }
+
+    /// Images the results held before this process started count once when
+    /// they come again, and never twice.
+    @Test func expectedImagesCountImagesHeldAtStartWhenSeenAgain() throws {
+        let store = try WrittenImagesTests.store()
+        let keys = Self.ids.prefix(3).map { ImageKey(imageID: $0)! }
+        try WrittenImages.write(Array(keys[0...1]), as: .features, flush: FlushName(sequence: 1, epoch: 7), to: store)
+        var checkpoint = ReducerCheckpoint(dimension: 4)
+        checkpoint.sequence = 1
+        checkpoint.epochs.commit(sequence: 1, by: 7)
+        var written = try WrittenImages.load(from: store, committedBy: checkpoint)
+        var progress = ExpectedImages(3)
+        progress.held(keys[0], written: written)
+        progress.held(keys[2], written: written)
+        progress.committed([keys[0], keys[2]], written: written)
+        written.insert([keys[2]], as: .features)
+        #expect(progress.accounted == 2 && written.count == 3)
+        progress.held(keys[0], written: written)
+        progress.committed([keys[0]], written: written)  // a replay of a replay
+        #expect(progress.accounted == 2 && !progress.allRead)
+        progress.held(keys[1], written: written)
+        progress.committed([keys[1]], written: written)
         #expect(progress.allAccounted)
     }
 }

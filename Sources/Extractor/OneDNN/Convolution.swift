@@ -52,13 +52,14 @@ final class Convolution {
         source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer
     ) throws {
         self.shape = shape
-        let src = try floatDescriptor([shape.batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], dnnl_nhwc)
-        let dst = try floatDescriptor([shape.batch, shape.outputChannels, shape.outputHeight, shape.outputWidth], dnnl_nhwc)
+        let type = engine.precision.dataType
+        let src = try floatDescriptor([shape.batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], dnnl_nhwc, type)
+        let dst = try floatDescriptor([shape.batch, shape.outputChannels, shape.outputHeight, shape.outputWidth], dnnl_nhwc, type)
         let weightDims = shape.depthwise
             ? [shape.outputChannels, 1, 1, shape.kernel, shape.kernel]
             : [shape.outputChannels, shape.inputChannels, shape.kernel, shape.kernel]
         let plainTag = shape.depthwise ? dnnl_goihw : dnnl_oihw
-        let anyWeights = try floatDescriptor(weightDims, dnnl_format_tag_any)
+        let anyWeights = try floatDescriptor(weightDims, dnnl_format_tag_any, type)
         let biasDescriptor = try floatDescriptor([shape.outputChannels], dnnl_a)
 
         var description = dnnl_convolution_desc_t()
@@ -108,7 +109,7 @@ final class Convolution {
         try dnnlCheck(dnnl_primitive_create(&primitive, descriptor), "primitive_create")
         self.primitive = primitive!
 
-        // Weights: plain layout -> the layout oneDNN picked, once.
+        // Weights: plain FP32 layout -> the layout (and type) oneDNN picked, once.
         let weights = AlignedBuffer(byteCount: byteSize(chosenWeights))
         var plain = plainWeights
         try plain.withUnsafeMutableBytes { raw in

@@ -5,8 +5,11 @@ import CDNNL
 final class DNNLEngine {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    /// The number type of the convolutions made on this engine.
+    let precision: Precision
 
-    init() throws {
+    init(precision: Precision = .fp32) throws {
+        self.precision = precision
         var engine: dnnl_engine_t?
         try dnnlCheck(dnnl_engine_create(&engine, dnnl_cpu, 0), "engine_create")
         var stream: dnnl_stream_t?

@@ -33,6 +33,10 @@ public final class ExtractionService: Service, Sendable {
         /// How long a partial batch waits for more records; zero takes what
         /// is queued (the workers would otherwise wait too).
         public var maxWait: Duration = .zero
+        /// Whether the backfill consumer also uses `KafkaConsumer.lowLatencyFetch`:
+        /// for a run that starts reading before its images are produced and
+        /// ends when the last is done (`fruits run`).
+        public var lowLatencyBackfill = false
         /// How long 401/403 answers from S3 are retried before the service
         /// gives up (credentials being rotated, a role still propagating).
         public var accessDeniedPatience: Duration = .seconds(20)
@@ -66,20 +70,22 @@ public final class ExtractionService: Service, Sendable {
         self.logger = logger
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default
-        // prefetch (100,000 records per partition) would queue a rebalance
-        // behind minutes of work. Both limits are per partition: a member that
-        // owns 6 partitions holds up to 6 x 64 records, a second or two of work.
+        // prefetch (100,000 records) would queue a rebalance behind minutes of
+        // work. In librdkafka 2.0 the limits count the consumer's whole queue
+        // (every partition forwards into it), and a partition that finds it
+        // above `queued.min.messages` looks again only after
+        // `fetch.error.backoff.ms` (500 ms). With 64 a two-worker member drained
+        // its queue between looks and idled half a second every two
+        // (`fruits run`: 15 % of a 2,000-photo run); 500 records are 2-4 s of
+        // work, and a fetch of about 160 per partition refills them in time.
         var consumerConfiguration = configuration.kafka
-        if consumerConfiguration["queued.min.messages"] == nil {
-            consumerConfiguration["queued.min.messages"] = "64"
-        }
-        if consumerConfiguration["queued.max.messages.kbytes"] == nil {
-            consumerConfiguration["queued.max.messages.kbytes"] = "256"
-        }
+        consumerConfiguration.setDefault("queued.min.messages", "500")
+        consumerConfiguration.setDefault("queued.max.messages.kbytes", "256")
+        if configuration.lowLatencyBackfill { consumerConfiguration.setDefault(KafkaConsumer.lowLatencyFetch) }
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      subscription: configuration.subscription)
         var liveConfiguration = consumerConfiguration
-        if liveConfiguration[KafkaConsumer.lowLatencyFetch.0] == nil { liveConfiguration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1 }
+        liveConfiguration.setDefault(KafkaConsumer.lowLatencyFetch)
         liveConsumer = configuration.servesLiveImages && configuration.partitions == nil
             ? try KafkaConsumer(configuration: liveConfiguration, groupID: configuration.liveGroupID,
                                 subscription: .group(topics: [configuration.topics.liveImages]))
@@ -114,8 +120,11 @@ public final class ExtractionService: Service, Sendable {
             let busy = firstRecord.map { ContinuousClock.now - $0 } ?? .zero
             logger.info("extractor stopped", metadata: ["records": "\(records)", "since_first_record": "\(busy)"])
         }
-        // One batch's deliveries overlap the next batch's inference; its
-        // offsets are committed once they are acknowledged, in batch order.
+        // Two batches are in hand: while one infers, the next is fetched and
+        // queued behind it, so the workers never wait for a fetch or a poll.
+        // A batch's deliveries overlap the next one's inference; its offsets
+        // are committed once they are acknowledged, in batch order.
+        var inHand: [StartedBatch] = []
         var delivering: (batch: [KafkaMessage], from: KafkaConsumer, deliveries: Task<Void, any Error>)?
         func settle() async throws {
             guard let previous = delivering else { return }
@@ -123,19 +132,8 @@ public final class ExtractionService: Service, Sendable {
             try await previous.deliveries.value
             await commit(previous.batch, on: previous.from)
         }
-        var unassignedSince: ContinuousClock.Instant? = .now
-        var backfillIdle = true
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let (batch, source) = try await collectBatch(backfillIdle: &backfillIdle)
-            guard !batch.isEmpty else {
-                try await settle()
-                noticeMissingPartitions(since: &unassignedSince)
-                continue
-            }
-            if firstRecord == nil { firstRecord = .now }
-            records += batch.count
-            let started = ContinuousClock.now
-            let sends = try await process(batch)
+        func deliver(_ started: StartedBatch) async throws {
+            let sends = try await started.work.value
             // Sent before the previous batch is settled: a live image's features must not
             // wait for the acknowledgements of the backfill batch before it.
             let deliveries = Task { [producer] in
@@ -147,11 +145,45 @@ public final class ExtractionService: Service, Sendable {
                 }
             }
             try await settle()
-            delivering = (batch, source, deliveries)
-            batchDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            delivering = (started.batch, started.source, deliveries)
+            batchDuration.recordNanoseconds((ContinuousClock.now - started.started).nanoseconds)
             lag.record(consumer.lag().values.reduce(0, +) + (liveConsumer?.lag().values.reduce(0, +) ?? 0))
         }
+        defer { for started in inHand { started.work.cancel() } }
+        var unassignedSince: ContinuousClock.Instant? = .now
+        var backfillIdle = true
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if inHand.count < 2 {
+                let (batch, source) = try await collectBatch(backfillIdle: &backfillIdle, waitIfEmpty: inHand.isEmpty)
+                if !batch.isEmpty {
+                    if firstRecord == nil { firstRecord = .now }
+                    records += batch.count
+                    inHand.append(start(batch, from: source))
+                    if inHand.count < 2 { continue }
+                } else if inHand.isEmpty {
+                    try await settle()
+                    noticeMissingPartitions(since: &unassignedSince)
+                    continue
+                }
+            }
+            try await deliver(inHand.removeFirst())
+        }
+        while !inHand.isEmpty { try await deliver(inHand.removeFirst()) }
         try await settle()
+    }
+
+    /// A batch being fetched and inferred.
+    private struct StartedBatch {
+        let batch: [KafkaMessage]
+        let source: KafkaConsumer
+        let started: ContinuousClock.Instant
+        let work: Task<[(topic: String, key: [UInt8], value: [UInt8])], any Error>
+    }
+
+    private func start(_ batch: [KafkaMessage], from source: KafkaConsumer) -> StartedBatch {
+        let priority: InferencePool.Priority = source === liveConsumer ? .interactive : .backfill
+        return StartedBatch(batch: batch, source: source, started: .now,
+                            work: Task { try await self.process(batch, priority: priority) })
     }
 
     /// Says every 30 s while this member owns no partition: on a real cluster
@@ -172,22 +204,26 @@ public final class ExtractionService: Service, Sendable {
     /// peeked at; while it is idle, the wait is mostly on the live topic, so
     /// an upload waits at most the short backfill poll, and a stream of
     /// uploads never starves the backfill.
-    private func collectBatch(backfillIdle: inout Bool) async throws -> ([KafkaMessage], KafkaConsumer) {
+    /// With a batch already in hand (`waitIfEmpty` false) nothing waits:
+    /// an empty answer means "infer what you have".
+    private func collectBatch(backfillIdle: inout Bool, waitIfEmpty: Bool) async throws -> ([KafkaMessage], KafkaConsumer) {
         guard let liveConsumer else {
-            return (try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(500), linger: configuration.maxWait), consumer)
+            let timeout: Duration = waitIfEmpty ? .milliseconds(500) : .zero
+            return (try await consumer.poll(upTo: recordsPerBatch, timeout: timeout, linger: waitIfEmpty ? configuration.maxWait : .zero), consumer)
         }
-        let live = try await liveConsumer.poll(upTo: recordsPerBatch, timeout: backfillIdle ? .milliseconds(250) : .zero)
+        let live = try await liveConsumer.poll(upTo: recordsPerBatch, timeout: backfillIdle && waitIfEmpty ? .milliseconds(250) : .zero)
         guard live.isEmpty else {
             backfillIdle = false
             return (live, liveConsumer)
         }
-        let backfill = try await consumer.poll(upTo: recordsPerBatch, timeout: .milliseconds(20), linger: configuration.maxWait)
-        backfillIdle = backfill.isEmpty
+        let backfill = try await consumer.poll(upTo: recordsPerBatch, timeout: waitIfEmpty ? .milliseconds(20) : .zero,
+                                               linger: waitIfEmpty ? configuration.maxWait : .zero)
+        if waitIfEmpty || !backfill.isEmpty { backfillIdle = backfill.isEmpty }  // a zero-time poll proves nothing
         return (backfill, consumer)
     }
 
     /// The records a batch produces: feature events and dead letters.
-    private func process(_ batch: [KafkaMessage]) async throws -> [(topic: String, key: [UInt8], value: [UInt8])] {
+    private func process(_ batch: [KafkaMessage], priority: InferencePool.Priority) async throws -> [(topic: String, key: [UInt8], value: [UInt8])] {
         var failures: [Fruits_V1_DeadLetter] = []
         var work: [(message: KafkaMessage, event: Fruits_V1_ImageEvent)] = []
         for message in batch {
@@ -209,7 +245,7 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg))
+        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority)
         let extractedAt = EventIdentity.nowMicros()
         var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
         for (item, result) in zip(decodable, results) {

@@ -32,10 +32,17 @@ public final class InferencePool: @unchecked Sendable {
         }
     }
 
+    /// Whose work it is: a person waiting (an upload) or throughput (a backfill).
+    public enum Priority: Sendable {
+        /// Taken before any queued backfill work.
+        case interactive
+        case backfill
+    }
+
     private typealias Job = @Sendable (FeatureExtractor) -> Void
 
     // The threads own their extractors; only `jobs` is shared, under its mutex.
-    private let jobs = Mutex<[Job]>([])
+    private let jobs = Mutex<(interactive: [Job], backfill: [Job])>(([], []))
     private let available = DispatchSemaphore(value: 0)
     public let configuration: Configuration
     public let modelVersion: String
@@ -71,15 +78,16 @@ public final class InferencePool: @unchecked Sendable {
     }
 
     /// Features of JPEG files, one result per input in order; forward passes of
-    /// the configured batch size spread over the workers.
-    public func features(ofJPEGs jpegs: [[UInt8]]) async throws -> [Result<[Float], ImageError>] {
+    /// the configured batch size spread over the workers. Interactive work
+    /// overtakes backfill work still queued, not the forward passes running.
+    public func features(ofJPEGs jpegs: [[UInt8]], priority: Priority = .backfill) async throws -> [Result<[Float], ImageError>] {
         let batch = configuration.extractor.batchSize
         let chunks = stride(from: 0, to: jpegs.count, by: batch).map { Array(jpegs[$0..<min($0 + batch, jpegs.count)]) }
         return try await withThrowingTaskGroup(of: (Int, [Result<[Float], ImageError>]).self) { group in
             for (index, chunk) in chunks.enumerated() {
                 group.addTask { [self] in
                     (index, try await withCheckedThrowingContinuation { continuation in
-                        submit { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk) }) }
+                        submit(priority) { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk) }) }
                     })
                 }
             }
@@ -89,8 +97,13 @@ public final class InferencePool: @unchecked Sendable {
         }
     }
 
-    private func submit(_ job: @escaping Job) {
-        jobs.withLock { $0.append(job) }
+    private func submit(_ priority: Priority, _ job: @escaping Job) {
+        jobs.withLock { queues in
+            switch priority {
+            case .interactive: queues.interactive.append(job)
+            case .backfill: queues.backfill.append(job)
+            }
+        }
         available.signal()
     }
 
@@ -98,7 +111,7 @@ public final class InferencePool: @unchecked Sendable {
     private func serve(_ extractor: FeatureExtractor) {
         while true {
             available.wait()
-            let job = jobs.withLock { $0.removeFirst() }
+            let job = jobs.withLock { $0.interactive.isEmpty ? $0.backfill.removeFirst() : $0.interactive.removeFirst() }
             job(extractor)
         }
     }

@@ -12,6 +12,9 @@ public protocol ObjectStore: Sendable {
     func put(_ key: String, _ bytes: [UInt8], contentType: String) throws
     /// Objects below `prefix`, sorted by key, with their sizes.
     func list(prefix: String) throws -> [(key: String, size: Int)]
+    /// One page of that listing: start with `continuation` nil and pass each
+    /// page's `next` until it is nil. A store without pages answers in one.
+    func listPage(prefix: String, continuation: String?) throws -> ObjectListPage
     /// Removes `key`; an absent key is not an error.
     func delete(_ key: String) throws
     /// The object and its version, or nil when there is no such object.
@@ -24,6 +27,23 @@ public protocol ObjectStore: Sendable {
     /// was started before `date`: S3's incomplete multipart uploads, a
     /// directory's temporary files. Returns how many.
     func abandonIncompleteWrites(under prefix: String, startedBefore date: Date) throws -> Int
+}
+
+/// A page of a listing, and where the next one starts (nil: this was the last).
+public struct ObjectListPage: Sendable {
+    public let objects: [(key: String, size: Int)]
+    public let next: String?
+
+    public init(objects: [(key: String, size: Int)], next: String?) {
+        self.objects = objects
+        self.next = next
+    }
+}
+
+extension ObjectStore {
+    public func listPage(prefix: String, continuation: String?) throws -> ObjectListPage {
+        ObjectListPage(objects: try list(prefix: prefix), next: nil)
+    }
 }
 
 /// One state of an object: S3's ETag, or a digest of a file's content.
@@ -80,9 +100,21 @@ public struct S3ObjectStore: ObjectStore {
     }
 
     public func list(prefix sub: String) throws -> [(key: String, size: Int)] {
-        let full = ObjectLocation.join(prefix, sub)
+        var objects: [(key: String, size: Int)] = []
+        var continuation: String?
+        repeat {
+            let page = try listPage(prefix: sub, continuation: continuation)
+            objects += page.objects
+            continuation = page.next
+        } while continuation != nil
+        return objects
+    }
+
+    /// S3's own pages of 1,000 keys.
+    public func listPage(prefix sub: String, continuation: String?) throws -> ObjectListPage {
         let base = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
-        return try client.listAllObjects(bucket: bucket, prefix: full).map { (String($0.key.dropFirst(base.count)), $0.size) }
+        let page = try client.listObjects(bucket: bucket, prefix: ObjectLocation.join(prefix, sub), continuationToken: continuation)
+        return ObjectListPage(objects: page.objects.map { (String($0.key.dropFirst(base.count)), $0.size) }, next: page.nextContinuationToken)
     }
 
     public func delete(_ key: String) throws {

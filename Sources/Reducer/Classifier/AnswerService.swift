@@ -40,9 +40,7 @@ public final class AnswerService: Service, @unchecked Sendable {
         self.results = results
         self.logger = logger
         var consumerConfiguration = configuration.kafka
-        if consumerConfiguration[KafkaConsumer.lowLatencyFetch.0] == nil {
-            consumerConfiguration[KafkaConsumer.lowLatencyFetch.0] = KafkaConsumer.lowLatencyFetch.1
-        }
+        consumerConfiguration.setDefault(KafkaConsumer.lowLatencyFetch)
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      subscription: .group(topics: [configuration.topics.features, configuration.topics.deadLetters]))
         answers = ImageAnswers(producer: try KafkaProducer(configuration: configuration.kafka), topic: configuration.topics.results,

@@ -1,5 +1,5 @@
-/// A seeded random number generator (SplitMix64), so a test's random
-/// choices and fixtures are the same on every run and a failure replays.
+/// A seeded random number generator (SplitMix64): the same choices on every
+/// run, so a test failure replays and a benchmark measures the same data.
 public struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
