@@ -3,7 +3,8 @@
 # through a proxy that holds every request LATENCY ms (S3's own latency is
 # 10-50 ms; loopback answers in microseconds and hides per-request costs);
 # then the reducer alone (`fruits bench reduce`, REDUCE_EVENTS synthetic
-# feature events, default 20,000) writing to S3 the same two ways.
+# feature events, default 20,000) writing to S3 the same two ways, and a
+# restarting reducer's load of RESTART_IMAGES ids (default 200,000) from S3.
 # Usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS=30]   (release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +40,10 @@ for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
   set -- $run
   printf "reducer to S3, %s ms per request: " "$1"
   AWS_ENDPOINT_URL=$2 .build/release/fruits bench reduce --events "${REDUCE_EVENTS:-20000}" --output "s3://bench/Reduce-$1ms/" 2>/dev/null | head -1
+done
+
+for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
+  set -- $run
+  printf "restart from S3, %s ms per request: " "$1"
+  AWS_ENDPOINT_URL=$2 .build/release/fruits bench restart --images "${RESTART_IMAGES:-200000}" --output "s3://bench/Restart-$1ms/" 2>/dev/null | head -1
 done

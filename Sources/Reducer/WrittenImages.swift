@@ -1,3 +1,4 @@
+import Common
 import Events
 import Foundation
 import ObjectStorage
@@ -132,24 +133,34 @@ struct WrittenImages: Sendable {
     }
 }
 
-/// `body` over `items`, `parallelism` at a time, results in order; the first error wins.
+/// `body` over `items`, `parallelism` at a time, results in order; the first
+/// error wins. The work runs on `BlockingIOPool`, whose threads are there to
+/// wait on the network: Dispatch's `concurrentPerform` would run one per
+/// core, two requests in flight here. Not to be called from a
+/// `BlockingIOPool` thread, which would wait for jobs queued behind it.
 enum ConcurrentMap {
-    static func map<T: Sendable, R: Sendable>(_ items: [T], parallelism: Int, _ body: @Sendable (T) throws -> R) throws -> [R] {
+    static func map<T: Sendable, R: Sendable>(_ items: [T], parallelism: Int, _ body: @escaping @Sendable (T) throws -> R) throws -> [R] {
         guard !items.isEmpty else { return [] }
         let results = Mutex<[Int: R]>([:])
         let failure = Mutex<(any Error)?>(nil)
         let workers = min(parallelism, items.count)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: items.count, by: workers) {
-                guard failure.withLock({ $0 == nil }) else { return }
-                do {
-                    let value = try body(items[index])
-                    results.withLock { $0[index] = value }
-                } catch {
-                    failure.withLock { if $0 == nil { $0 = error } }
+        let done = DispatchGroup()
+        for worker in 0..<workers {
+            done.enter()
+            BlockingIOPool.shared.submit {
+                defer { done.leave() }
+                for index in stride(from: worker, to: items.count, by: workers) {
+                    guard failure.withLock({ $0 == nil }) else { return }
+                    do {
+                        let value = try body(items[index])
+                        results.withLock { $0[index] = value }
+                    } catch {
+                        failure.withLock { if $0 == nil { $0 = error } }
+                    }
                 }
             }
         }
+        done.wait()
         if let error = failure.withLock({ $0 }) { throw error }
         return results.withLock { collected in items.indices.map { collected[$0]! } }
     }

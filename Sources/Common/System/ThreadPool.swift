@@ -46,8 +46,13 @@ public final class ThreadPool: Sendable {
     /// Runs `body` on one of the pool's threads and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            jobs.add { continuation.resume(with: Result(catching: body)) }
+            submit { continuation.resume(with: Result(catching: body)) }
         }
+    }
+
+    /// Queues `job` and returns at once.
+    public func submit(_ job: @escaping @Sendable () -> Void) {
+        jobs.add(job)
     }
 }
 
