@@ -12,12 +12,15 @@ public final class FeatureExtractor {
         /// keeps this per calling thread, so it is applied on every call.
         public var threads: Int?
         public var limits: JPEGDecoder.Limits
+        /// FP32 (the default) equals TensorFlow; BF16 trades that for speed.
+        public var precision: Precision
 
-        public init(batchSize: Int = 1, threads: Int? = nil, limits: JPEGDecoder.Limits = .init()) {
+        public init(batchSize: Int = 1, threads: Int? = nil, limits: JPEGDecoder.Limits = .init(), precision: Precision = .fp32) {
             precondition(batchSize >= 1, "batch size must be at least 1")
             self.batchSize = batchSize
             self.threads = threads
             self.limits = limits
+            self.precision = precision
         }
     }
 
@@ -32,7 +35,7 @@ public final class FeatureExtractor {
         if let threads = configuration.threads { OpenMP.setThreads(threads) }
         self.configuration = configuration
         self.weights = weights
-        self.engine = try DNNLEngine()
+        self.engine = try DNNLEngine(precision: configuration.precision)
         self.decoder = JPEGDecoder(limits: configuration.limits)
         self.full = try InferenceNetwork(weights: weights, batchSize: configuration.batchSize, engine: engine,
                                          stripeRows: Self.stripeRows(configuration))

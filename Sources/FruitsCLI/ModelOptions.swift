@@ -26,10 +26,12 @@ struct ModelOptions: ParsableArguments {
         weights ?? ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"] ?? "models/mobilenet_v2_1.0_224.fw"
     }
 
-    func makeExtractor() throws -> FeatureExtractor {
+    func makeExtractor(precision: Precision = .fp32) throws -> FeatureExtractor {
         let limits = JPEGDecoder.Limits(maxPixels: maxPixels)
         return try FeatureExtractor(
             weightsPath: weightsPath,
-            configuration: .init(batchSize: batch, threads: threads ?? CPUBudget.current.cpus, limits: limits))
+            configuration: .init(batchSize: batch, threads: threads ?? CPUBudget.current.cpus, limits: limits, precision: precision))
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -104,3 +104,24 @@ struct StripedLayersTests {
         }
     }
 }
+
+@Suite("BF16: the experiment's fidelity")
+struct BF16FeatureTests {
+    /// BF16 activations and weights (`fruits bench extract --precision bf16`)
+    /// measured on the golden fixtures: cosine 0.948-0.994 to TensorFlow's
+    /// features, short of the 0.999 the issue set for offering it, so the
+    /// pipeline stays FP32 (README: Beyond FP32). This pins what was
+    /// measured: a broken BF16 path (wrong strides, unconverted input) falls
+    /// far below, a better one shows up here first.
+    @Test(arguments: [1, 3])
+    func everyFixtureStaysWhereItWasMeasured(batchSize: Int) throws {
+        let extractor = try FeatureExtractor(weights: Fixtures.weights.get(), configuration: .init(batchSize: batchSize, precision: .bf16))
+        let fixtures = Fixtures.manifest.good
+        let results = try extractor.features(ofJPEGs: fixtures.map { try Fixtures.bytes($0.name + ".jpg") })
+        let cosines = try zip(fixtures, results).map { fixture, result in
+            FeatureGoldenTests.cosine(try result.get(), try Fixtures.floats(fixture.name + ".f32"))
+        }
+        print("BF16, batch \(batchSize): cosine to TensorFlow \(cosines.min()!)...\(cosines.max()!) over \(fixtures.count) fixtures")
+        #expect(cosines.allSatisfy { $0 >= 0.94 }, "\(cosines)")
+    }
+}

@@ -2,14 +2,15 @@ import Foundation
 import Synchronization
 
 /// Runs several independent extractors, one per thread, each with its own
-/// oneDNN engine and OpenMP team of `threadsPerWorker`. On a small machine,
+/// oneDNN engine and OpenMP team of `configuration.threads`. On a small machine,
 /// two single-threaded workers avoid the per-layer barrier of one two-thread
 /// team and overlap one worker's JPEG decoding with the other's convolutions.
 public enum ParallelExtraction {
     /// Decode+resize+model throughput of `workers` extractors over `jpegs` for `seconds`.
     public static func imagesPerSecond(
-        weights: WeightFile, jpegs: [[UInt8]], workers: Int, threadsPerWorker: Int, batchSize: Int, seconds: Double
+        weights: WeightFile, jpegs: [[UInt8]], workers: Int, configuration: FeatureExtractor.Configuration, seconds: Double
     ) throws -> Double {
+        let batchSize = configuration.batchSize
         let processed = Mutex<(images: Int, error: String?)>((0, nil))
         let ready = DispatchSemaphore(value: 0)
         let start = DispatchSemaphore(value: 0)
@@ -19,8 +20,7 @@ public enum ParallelExtraction {
             let thread = Thread {
                 defer { done.leave() }
                 do {
-                    let extractor = try FeatureExtractor(
-                        weights: weights, configuration: .init(batchSize: batchSize, threads: threadsPerWorker))
+                    let extractor = try FeatureExtractor(weights: weights, configuration: configuration)
                     _ = try extractor.features(ofJPEGs: Array(jpegs.prefix(batchSize)))  // warm-up
                     ready.signal()
                     start.wait()

@@ -57,7 +57,8 @@ final class InferenceNetwork {
             convolutions.append(try Convolution(
                 engine: engine, shape: Self.shape(of: layer, batch: batchSize), postOp: Self.postOp(of: layer),
                 plainWeights: folded.weights, bias: folded.bias,
-                source: slots[layer.source]!.pointer, destination: slots[layer.destination]!.pointer))
+                source: slots[layer.source]!.pointer, destination: slots[layer.destination]!.pointer,
+                floatOutput: layer.convolution == layers.last!.convolution))  // pooled in FP32
         }
         self.convolutions = convolutions
         self.scratchpad = AlignedBuffer(byteCount: convolutions.map(\.scratchpadBytes).max() ?? 0)
@@ -97,10 +98,12 @@ final class InferenceNetwork {
     /// each image, in batch order. `timing` receives each layer's index and
     /// wall time in nanoseconds.
     func forward(timing: ((Int, UInt64) -> Void)? = nil) throws -> [[Float]] {
+        let first = layers[0]
+        engine.precision.convertInPlace(input, count: batchSize * first.inputSize * first.inputSize * first.inputChannels)
         var offset = 0
         if let striped {
-            let destination = slots[striped.layers[striped.layers.count - 1].destination]!.floats
-            try striped.execute(source: input, destination: destination, timing: timing)
+            let destination = slots[striped.layers[striped.layers.count - 1].destination]!.pointer
+            try striped.execute(source: UnsafeMutableRawPointer(input), destination: destination, timing: timing)
             offset = striped.layers.count
         }
         for (index, convolution) in convolutions.enumerated() {

@@ -115,21 +115,23 @@ final class StripedLayers {
     }
 
     /// NHWC `source` (the first layer's input for the whole batch) to NHWC
-    /// `destination` (the last layer's output); `timing` gets each layer's
+    /// `destination` (the last layer's output), elements of the engine's
+    /// precision; `timing` gets each layer's
     /// index and nanoseconds, once per stripe.
-    func execute(source: UnsafeMutablePointer<Float>, destination: UnsafeMutablePointer<Float>,
+    func execute(source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer,
                  timing: ((Int, UInt64) -> Void)?) throws {
         let first = layers[0], last = layers[layers.count - 1]
-        let inputRow = first.inputSize * first.inputChannels
-        let outputRow = last.outputSize * last.outputChannels
+        let element = engine.precision.elementBytes
+        let inputRow = first.inputSize * first.inputChannels * element
+        let outputRow = last.outputSize * last.outputChannels * element
         for image in 0..<batchSize {
             let input = source + image * first.inputSize * inputRow
             let output = destination + image * last.outputSize * outputRow
             for stripe in stripes {
                 for pass in stripe {
                     let start = timing == nil ? 0 : DispatchTimeNanos.now()
-                    let from = pass.layer == 0 ? input + pass.inputRows.lowerBound * inputRow : buffers[pass.layer - 1].floats
-                    let to = pass.layer == layers.count - 1 ? output + pass.outputRows.lowerBound * outputRow : buffers[pass.layer].floats
+                    let from = pass.layer == 0 ? input + pass.inputRows.lowerBound * inputRow : buffers[pass.layer - 1].pointer
+                    let to = pass.layer == layers.count - 1 ? output + pass.outputRows.lowerBound * outputRow : buffers[pass.layer].pointer
                     try pass.convolution.execute(engine, source: from, destination: to)
                     if let timing { timing(pass.layer, DispatchTimeNanos.now() - start) }
                 }

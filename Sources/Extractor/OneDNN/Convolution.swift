@@ -46,15 +46,18 @@ final class Convolution {
 
     /// `plainWeights` are OIHW (GOIHW with O = I = 1 for depthwise), already
     /// BN-folded; `source` and `destination` are NHWC float buffers.
+    /// Activations and weights are of the engine's precision; `floatOutput`
+    /// makes the destination FP32 whatever it is (the network's last layer).
     init(
         engine: DNNLEngine, shape: Shape, postOp: PostOp,
         plainWeights: [Float], bias biasValues: [Float],
-        source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer
+        source: UnsafeMutableRawPointer, destination: UnsafeMutableRawPointer, floatOutput: Bool = false
     ) throws {
         self.shape = shape
         let type = engine.precision.dataType
         let src = try floatDescriptor([shape.batch, shape.inputChannels, shape.inputHeight, shape.inputWidth], dnnl_nhwc, type)
-        let dst = try floatDescriptor([shape.batch, shape.outputChannels, shape.outputHeight, shape.outputWidth], dnnl_nhwc, type)
+        let dst = try floatDescriptor([shape.batch, shape.outputChannels, shape.outputHeight, shape.outputWidth], dnnl_nhwc,
+                                      floatOutput ? dnnl_f32 : type)
         let weightDims = shape.depthwise
             ? [shape.outputChannels, 1, 1, shape.kernel, shape.kernel]
             : [shape.outputChannels, shape.inputChannels, shape.kernel, shape.kernel]
