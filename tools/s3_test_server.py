@@ -59,6 +59,10 @@ def make_proxy(target_port, latency=None):
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes; with Nagle on, the body waits
+        # for the client's delayed ACK of the headers (up to 200 ms on Linux),
+        # a stall no real S3 adds.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass

@@ -7,8 +7,6 @@ import Glibc
 /// Written `after-id-manifests:2` on the command line (`fruits reduce --crash-at`).
 public struct CrashPoint: Sendable, Equatable {
     public enum Step: String, Sendable, CaseIterable {
-        /// The flush's features part is written; nothing else is.
-        case afterFeaturesPart = "after-features-part"
         /// Every file of the flush is written; the checkpoint is not.
         case afterIDManifests = "after-id-manifests"
     }

@@ -424,19 +424,24 @@ public final class ReducerService: Service, @unchecked Sendable {
         let name = FlushName(sequence: next.sequence, epoch: epoch)
         let featureKeys = pendingFeatures.compactMap { ImageKey(imageID: $0.imageID) }
         let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
+        // Every file of the flush, written side by side (at S3's latency one
+        // round trip instead of five); the checkpoint below is the commit point.
+        let store = self.store
+        var writes: [@Sendable () throws -> Void] = []
         if !pendingFeatures.isEmpty {
-            try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
-                                    key: ResultsLayout.featuresPart(name))
-            configuration.crashPoint?.reached(.afterFeaturesPart, flush: next.sequence)
+            let rows = pendingFeatures.map(ResultsLayout.row)
+            writes.append { try ResultsLayout.write(rows, schema: ResultsLayout.features, to: store, key: ResultsLayout.featuresPart(name)) }
             next.accumulator.add(pendingFeatures.map(\.features))
             if let model {
                 let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
-                let rows = zip(pendingFeatures, coordinates).map { event, pca in
+                let projected = zip(pendingFeatures, coordinates).map { event, pca in
                     [ParquetValue.string(event.imageID), .string(event.uri), .string(event.label), .floatList(pca),
                      .int64(Int64(model.version ?? 0))]
                 }
-                try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store,
-                                        key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
+                writes.append {
+                    try ResultsLayout.write(projected, schema: ResultsLayout.projected, to: store,
+                                            key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
+                }
             }
         }
         var nextReferences = references
@@ -445,14 +450,15 @@ public final class ReducerService: Service, @unchecked Sendable {
                   nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
             return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
         }
-        try ReferenceSet.write(joined, flush: name, to: store)
+        writes.append { try ReferenceSet.write(joined, flush: name, to: store) }
         if !pendingDeadLetters.isEmpty {
-            try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
-                                    key: ResultsLayout.deadLettersPart(name))
+            let rows = pendingDeadLetters.map(ResultsLayout.row)
+            writes.append { try ResultsLayout.write(rows, schema: ResultsLayout.deadLetters, to: store, key: ResultsLayout.deadLettersPart(name)) }
             next.deadLetters += letterKeys.count
         }
-        try WrittenImages.write(featureKeys, as: .features, flush: name, to: store)
-        try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store)
+        writes.append { try WrittenImages.write(featureKeys, as: .features, flush: name, to: store) }
+        writes.append { try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store) }
+        try ConcurrentMap.run(writes)
         configuration.crashPoint?.reached(.afterIDManifests, flush: next.sequence)
         next.offsets = nextOffsets
         next.source = source
@@ -520,10 +526,13 @@ public final class ReducerService: Service, @unchecked Sendable {
         let referenceRows: [[ParquetValue]] = classifier.keys.indices.map { index in
             [.string(classifier.keys[index].hex), .string(classifier.referenceLabels[index]), .floatList(classifier.projected[index])]
         }
-        try ResultsLayout.write(referenceRows, schema: ResultsLayout.references, to: store, key: ResultsLayout.references(version: next.modelVersion))
-        try store.put(ResultsLayout.evaluation(version: next.modelVersion), Array(try encoder.encode(evaluation)), contentType: "application/json")
-        let json = Array(try encoder.encode(model))
-        try store.put(ResultsLayout.model(version: next.modelVersion), json, contentType: "application/json")
+        let evaluationJSON = Array(try encoder.encode(evaluation)), json = Array(try encoder.encode(model))
+        let store = self.store, version = next.modelVersion
+        try ConcurrentMap.run([
+            { try ResultsLayout.write(referenceRows, schema: ResultsLayout.references, to: store, key: ResultsLayout.references(version: version)) },
+            { try store.put(ResultsLayout.evaluation(version: version), evaluationJSON, contentType: "application/json") },
+            { try store.put(ResultsLayout.model(version: version), json, contentType: "application/json") },
+        ])
         if !final { try publishPointer(to: model, json: json) }
         lastModel = (ContinuousClock.now, model.nSamples)
         self.model = model

@@ -164,4 +164,9 @@ enum ConcurrentMap {
         if let error = failure.withLock({ $0 }) { throw error }
         return results.withLock { collected in items.indices.map { collected[$0]! } }
     }
+
+    /// Runs `jobs` side by side; the first error wins, after all have ended.
+    static func run(_ jobs: [@Sendable () throws -> Void]) throws {
+        _ = try map(jobs, parallelism: jobs.count) { try $0() }
+    }
 }
