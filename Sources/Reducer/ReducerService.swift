@@ -424,27 +424,18 @@ public final class ReducerService: Service, @unchecked Sendable {
         let name = FlushName(sequence: next.sequence, epoch: epoch)
         let featureKeys = pendingFeatures.compactMap { ImageKey(imageID: $0.imageID) }
         let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
-        // Every file of the flush, then the checkpoint below, the commit point.
-        // One after another on this thread: written side by side on the
-        // blocking-I/O threads they saved 40 ms a flush at S3's 30 ms but
-        // raised the reducer's peak RSS from 194 to 347 MiB (each thread's
-        // allocator arena kept its Parquet buffers).
-        let store = self.store
-        var writes: [@Sendable () throws -> Void] = []
         if !pendingFeatures.isEmpty {
-            let rows = pendingFeatures.map(ResultsLayout.row)
-            writes.append { try ResultsLayout.write(rows, schema: ResultsLayout.features, to: store, key: ResultsLayout.featuresPart(name)) }
+            try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
+                                    key: ResultsLayout.featuresPart(name))
             next.accumulator.add(pendingFeatures.map(\.features))
             if let model {
                 let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
-                let projected = zip(pendingFeatures, coordinates).map { event, pca in
+                let rows = zip(pendingFeatures, coordinates).map { event, pca in
                     [ParquetValue.string(event.imageID), .string(event.uri), .string(event.label), .floatList(pca),
                      .int64(Int64(model.version ?? 0))]
                 }
-                writes.append {
-                    try ResultsLayout.write(projected, schema: ResultsLayout.projected, to: store,
-                                            key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
-                }
+                try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store,
+                                        key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
             }
         }
         var nextReferences = references
@@ -453,15 +444,14 @@ public final class ReducerService: Service, @unchecked Sendable {
                   nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
             return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
         }
-        writes.append { try ReferenceSet.write(joined, flush: name, to: store) }
+        try ReferenceSet.write(joined, flush: name, to: store)
         if !pendingDeadLetters.isEmpty {
-            let rows = pendingDeadLetters.map(ResultsLayout.row)
-            writes.append { try ResultsLayout.write(rows, schema: ResultsLayout.deadLetters, to: store, key: ResultsLayout.deadLettersPart(name)) }
+            try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
+                                    key: ResultsLayout.deadLettersPart(name))
             next.deadLetters += letterKeys.count
         }
-        writes.append { try WrittenImages.write(featureKeys, as: .features, flush: name, to: store) }
-        writes.append { try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store) }
-        for write in writes { try write() }
+        try WrittenImages.write(featureKeys, as: .features, flush: name, to: store)
+        try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store)
         configuration.crashPoint?.reached(.afterIDManifests, flush: next.sequence)
         next.offsets = nextOffsets
         next.source = source
