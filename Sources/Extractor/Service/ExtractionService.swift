@@ -164,7 +164,9 @@ public final class ExtractionService: Service, Sendable {
                 if !batch.isEmpty {
                     if firstRecord == nil { firstRecord = .now }
                     records += batch.count
-                    inHand.append(start(batch, from: source))
+                    // An upload's batch is delivered first: it must not wait for the
+                    // backfill batches in hand (their offsets are another consumer's).
+                    if source === liveConsumer { inHand.insert(start(batch, from: source), at: 0) } else { inHand.append(start(batch, from: source)) }
                     if inHand.count < configuration.batchesInHand { continue }
                 } else if inHand.isEmpty {
                     try await settle()

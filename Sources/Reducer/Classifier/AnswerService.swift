@@ -60,7 +60,10 @@ public final class AnswerService: Service, @unchecked Sendable {
             }
             let batch = try await consumer.poll(upTo: 500, timeout: .milliseconds(200))
             guard !batch.isEmpty else { continue }
-            for message in batch { answer(message) }
+            // Uploads first: a person waits for those; a backfill's answers only need to exist.
+            let decoded = batch.map { (message: $0, event: decode($0)) }
+            for item in decoded where item.event?.source == .upload { answer(item.message, item.event) }
+            for item in decoded where item.event?.source != .upload { answer(item.message, item.event) }
             commitOnceAcknowledged(batch)
             batches += 1
             if batches % 16 == 0 { await committing?.value }  // a broker that stops acknowledging slows reading down
@@ -87,13 +90,19 @@ public final class AnswerService: Service, @unchecked Sendable {
         }
     }
 
-    private func answer(_ message: KafkaMessage) {
+    /// The feature event a record holds; nil for a dead letter or a malformed record.
+    private func decode(_ message: KafkaMessage) -> Fruits_V1_FeatureEvent? {
+        guard message.topic != configuration.topics.deadLetters else { return nil }
+        return try? Fruits_V1_FeatureEvent(serializedBytes: message.value)
+    }
+
+    private func answer(_ message: KafkaMessage, _ decoded: Fruits_V1_FeatureEvent?) {
         if message.topic == configuration.topics.deadLetters {
             if let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) { answers.answer(letter) }
             return
         }
         // Without a usable id there is nobody to answer; the reducer dead-letters the record.
-        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value), ImageKey(imageID: event.imageID) != nil else {
+        guard let event = decoded, ImageKey(imageID: event.imageID) != nil else {
             return
         }
         // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
