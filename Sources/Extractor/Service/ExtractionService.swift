@@ -164,9 +164,11 @@ public final class ExtractionService: Service, Sendable {
                 if !batch.isEmpty {
                     if firstRecord == nil { firstRecord = .now }
                     records += batch.count
-                    // An upload's batch is delivered first: it must not wait for the
-                    // backfill batches in hand (their offsets are another consumer's).
-                    if source === liveConsumer { inHand.insert(start(batch, from: source), at: 0) } else { inHand.append(start(batch, from: source)) }
+                    // An upload's batch goes before the backfill batches in hand (their
+                    // offsets are another consumer's), after the uploads already there:
+                    // each consumer's batches are committed in order.
+                    let position = source === liveConsumer ? inHand.firstIndex { $0.source !== liveConsumer } ?? inHand.count : inHand.count
+                    inHand.insert(start(batch, from: source), at: position)
                     if inHand.count < configuration.batchesInHand { continue }
                 } else if inHand.isEmpty {
                     try await settle()
