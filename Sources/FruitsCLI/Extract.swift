@@ -63,11 +63,11 @@ struct ExtractCommand: AsyncParsableCommand {
         // An S3 endpoint named means s3:// images are expected: fail now, not at
         // the first image, if S3 is unusable or no credentials can be had.
         let s3 = Result {
-            let configuration = try service.s3()
-            if service.s3EndpointDescription != nil { _ = try configuration.credentials.credentials() }
+            let configuration = try service.storage.s3()
+            if service.storage.s3EndpointDescription != nil { _ = try configuration.credentials.credentials() }
             return S3Client(configuration: configuration)
         }
-        if case .failure(let error) = s3, let endpoint = service.s3EndpointDescription {
+        if case .failure(let error) = s3, let endpoint = service.storage.s3EndpointDescription {
             throw RunError(message: "S3 is configured (\(endpoint)) but unusable: \(error)")
         }
         if case .failure(let error) = s3 {

@@ -29,7 +29,7 @@ struct IngestCommand: AsyncParsableCommand {
         var input: String
 
         func run() async throws {
-            let store = try service.store(input)
+            let store = try service.storage.store(input)
             let producer = try KafkaProducer(configuration: try service.kafka())
             try producer.checkReachable(timeout: .seconds(service.connectTimeout))
             let backfill = Ingest.Backfill(store: store, producer: producer, topic: topic)
@@ -91,8 +91,8 @@ struct IngestCommand: AsyncParsableCommand {
             let answers = RecentResults(capacity: recentResults)
             let feed = try ResultsFeed(kafka: try service.kafka(), into: answers, logger: logger)
             let server = UploadServer(
-                configuration: configuration, store: try service.store(store), producer: producer, answers: answers,
-                results: try results.map(service.store),
+                configuration: configuration, store: try service.storage.store(store), producer: producer, answers: answers,
+                results: try results.map(service.storage.store),
                 statusRows: {
                     let live = try admin.lag(group: PipelineGroups.liveExtractors, topic: topic).values.reduce(0, +)
                     let backfill = try admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)

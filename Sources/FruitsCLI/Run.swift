@@ -42,8 +42,8 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "fruits.run")
         let started = ContinuousClock.now
         _ = try WeightFile(path: model.weightsPath)  // fail here, not in every worker
-        let inputStore = try service.store(input)
-        let outputStore = try service.store(output)
+        let inputStore = try service.storage.store(input)
+        let outputStore = try service.storage.store(output)
 
         let cluster = try EmbeddedKafkaCluster()
         for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: partitions) }
@@ -104,7 +104,7 @@ struct RunCommand: AsyncParsableCommand {
                          "--batch", "\(model.batch)", "--partitions", share,
                          "--workers", "\(max(1, CPUBudget.current.cpus / extractors))", "--low-latency-backfill"]
         if let threads = model.threads { arguments += ["--threads", "\(threads)"] }
-        if let endpoint = service.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
+        if let endpoint = service.storage.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
         process.arguments = arguments
         // -X settings may hold secrets (SASL passwords): the environment, unlike
         // argv, is not readable by other users of the machine.

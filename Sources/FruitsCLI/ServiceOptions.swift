@@ -52,16 +52,12 @@ struct ServiceOptions: ParsableArguments {
         return configuration
     }
 
-    /// The S3 endpoint named by `--s3-endpoint` or `AWS_ENDPOINT_URL[_S3]`, if any.
+    /// `FRUITS_KAFKA_PROPERTIES`: librdkafka properties, one `key=value` per
+    /// line, for deployments that configure by environment; `-X` wins.
     var environmentKafkaProperties: [String] {
         (ProcessInfo.processInfo.environment["FRUITS_KAFKA_PROPERTIES"] ?? "")
             .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
-
-    var s3Endpoint: String? { storage.s3Endpoint }
-    var s3EndpointDescription: String? { storage.s3EndpointDescription }
-    func s3() throws -> S3Configuration { try storage.s3() }
-    func store(_ location: String) throws -> any ObjectStore { try storage.store(location) }
 }
 
 /// Where objects live: S3 (AWS, MinIO, a test server) or a directory.
@@ -69,6 +65,7 @@ struct StorageOptions: ParsableArguments {
     @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
     var s3Endpoint: String?
 
+    /// The S3 endpoint named by `--s3-endpoint` or `AWS_ENDPOINT_URL[_S3]`, if any.
     var s3EndpointDescription: String? { S3Configuration.endpointURL(override: s3Endpoint) }
 
     func s3() throws -> S3Configuration {

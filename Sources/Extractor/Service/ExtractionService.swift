@@ -127,9 +127,8 @@ public final class ExtractionService: Service, Sendable {
         }
         // Several batches are in hand: while one infers, the next ones are
         // fetched and queued behind it, so the workers never wait for a fetch
-        // or a poll.
-        // A batch's deliveries overlap the next one's inference; its offsets
-        // are committed once they are acknowledged, in batch order.
+        // or a poll. A batch's deliveries overlap the next one's inference;
+        // its offsets are committed once they are acknowledged, in batch order.
         var inHand: [StartedBatch] = []
         var delivering: (batch: [KafkaMessage], from: KafkaConsumer, deliveries: Task<Void, any Error>)?
         func settle() async throws {
