@@ -58,7 +58,8 @@ struct Topics: AsyncParsableCommand {
             }
             let watched = [(PipelineGroups.extractors, pipeline.images), (PipelineGroups.liveExtractors, pipeline.liveImages),
                            (PipelineGroups.reducer, pipeline.features),
-                           (PipelineGroups.reducer, pipeline.deadLetters)]
+                           (PipelineGroups.reducer, pipeline.deadLetters),
+                           (PipelineGroups.answerers, pipeline.features), (PipelineGroups.answerers, pipeline.deadLetters)]
             for (group, topic) in watched where topics[topic] != nil {
                 let lag = try admin.lag(group: group, topic: topic)
                 let detail = lag.keys.sorted().map { "\($0):\(lag[$0]!)" }.joined(separator: " ")

@@ -66,6 +66,23 @@ struct ClassifierTests {
         #expect(Set(between.map(\.label)).isSubset(of: ["Apple", "Kiwi"]))
     }
 
+    @Test func aBatchIsAnsweredAsEachImageAlone() throws {
+        let references = Self.clusters(perLabel: 20)
+        let classifier = NearestNeighbours(model: try Self.model(of: references), references: references)
+        // 600 queries: more than two blocks of the batched product, the last one partial.
+        let queries = Self.clusters(perLabel: 200, seed: 99)
+        let batch = classifier.classify(batch: queries.map(\.features))
+        #expect(batch.count == queries.count)
+        for (query, answer) in zip(queries, batch) {
+            let alone = classifier.classify(features: query.features)
+            #expect(answer.top.first?.label == query.label)
+            #expect(answer.top.map(\.label) == alone.top.map(\.label))
+            #expect(zip(answer.top, alone.top).allSatisfy { abs($0.score - $1.score) < 1e-5 })
+            #expect(zip(answer.pca, alone.pca).allSatisfy { abs($0 - $1) < 1e-5 })
+        }
+        #expect(classifier.classify(batch: []).isEmpty)
+    }
+
     @Test func leaveOneOutIsPerfectOnSeparatedClustersAndHonestOnMixedOnes() throws {
         let references = Self.clusters(perLabel: 15)
         let classifier = NearestNeighbours(model: try Self.model(of: references), references: references)

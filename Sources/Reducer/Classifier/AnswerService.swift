@@ -62,8 +62,8 @@ public final class AnswerService: Service, @unchecked Sendable {
             guard !batch.isEmpty else { continue }
             // Uploads first: a person waits for those; a backfill's answers only need to exist.
             let decoded = batch.map { (message: $0, event: decode($0)) }
-            for item in decoded where item.event?.source == .upload { answer(item.message, item.event) }
-            for item in decoded where item.event?.source != .upload { answer(item.message, item.event) }
+            answer(decoded.filter { $0.event?.source == .upload })
+            answer(decoded.filter { $0.event?.source != .upload })
             commitOnceAcknowledged(batch)
             batches += 1
             if batches % 16 == 0 { await committing?.value }  // a broker that stops acknowledging slows reading down
@@ -96,26 +96,31 @@ public final class AnswerService: Service, @unchecked Sendable {
         return try? Fruits_V1_FeatureEvent(serializedBytes: message.value)
     }
 
-    private func answer(_ message: KafkaMessage, _ decoded: Fruits_V1_FeatureEvent?) {
-        if message.topic == configuration.topics.deadLetters {
-            if let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) { answers.answer(letter) }
-            return
+    /// Answers records in their order: features classified together, and
+    /// dead letters and what the reducer refuses as failures.
+    private func answer(_ records: [(message: KafkaMessage, event: Fruits_V1_FeatureEvent?)]) {
+        var classifiable: [Fruits_V1_FeatureEvent] = []
+        for (message, decoded) in records {
+            if message.topic == configuration.topics.deadLetters {
+                if let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) { answers.answer(letter) }
+                continue
+            }
+            // Without a usable id there is nobody to answer; the reducer dead-letters the record.
+            guard let event = decoded, ImageKey(imageID: event.imageID) != nil else { continue }
+            // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
+            var refused = Fruits_V1_DeadLetter()
+            refused.imageID = event.imageID
+            if event.features.count != configuration.dimension {
+                refused.reason = "malformed_event"
+            } else if !event.features.allSatisfy(\.isFinite) {
+                refused.reason = "non_finite_features"
+            } else {
+                classifiable.append(event)
+                continue
+            }
+            answers.answer(refused)
         }
-        // Without a usable id there is nobody to answer; the reducer dead-letters the record.
-        guard let event = decoded, ImageKey(imageID: event.imageID) != nil else {
-            return
-        }
-        // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
-        var refused = Fruits_V1_DeadLetter()
-        refused.imageID = event.imageID
-        if event.features.count != configuration.dimension {
-            refused.reason = "malformed_event"
-        } else if !event.features.allSatisfy(\.isFinite) {
-            refused.reason = "non_finite_features"
-        } else {
-            return answers.answer(event)
-        }
-        answers.answer(refused)
+        answers.answer(classifiable)
     }
 
     /// Loads the latest published classifier if it is newer than the one in

@@ -27,25 +27,29 @@ final class ImageAnswers {
 
     func use(_ classifier: NearestNeighbours) { self.classifier = classifier }
 
-    func answer(_ event: Fruits_V1_FeatureEvent) {
-        var result = Fruits_V1_ImageResult()
-        result.imageID = event.imageID
-        result.status = .done
-        result.label = event.label
-        result.ingestedAtMicros = event.ingestedAtMicros
-        result.extractedAtMicros = event.extractedAtMicros
-        if let classifier {
-            let (pca, top) = classifier.classify(features: event.features)
-            result.pca = pca
-            result.top = top.prefix(5).map { scored in
-                var entry = Fruits_V1_ImageResult.LabelScore()
-                entry.label = scored.label
-                entry.score = scored.score
-                return entry
+    /// Answers `events` in their order, classified together (see `NearestNeighbours.classify(batch:)`).
+    func answer(_ events: [Fruits_V1_FeatureEvent]) {
+        guard !events.isEmpty else { return }
+        let classified = classifier?.classify(batch: events.map(\.features))
+        for (index, event) in events.enumerated() {
+            var result = Fruits_V1_ImageResult()
+            result.imageID = event.imageID
+            result.status = .done
+            result.label = event.label
+            result.ingestedAtMicros = event.ingestedAtMicros
+            result.extractedAtMicros = event.extractedAtMicros
+            if let classifier, let (pca, top) = classified?[index] {
+                result.pca = pca
+                result.top = top.prefix(5).map { scored in
+                    var entry = Fruits_V1_ImageResult.LabelScore()
+                    entry.label = scored.label
+                    entry.score = scored.score
+                    return entry
+                }
+                result.modelVersion = Int64(classifier.model.version ?? 0)
             }
-            result.modelVersion = Int64(classifier.model.version ?? 0)
+            send(result)
         }
-        send(result)
     }
 
     func answer(_ letter: Fruits_V1_DeadLetter) {

@@ -55,44 +55,50 @@ struct NearestNeighbours: Sendable {
     /// The image's coordinates and its best labels, best first (at most
     /// `neighbours` of them); no labels without references.
     func classify(features: [Float]) -> (pca: [Float], top: [LabelScore]) {
-        let pca = projector.project(features)
-        return (pca, classify(projected: pca))
+        classify(batch: [features])[0]
     }
 
-    func classify(projected pca: [Float], excluding excluded: Int? = nil) -> [LabelScore] {
-        guard !keys.isEmpty else { return [] }
-        let query = Self.unit(pca)
-        var similarities = [Float](repeating: 0, count: keys.count)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(keys.count), Int32(model.k), 1, unitRows, Int32(model.k),
-                    query, 1, 0, &similarities, 1)
-        return vote(similarities, excluding: excluded)
+    /// `classify(features:)` for many images at once: one matrix product per
+    /// block instead of two vector products per image. Products that small
+    /// cost OpenBLAS more in waking its threads than in arithmetic, and on
+    /// busy cores the answerer fell behind the features it answers.
+    func classify(batch: [[Float]]) -> [(pca: [Float], top: [LabelScore])] {
+        let coordinates = projector.project(rows: batch)
+        let top = nearest(to: coordinates.map(Self.unit), excluding: nil)
+        return Array(zip(coordinates, top))
     }
 
-    /// Leave-one-out answers for references `indices`: each classified by
-    /// all the others. Similarities in blocks of 256 queries (one matrix
-    /// product each), so memory stays at 256 x references floats.
+    /// Leave-one-out answers for references `indices`: each classified by all the others.
     func leaveOneOut(_ indices: [Int]) -> [[LabelScore]] {
+        let k = model.k
+        return nearest(to: indices.map { Array(unitRows[$0 * k..<($0 + 1) * k]) }, excluding: indices)
+    }
+
+    /// The votes for unit-length `queries`, query i not counting reference
+    /// `excluded[i]`. Similarities in blocks of 256 queries (one matrix
+    /// product each), so memory stays at 256 x references floats.
+    private func nearest(to queries: [[Float]], excluding excluded: [Int]?) -> [[LabelScore]] {
+        guard !keys.isEmpty else { return queries.map { _ in [] } }
         let n = keys.count, k = model.k
         var answers: [[LabelScore]] = []
-        answers.reserveCapacity(indices.count)
-        for start in stride(from: 0, to: indices.count, by: 256) {
-            let block = Array(indices[start..<min(start + 256, indices.count)])
-            var queries = [Float](); queries.reserveCapacity(block.count * k)
-            for index in block { queries.append(contentsOf: unitRows[index * k..<(index + 1) * k]) }
+        answers.reserveCapacity(queries.count)
+        for start in stride(from: 0, to: queries.count, by: 256) {
+            let block = start..<min(start + 256, queries.count)
+            let rows = queries[block].flatMap { $0 }
             var similarities = [Float](repeating: 0, count: block.count * n)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.count), Int32(n), Int32(k), 1,
-                        queries, Int32(k), unitRows, Int32(k), 0, &similarities, Int32(n))
-            for (row, index) in block.enumerated() {
-                answers.append(vote(Array(similarities[row * n..<(row + 1) * n]), excluding: index))
+                        rows, Int32(k), unitRows, Int32(k), 0, &similarities, Int32(n))
+            for (row, query) in block.enumerated() {
+                answers.append(vote(similarities[row * n..<(row + 1) * n], excluding: excluded?[query]))
             }
         }
         return answers
     }
 
-    private func vote(_ similarities: [Float], excluding excluded: Int?) -> [LabelScore] {
+    private func vote(_ similarities: ArraySlice<Float>, excluding excluded: Int?) -> [LabelScore] {
         // The most similar first; ties go to the earlier reference (label, then id order).
         var nearest: [(similarity: Float, index: Int)] = []
-        for (index, similarity) in similarities.enumerated() where index != excluded {
+        for (index, similarity) in zip(0..., similarities) where index != excluded {
             guard nearest.count < neighbours || similarity > nearest[nearest.count - 1].similarity else { continue }
             let position = nearest.partitioningIndex { $0.similarity < similarity }
             nearest.insert((similarity, index), at: position)
