@@ -16,7 +16,8 @@ forwarded, the second answered 503 SlowDown, the third's connection closed
 without an answer. The first CompleteMultipartUpload of each upload is
 answered 200 with an <Error> body, as S3 may do. A second proxy injects no
 fault but holds every request FRUITS_S3_LATENCY_MS (30) ms before forwarding
-it ("slow_endpoint"): S3's latency, for benchmarks.
+it ("slow_endpoint", `latency_relay.py`): S3's latency, for benchmarks. With
+FRUITS_S3_REQUEST_LOG set to a file, it appends a line per request to it.
 
 moto (5.1 and 5.2) checks an S3 signature against the *decoded* request path
 and query (with only spaces re-encoded), while AWS signs them as sent; keys
@@ -31,7 +32,6 @@ import os
 import socket
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SETUP_CALLS = 3
@@ -42,6 +42,7 @@ import boto3  # noqa: E402
 from urllib.parse import parse_qs, urlparse  # noqa: E402
 from moto.core.responses import ActionAuthenticatorMixin, BaseResponse  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+from latency_relay import make_latency_relay  # noqa: E402
 
 REGION = "us-east-1"
 
@@ -52,7 +53,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_proxy(target_port, latency=None):
+def make_proxy(target_port):
     counter = itertools.count()
     lock = threading.Lock()
     completed_once = set()
@@ -70,9 +71,6 @@ def make_proxy(target_port, latency=None):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            if latency is not None:
-                time.sleep(latency)
-                return self.forward(body)
             with lock:
                 n = next(counter)
                 upload_id = parse_qs(urlparse(self.path).query).get("uploadId", [None])[0]
@@ -159,18 +157,20 @@ def main():
     iam.put_user_policy(UserName="fruits", PolicyName="all", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     proxy = make_proxy(port)
-    slow = make_proxy(port, latency=float(os.environ.get("FRUITS_S3_LATENCY_MS", "30")) / 1000)
+    request_log = os.environ.get("FRUITS_S3_REQUEST_LOG")
+    slow_port, stop_slow = make_latency_relay(port, float(os.environ.get("FRUITS_S3_LATENCY_MS", "30")) / 1000,
+                                              log=open(request_log, "a") if request_log else None)
     print(json.dumps({
         "endpoint": endpoint,
         "faulty_endpoint": f"http://127.0.0.1:{proxy.server_address[1]}",
-        "slow_endpoint": f"http://127.0.0.1:{slow.server_address[1]}",
+        "slow_endpoint": f"http://127.0.0.1:{slow_port}",
         "access_key": key["AccessKeyId"],
         "secret_key": key["SecretAccessKey"],
         "region": REGION,
     }), flush=True)
     sys.stdin.read()  # until the test process goes away
     proxy.shutdown()
-    slow.shutdown()
+    stop_slow()
     moto.stop()
 
 
