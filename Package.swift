@@ -119,10 +119,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Extractor", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
+                "Benchmarks", "Extractor", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -89,7 +89,7 @@ public final class FeatureExtractor {
 
     /// The full-batch network, or one sized for a final partial batch (kept
     /// while consecutive partial batches have the same size).
-    func network(for count: Int) throws -> InferenceNetwork {
+    package func network(for count: Int) throws -> InferenceNetwork {
         if count == configuration.batchSize, let full { return full }
         if let partial, partial.batchSize == count { return partial }
         partial = nil

@@ -1,11 +1,6 @@
 import ArgumentParser
-import Common
-import Events
+import Benchmarks
 import Foundation
-import Kafka
-import Logging
-import ObjectStorage
-import Reducer
 
 struct BenchReduce: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,63 +33,20 @@ struct BenchReduce: AsyncParsableCommand {
     var finalize = false
 
     func run() async throws {
-        let cluster = try EmbeddedKafkaCluster()
-        let topics = PipelineTopics()
-        for topic in topics.all { try cluster.createTopic(topic, partitions: partitions) }
-        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
         let location = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-reduce-\(UUID().uuidString)").path
         defer { if output == nil { try? FileManager.default.removeItem(atPath: location) } }
-
-        var configuration = ReducerService.Configuration(kafka: kafka)
-        configuration.expectedImages = events
-        configuration.dimension = dimension
-        configuration.modelEvery = nil
-        configuration.finalizeWhenDone = finalize
-        var logger = Logger(label: "fruits.bench")
-        logger.logLevel = .warning
-        let reducer = try ReducerService(configuration: configuration, store: try storage.store(location), logger: logger)
-        let producer = try KafkaProducer(configuration: kafka)
-
-        let started = ContinuousClock.now
-        async let reducing: Void = reducer.run()
-        try await produce(to: producer, topic: topics.features, pacedBy: reducer)
-        try await reducing
-        let seconds = (ContinuousClock.now - started).seconds
-        let peak = ProcessStats.peakResidentBytes ?? 0
+        var benchmark = ReduceBenchmark()
+        benchmark.events = events
+        benchmark.dimension = dimension
+        benchmark.partitions = partitions
+        benchmark.window = window
+        benchmark.finalize = finalize
+        let result = try await benchmark.run(store: try storage.store(location))
         print(String(format: "%d events of %d features: %.0f events/s (%.1f s%@), peak RSS %.0f MiB",
-                     events, dimension, Double(events) / seconds, seconds, finalize ? ", PCA and projection included" : "",
-                     Double(peak) / 1_048_576))
-        let json: [String: Any] = ["events": events, "dimension": dimension, "events_per_second": Double(events) / seconds,
-                                   "seconds": seconds, "finalize": finalize, "peak_rss_bytes": peak]
+                     events, dimension, result.eventsPerSecond, result.seconds, finalize ? ", PCA and projection included" : "",
+                     Double(result.peakResidentBytes) / 1_048_576))
+        let json: [String: Any] = ["events": events, "dimension": dimension, "events_per_second": result.eventsPerSecond,
+                                   "seconds": result.seconds, "finalize": finalize, "peak_rss_bytes": result.peakResidentBytes]
         print("REDUCE_BENCH " + String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
     }
-
-    /// Synthetic events (distinct ids, five labels, deterministic values), never more than `window` ahead.
-    private func produce(to producer: KafkaProducer, topic: String, pacedBy reducer: ReducerService) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var inFlight = 0
-            for n in 0..<events {
-                while n - reducer.imagesAccounted >= window { try await Task.sleep(for: .milliseconds(5)) }
-                if inFlight >= 256 {
-                    try await group.next()
-                    inFlight -= 1
-                }
-                var event = Fruits_V1_FeatureEvent()
-                event.imageID = String(format: "%032llx", UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
-                event.label = "label-\(n % 5)"
-                event.uri = "bench://\(n)"
-                event.features = (0..<dimension).map { Float(($0 &* 31 &+ n &* 17) % 1000) / 1000 }
-                let value: [UInt8] = try event.serializedBytes()
-                // Keyed, so events spread over the partitions (null keys stick to one partition at a time).
-                let key = Array(event.imageID.utf8)
-                group.addTask { _ = try await producer.send(topic: topic, key: key, value: value) }
-                inFlight += 1
-            }
-            try await group.waitForAll()
-        }
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

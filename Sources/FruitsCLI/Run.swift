@@ -85,8 +85,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         progress.update(done: reduce.imagesAccounted)
         progress.finish()
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).seconds
         let page = ReportPage(summary: try ResultsSummary.load(from: outputStore), title: "fruits run: \(input)")
         try outputStore.put(ReportPage.fileName, Array(page.html.utf8), contentType: "text/html; charset=utf-8")
         print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors,

@@ -1,3 +1,4 @@
+import Common
 import Events
 import HTTPTypes
 
@@ -31,7 +32,7 @@ struct ServerTiming {
 
     var headers: HTTPFields {
         let value = laps.map { lap in
-            let milliseconds = Double(lap.duration.components.seconds) * 1_000 + Double(lap.duration.components.attoseconds) / 1e15
+            let milliseconds = lap.duration.seconds * 1_000
             return "\(lap.name);dur=\((milliseconds * 10).rounded() / 10)"
         }.joined(separator: ", ")
         return [HTTPField.Name("Server-Timing")!: value]

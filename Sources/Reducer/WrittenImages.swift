@@ -19,8 +19,8 @@ import Synchronization
 /// The ids loaded at start and those this process wrote since are kept
 /// apart, at no extra memory: "did this process account for it?" then needs
 /// no second set of every id (`ExpectedImages`).
-struct WrittenImages: Sendable {
-    enum Kind: String, Sendable, CaseIterable {
+package struct WrittenImages: Sendable {
+    package enum Kind: String, Sendable, CaseIterable {
         case features
         case deadLetters = "deadletters"
     }
@@ -57,7 +57,7 @@ struct WrittenImages: Sendable {
     private var added = Sets()
 
     /// Images with features (a feature is written once, so the two never share one).
-    var count: Int { loaded.features.count + added.features.count }
+    package var count: Int { loaded.features.count + added.features.count }
 
     func contains(_ key: ImageKey, as kind: Kind) -> Bool {
         loaded.contains(key, as: kind) || added.contains(key, as: kind)
@@ -74,7 +74,7 @@ struct WrittenImages: Sendable {
         added.insert(keys, as: kind)
     }
 
-    static func manifestKey(_ kind: Kind, _ flush: FlushName) -> String {
+    package static func manifestKey(_ kind: Kind, _ flush: FlushName) -> String {
         "_ids/\(kind.rawValue)/\(flush.fileName(extension: "ids"))"
     }
 
@@ -90,7 +90,7 @@ struct WrittenImages: Sendable {
     /// gives its count), so they never rehash, and only a few manifests are
     /// in memory at once: 10 M ids would otherwise hold 160 MB of manifests
     /// on top of the sets.
-    static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, parallelism: Int = 16) throws -> WrittenImages {
+    package static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, parallelism: Int = 16) throws -> WrittenImages {
         var written = WrittenImages()
         for kind in Kind.allCases {
             let manifests = try store.list(prefix: "_ids/\(kind.rawValue)/").filter { object in
@@ -109,7 +109,7 @@ struct WrittenImages: Sendable {
 
     private static let magic = Array("FRIDS001".utf8)
 
-    static func encode(_ keys: [ImageKey]) -> [UInt8] {
+    package static func encode(_ keys: [ImageKey]) -> [UInt8] {
         var bytes = magic
         bytes.reserveCapacity(magic.count + keys.count * 16)
         for key in keys.sorted() {

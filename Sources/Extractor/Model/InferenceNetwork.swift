@@ -9,14 +9,14 @@ import Glibc
 /// `MobileNetV2.Slot`), so a forward pass allocates nothing. The layers up to
 /// block_1 (the 112x112 ones and block_1's projection) run in stripes (see
 /// `StripedLayers`) unless `stripeRows` is nil.
-final class InferenceNetwork {
+package final class InferenceNetwork {
     /// Rows of block_1's 56-row output per stripe: the tallest stripe buffer
     /// (block_1_expand's, 17 rows) is then 0.7 MB, inside L2. Measured on one
     /// thread: these six layers take 1.36–1.39 ms per image in stripes of 8,
     /// 1.43 in stripes of 14, and 1.50–1.62 whole.
     static let defaultStripeRows = 8
 
-    let batchSize: Int
+    package let batchSize: Int
     let layers: [MobileNetV2.Layer]
     private let engine: DNNLEngine
     private let striped: StripedLayers?
@@ -81,9 +81,9 @@ final class InferenceNetwork {
     /// NHWC float input for `batchSize` images of 224x224x3.
     var input: UnsafeMutablePointer<Float> { slots[.input]!.floats }
 
-    var activationBytes: Int { slots.values.map(\.byteCount).reduce(0, +) + scratchpad.byteCount }
+    package var activationBytes: Int { slots.values.map(\.byteCount).reduce(0, +) + scratchpad.byteCount }
 
-    var layerDescriptions: [(name: String, macs: Int, implementation: String)] {
+    package var layerDescriptions: [(name: String, macs: Int, implementation: String)] {
         var descriptions: [(name: String, macs: Int, implementation: String)] = []
         if let striped {
             for (index, layer) in striped.layers.enumerated() {
@@ -97,7 +97,7 @@ final class InferenceNetwork {
     /// Runs every layer and returns the global-average-pooled 1280 features of
     /// each image, in batch order. `timing` receives each layer's index and
     /// wall time in nanoseconds.
-    func forward(timing: ((Int, UInt64) -> Void)? = nil) throws -> [[Float]] {
+    package func forward(timing: ((Int, UInt64) -> Void)? = nil) throws -> [[Float]] {
         let first = layers[0]
         engine.precision.convertInPlace(input, count: batchSize * first.inputSize * first.inputSize * first.inputChannels)
         var offset = 0
@@ -135,8 +135,8 @@ final class InferenceNetwork {
     }
 }
 
-enum DispatchTimeNanos {
-    static func now() -> UInt64 {
+package enum DispatchTimeNanos {
+    package static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Synchronization
 
@@ -241,9 +242,7 @@ public final class S3Client: Sendable {
     /// Full jitter: uniform in [0, min(maximum, base * 2^attempt)].
     private func backoff(attempt: Int) -> TimeInterval {
         let retry = configuration.retry
-        let base = Double(retry.baseDelay.components.attoseconds) / 1e18 + Double(retry.baseDelay.components.seconds)
-        let cap = Double(retry.maximumDelay.components.seconds) + Double(retry.maximumDelay.components.attoseconds) / 1e18
-        return Double.random(in: 0...min(cap, base * pow(2, Double(attempt))))
+        return Double.random(in: 0...min(retry.maximumDelay.seconds, retry.baseDelay.seconds * pow(2, Double(attempt))))
     }
 
     static func isRetryable(status: Int) -> Bool { status == 429 || status == 500 || status == 502 || status == 503 || status == 504 }

@@ -2,6 +2,7 @@ import Common
 import Events
 import Foundation
 import ObjectStorage
+import Reducer
 
 /// What a restarting reducer pays to learn which images its results hold:
 /// it lists the id manifests and reads every committed one into memory
@@ -44,7 +45,7 @@ public enum RestartBenchmark {
             throw BenchmarkFailure(description: "loaded \(loaded.count) ids, wrote \(images)")
         }
         return Result(images: images, manifests: checkpoint.sequence, manifestBytes: manifestBytes,
-                      seconds: Double(elapsed.nanoseconds) / 1e9,
+                      seconds: elapsed.seconds,
                       peakBytesBefore: before, peakBytesAfter: ProcessStats.peakResidentBytes ?? 0)
     }
 
