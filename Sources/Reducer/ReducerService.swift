@@ -82,6 +82,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     }
 
     private let configuration: Configuration
+    private let schedule: ReducerSchedule
     private let store: any ObjectStore
     private let logger: Logger
     private let consumer: KafkaConsumer
@@ -128,6 +129,7 @@ public final class ReducerService: Service, @unchecked Sendable {
 
     public init(configuration: Configuration, store: any ObjectStore, logger: Logger) throws {
         self.configuration = configuration
+        schedule = ReducerSchedule(configuration)
         self.store = store
         self.logger = logger
         self.state = ReducerCheckpoint(dimension: configuration.dimension)
@@ -268,43 +270,43 @@ public final class ReducerService: Service, @unchecked Sendable {
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
         var lastRefresh = ContinuousClock.now
-        var finalize = configuration.finalizeOnExit
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        var stop: ReducerSchedule.Stop?
+        while stop == nil && !Task.isShuttingDownGracefully && !Task.isCancelled {
             if ContinuousClock.now - lastRefresh >= configuration.partitionRefresh {
                 try await assignPartitions(waiting: false)
                 lastRefresh = .now
             }
-            let room = max(1, configuration.flushRecords - pending.count)
-            let messages = try await consumer.poll(upTo: min(room, 1_000), timeout: .milliseconds(200))
+            let messages = try await consumer.poll(upTo: schedule.room(pending: pending.count), timeout: .milliseconds(200))
             if !messages.isEmpty {
                 lastRecord = .now
                 messages.forEach(accept)
                 pendingGauge.record(pending.count)
                 accountedGauge.store(progress?.read ?? 0, ordering: .relaxed)
             }
-            let due = pending.count >= configuration.flushRecords
-                || (ContinuousClock.now - lastFlush >= configuration.flushInterval && nextOffsets != state.offsets)
-            if due {
+            if schedule.flushIsDue(pending: pending.count, offsetsMoved: nextOffsets != state.offsets, lastFlush: lastFlush, now: .now) {
                 try await blocking { try $0.flush() }
                 lastFlush = .now
             }
-            if modelIsDue(since: started) { try await blocking { try $0.publishModel(final: false) } }
+            if schedule.modelIsDue(images: state.accumulator.count, publishedSamples: state.modelSamples, lastModel: lastModel,
+                                   started: started, now: .now) {
+                try await blocking { try $0.publishModel(final: false) }
+            }
             if let progress, progress.allRead {
                 try await blocking { try $0.flush() }
                 lastFlush = .now
-                if self.progress?.allAccounted == true {
-                    logger.info("every image is accounted for", metadata: ["images": "\(progress.expected)"])
-                    finalize = configuration.finalizeWhenDone
-                    break
-                }
+                stop = schedule.stopWhenDone(allAccounted: self.progress?.allAccounted == true)
+                if stop != nil { logger.info("every image is accounted for", metadata: ["images": "\(progress.expected)"]) }
             }
-            if let idle = configuration.exitWhenIdle, ContinuousClock.now - lastRecord >= idle {
-                logger.info("idle, finishing", metadata: ["idle": "\(idle)"])
-                finalize = true
-                break
+            if stop == nil, let idle = schedule.stopWhenIdle(lastRecord: lastRecord, now: .now) {
+                logger.info("idle, finishing", metadata: ["idle": "\(configuration.exitWhenIdle ?? .zero)"])
+                stop = idle
             }
         }
         try await blocking { try $0.flush() }
+        let finalize = switch stop {
+        case .allAccounted(let finalize), .idle(let finalize): finalize
+        case nil: configuration.finalizeOnExit
+        }
         if finalize { try await blocking { try $0.finalizeResults() } }
     }
 
@@ -480,14 +482,6 @@ public final class ReducerService: Service, @unchecked Sendable {
             // The checkpoint, not Kafka, is the source of truth for offsets.
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
         }
-    }
-
-    private func modelIsDue(since started: ContinuousClock.Instant) -> Bool {
-        guard let every = configuration.modelEvery, state.accumulator.count >= max(2, configuration.modelMinImages) else { return false }
-        guard let last = lastModel else {
-            return ContinuousClock.now - started >= configuration.modelFirstAfter && state.accumulator.count != state.modelSamples
-        }
-        return ContinuousClock.now - last.at >= every && state.accumulator.count != last.images
     }
 
     /// Solves the PCA over what is committed and publishes it, with its
