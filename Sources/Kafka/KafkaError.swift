@@ -31,6 +31,28 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         self.init(kind, code: error.rawValue, "\(context): \(name): \(text)")
     }
 
+    /// Whether the same call may succeed later without anyone acting: a
+    /// broker down or moving a partition's leadership, a timeout, a group
+    /// rebalancing, a full local queue. A bad configuration, a closed client
+    /// or a record the broker refuses will not.
+    public var isRetriable: Bool {
+        switch kind {
+        case .brokerUnreachable, .rebalanced: true
+        case .configuration, .closed: false
+        case .delivery, .consume, .commit, .client: Self.retriableCodes.contains(code)
+        }
+    }
+
+    static let retriableCodes: Set<Int32> = Set([
+        RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__TIMED_OUT,
+        RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+        RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+        RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
+    ].map(\.rawValue))
+
     public var description: String {
         switch kind {
         case .brokerUnreachable:

@@ -157,7 +157,7 @@ public final class S3Client: Sendable {
                     return XMLScan.text("ETag", in: text)
                 }
                 let error = S3Error.http(status: 200, code: code, message: XMLScan.text("Message", in: text) ?? "", resource: "\(bucket)/\(key)")
-                guard attempt < configuration.retry.attempts else { throw error }
+                guard error.isRetriable, attempt < configuration.retry.attempts else { throw error }
                 retryCount.add(1, ordering: .relaxed)
                 Thread.sleep(forTimeInterval: backoff(attempt: attempt))
             }
@@ -224,13 +224,13 @@ public final class S3Client: Sendable {
                 let response = try http.perform(request)
                 if (200..<300).contains(response.status) { return response }
                 let error = Self.error(from: response, resource: resource)
-                guard Self.isRetryable(status: response.status), attempt < configuration.retry.attempts else { throw error }
+                guard error.isRetriable, attempt < configuration.retry.attempts else { throw error }
             } catch let error as HTTPResponseTooLarge where (200..<300).contains(error.status) {
                 throw S3Error.objectTooLarge(resource: resource, bytes: error.declaredBytes, limit: error.limit)
             } catch let error as HTTPResponseTooLarge {
                 // An error document past the limit: report the status without its body.
                 let failure = S3Error.http(status: error.status, code: Self.defaultCode(status: error.status), message: "(body too large)", resource: resource)
-                guard Self.isRetryable(status: error.status), attempt < configuration.retry.attempts else { throw failure }
+                guard failure.isRetriable, attempt < configuration.retry.attempts else { throw failure }
             } catch let error as HTTPTransportError {
                 guard attempt < configuration.retry.attempts else { throw S3Error.unreachable(error, attempts: attempt) }
             }
@@ -244,8 +244,6 @@ public final class S3Client: Sendable {
         let retry = configuration.retry
         return Double.random(in: 0...min(retry.maximumDelay.seconds, retry.baseDelay.seconds * pow(2, Double(attempt))))
     }
-
-    static func isRetryable(status: Int) -> Bool { status == 429 || status == 500 || status == 502 || status == 503 || status == 504 }
 
     static func error(from response: HTTPResponse, resource: String) -> S3Error {
         let text = String(decoding: response.body, as: UTF8.self)[...]

@@ -24,6 +24,20 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// Whether the same request may succeed later without anyone acting:
+    /// throttling (429, `SlowDown`), a server error, an error in a 200 answer
+    /// (CompleteMultipartUpload), an endpoint that did not answer. A denied
+    /// or missing object, bad credentials or a bad location will not.
+    public var isRetriable: Bool {
+        switch self {
+        case .http(let status, _, _, _): status == 200 || Self.retriableStatuses.contains(status)
+        case .unreachable: true
+        default: false
+        }
+    }
+
+    static let retriableStatuses: Set<Int> = [429, 500, 502, 503, 504]
+
     public var status: Int? {
         if case .http(let status, _, _, _) = self { return status }
         return nil
