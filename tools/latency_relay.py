@@ -20,6 +20,19 @@ import time
 CHUNK = 256 * 1024
 
 
+async def pump(reader, writer, before_each):
+    """Copies reader to writer, awaiting before_each(chunk) before passing each chunk on."""
+    try:
+        while data := await reader.read(CHUNK):
+            await before_each(data)
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.close()
+
+
 def make_latency_relay(target_port, seconds, log=None):
     """Starts the relay on a thread of its own; returns its port and a stop function.
     `log`: a file to append "start first_answer_byte request-line status" per request."""
@@ -36,8 +49,7 @@ def make_latency_relay(target_port, seconds, log=None):
             log.flush()
 
     async def relay(client_reader, client_writer):
-        for writer in (client_writer,):
-            writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", target_port)
         except OSError:
@@ -46,34 +58,19 @@ def make_latency_relay(target_port, seconds, log=None):
         upstream_writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = {"answered": True, "started": 0.0, "line": ""}
 
-        async def requests():
-            try:
-                while data := await client_reader.read(CHUNK):
-                    if pending["answered"]:
-                        pending.update(answered=False, started=time.time(),
-                                       line=data.split(b"\r\n", 1)[0].decode("latin-1")[:200])
-                        await asyncio.sleep(seconds)
-                    upstream_writer.write(data)
-                    await upstream_writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                upstream_writer.close()
+        async def request_bytes(data):
+            if pending["answered"]:
+                pending.update(answered=False, started=time.time(),
+                               line=data.split(b"\r\n", 1)[0].decode("latin-1")[:200])
+                await asyncio.sleep(seconds)
 
-        async def answers():
-            try:
-                while data := await upstream_reader.read(CHUNK):
-                    if not pending["answered"]:
-                        pending["answered"] = True
-                        record(pending["started"], pending["line"], data.split(b"\r\n", 1)[0].decode("latin-1"))
-                    client_writer.write(data)
-                    await client_writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                client_writer.close()
+        async def answer_bytes(data):
+            if not pending["answered"]:
+                pending["answered"] = True
+                record(pending["started"], pending["line"], data.split(b"\r\n", 1)[0].decode("latin-1"))
 
-        await asyncio.gather(requests(), answers())
+        await asyncio.gather(pump(client_reader, upstream_writer, request_bytes),
+                             pump(upstream_reader, client_writer, answer_bytes))
 
     async def serve():
         server = await asyncio.start_server(relay, "127.0.0.1", 0)
