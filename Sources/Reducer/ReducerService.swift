@@ -578,8 +578,10 @@ extension ReducerService {
         guard features.allSatisfy({ $0?.count == model.mean.count }) else {
             throw ResultsLayout.ForeignFile(reason: "a row without \(model.mean.count) features")
         }
+        // One matrix product per block of rows, not a dot product per row and component.
+        let projected = Projector(model).project(rows: features.map { $0 ?? [] })
         return (0..<reader.rowCount).map { index in
-            [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(model.project(features[index] ?? [])),
+            [.string(ids[index]), .string(paths[index]), .string(labels[index]), .floatList(projected[index]),
              .int64(Int64(model.version ?? 0))]
         }
     }

@@ -71,10 +71,8 @@ struct PipelineTests {
         ], environment: environment)
         // Both extractors worked, as their Prometheus counters say.
         for port in metricsPorts {
-            let scrape = try CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics"))
-            let text = String(decoding: scrape.body, as: UTF8.self)
-            let processed = text.split(separator: "\n").first { $0.hasPrefix("fruits_images_processed_total ") }
-            #expect((processed?.split(separator: " ").last).flatMap { Double($0) } ?? 0 > 0, "\(text.prefix(300))")
+            let processed = Tools.metric("fruits_images_processed_total", port: port)
+            #expect(processed ?? 0 > 0, "extractor with metrics on port \(port): \(processed.map(String.init) ?? "no answer")")
         }
         for extractor in extractors { extractor.terminate() }
         for extractor in extractors { extractor.waitUntilExit() }
