@@ -58,7 +58,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     private let handle: KafkaHandle
     private let state: RebalanceState
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
-    private let closed = Atomic<Bool>(false)
+    let closed = Atomic<Bool>(false)
 
     /// `configuration` may override the defaults set here
     /// (`auto.offset.reset=earliest`, `enable.auto.commit=false`).

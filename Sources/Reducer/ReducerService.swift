@@ -289,7 +289,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             }
             if schedule.modelIsDue(images: state.accumulator.count, publishedSamples: state.modelSamples, lastModel: lastModel,
                                    started: started, now: .now) {
-                try await blocking { try $0.publishModel(final: false) }
+                _ = try await blocking { try $0.publishModel(final: false) }
             }
             if let progress, progress.allRead {
                 try await blocking { try $0.flush() }

@@ -52,13 +52,14 @@ public final class AnswerService: Service, @unchecked Sendable {
             try? consumer.close()
             answers.close()
         }
-        var lastRefresh: ContinuousClock.Instant?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if lastRefresh.map({ ContinuousClock.now - $0 >= configuration.modelRefresh }) ?? true {
+        await refreshClassifier()  // before the first answer: a published model must not be missed
+        var lastRefresh = ContinuousClock.now
+        for try await batch in consumer.batches(upTo: 500, timeout: .milliseconds(200)) {
+            if Task.isShuttingDownGracefully { break }
+            if ContinuousClock.now - lastRefresh >= configuration.modelRefresh {
                 lastRefresh = .now
                 await refreshClassifier()
             }
-            let batch = try await consumer.poll(upTo: 500, timeout: .milliseconds(200))
             guard !batch.isEmpty else { continue }
             // Uploads first: a person waits for those; a backfill's answers only need to exist.
             let decoded = batch.map { (message: $0, event: decode($0)) }
