@@ -491,7 +491,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// `pca/model.json` last, so a reader never finds a model.json whose
     /// version's files are missing.
     @discardableResult
-    private func publishModel(final: Bool) throws -> PCAModel {
+    private func publishModel(final: Bool) throws -> (model: PCAModel, json: [UInt8]) {
         let started = ContinuousClock.now
         var model = try PCAModel(state.accumulator, dimension: configuration.pca)
         var next = state
@@ -527,7 +527,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",
             "references": "\(classifier.count)", "accuracy": "\(String(format: "%.4f", evaluation.accuracy))",
             "duration": "\(ContinuousClock.now - started)"])
-        return model
+        return (model, json)
     }
 
     /// `pca/model.json`, then `pca/version` (what answerers poll: a few bytes).
@@ -542,7 +542,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             logger.warning("fewer than 2 images: no PCA model written")
             return
         }
-        let model = try publishModel(final: true)
+        let (model, json) = try publishModel(final: true)
         for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
             if let flush = FlushName(key: part.key), !state.commits(flush) {
                 try store.delete(part.key)  // a fenced writer's late part: it never counts
@@ -559,7 +559,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
         }
         // Last: a reader that finds this version in pca/model.json finds every projected part too.
-        try publishPointer(to: model, json: try store.get(ResultsLayout.model(version: model.version ?? 0)))
+        try publishPointer(to: model, json: json)
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
