@@ -332,7 +332,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         written = try WrittenImages.load(from: store, committedBy: state)
         let stale = try ResultsLayout.uncommittedFiles(in: store, checkpoint: state)
         for key in stale { try store.delete(key) }
-        let abandoned = try ResultsLayout.folders.reduce(0) { $0 + (try store.abandonIncompleteWrites(under: $1, startedBefore: startedAt)) }
+        let store = self.store, startedAt = self.startedAt
+        let abandoned = try ConcurrentMap.map(ResultsLayout.folders, parallelism: ResultsLayout.folders.count) { folder in
+            try store.abandonIncompleteWrites(under: folder, startedBefore: startedAt)
+        }.reduce(0, +)
         references = try ReferenceSet.load(from: store, committedBy: state, perLabel: configuration.referencesPerLabel,
                                            dimension: configuration.dimension)
         if state.modelVersion > 0, let latest = try? store.get(ResultsLayout.model(version: state.modelVersion)) {

@@ -90,11 +90,12 @@ public enum ResultsLayout {
     /// (its replay wrote the same sequence under another epoch) or a fenced
     /// reducer's. Files whose names are not flush names are left alone.
     static func uncommittedFiles(in store: any ObjectStore, checkpoint: ReducerCheckpoint) throws -> [String] {
-        try flushFolders.flatMap { folder in
+        // The folders are listed side by side: at S3's latency, one after another cost a round trip each.
+        try ConcurrentMap.map(flushFolders, parallelism: flushFolders.count) { folder in
             try store.list(prefix: folder).map(\.key).filter { key in
                 FlushName(key: key).map { !checkpoint.commits($0) } ?? false
             }
-        }
+        }.flatMap { $0 }
     }
 
     /// A file under the results' folders that the reducer did not write.
