@@ -97,8 +97,8 @@ public final class AnswerService: Service, @unchecked Sendable {
         return try? Fruits_V1_FeatureEvent(serializedBytes: message.value)
     }
 
-    /// Answers records in their order: features classified together, and
-    /// dead letters and what the reducer refuses as failures.
+    /// Answers records: dead letters and what the reducer refuses as
+    /// failures at once, then the usable features classified together.
     private func answer(_ records: [(message: KafkaMessage, event: Fruits_V1_FeatureEvent?)]) {
         var classifiable: [Fruits_V1_FeatureEvent] = []
         for (message, decoded) in records {

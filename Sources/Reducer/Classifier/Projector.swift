@@ -1,7 +1,7 @@
 import CLinearAlgebra
 
-/// Projects features onto a PCA model's components with BLAS: one
-/// matrix-vector product per image, one matrix product per block of rows.
+/// Projects features onto a PCA model's components with BLAS, one
+/// matrix product per block of rows.
 /// The same arithmetic as `PCAModel.project` (in Double), only faster.
 struct Projector: Sendable {
     let k: Int
@@ -15,14 +15,6 @@ struct Projector: Sendable {
         dimension = model.mean.count
         mean = model.mean
         components = model.components.flatMap { $0 }
-    }
-
-    func project(_ features: [Float]) -> [Float] {
-        precondition(features.count == dimension, "\(features.count) features for a model of \(dimension)")
-        let centred = (0..<dimension).map { Double(features[$0]) - mean[$0] }
-        var out = [Double](repeating: 0, count: k)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(k), Int32(dimension), 1, components, Int32(dimension), centred, 1, 0, &out, 1)
-        return out.map { Float($0) }
     }
 
     /// Every row's coordinates, 512 rows per matrix product.
