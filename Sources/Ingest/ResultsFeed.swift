@@ -29,7 +29,9 @@ public final class ResultsFeed: Service, Sendable {
         defer { try? consumer.close() }
         var assigned: [TopicPartition] = []
         var lastLookup: ContinuousClock.Instant?
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // Unassigned, a read just waits out its timeout: the lookups below still run.
+        for try await messages in consumer.batches(upTo: 1_000, timeout: .milliseconds(250)) {
+            guard !Task.isShuttingDownGracefully else { break }
             if lastLookup.map({ ContinuousClock.now - $0 >= .seconds(assigned.isEmpty ? 1 : 15) }) ?? true {
                 lastLookup = .now
                 let partitions = try await BlockingIOPool.shared.run { [consumer, topic] in
@@ -41,11 +43,7 @@ public final class ResultsFeed: Service, Sendable {
                     assigned = partitions
                 }
             }
-            guard !assigned.isEmpty else {
-                try await Task.sleep(for: .milliseconds(200))
-                continue
-            }
-            for message in try await consumer.poll(upTo: 1_000, timeout: .milliseconds(250)) {
+            for message in messages {
                 guard let result = try? Fruits_V1_ImageResult(serializedBytes: message.value), !result.imageID.isEmpty else {
                     logger.warning("skipping a record that is not a fruits.v1.ImageResult", metadata: [
                         "partition": "\(message.partition)", "offset": "\(message.offset)"])

@@ -32,9 +32,12 @@ struct ReducerSchedule: Sendable {
         finalizeWhenDone = configuration.finalizeWhenDone
     }
 
-    /// Records to ask the broker for: what fits in the pending batch (at least
-    /// one, so the loop keeps reading), at most 1,000 per poll.
-    func room(pending: Int) -> Int { min(max(1, flushRecords - pending), 1_000) }
+    /// Records taken from the consumer at once; a batch that fills the
+    /// pending batch midway is flushed there (`isFull`), whatever its size.
+    static let recordsPerRead = 1_000
+
+    /// The pending batch holds `flushRecords`: flush before taking another record.
+    func isFull(pending: Int) -> Bool { pending >= flushRecords }
 
     /// A full batch flushes at once; a partial one once `flushInterval` has
     /// passed, if any offset moved (dead letters and duplicates move offsets

@@ -271,18 +271,24 @@ public final class ReducerService: Service, @unchecked Sendable {
         var lastFlush = ContinuousClock.now
         var lastRefresh = ContinuousClock.now
         var stop: ReducerSchedule.Stop?
-        while stop == nil && !Task.isShuttingDownGracefully && !Task.isCancelled {
+        // An empty batch every 200 ms without records: the timed rules below run then too.
+        for try await messages in consumer.batches(upTo: ReducerSchedule.recordsPerRead, timeout: .milliseconds(200)) {
+            guard !Task.isShuttingDownGracefully else { break }
             if ContinuousClock.now - lastRefresh >= configuration.partitionRefresh {
                 try await assignPartitions(waiting: false)
                 lastRefresh = .now
             }
-            let messages = try await consumer.poll(upTo: schedule.room(pending: pending.count), timeout: .milliseconds(200))
-            if !messages.isEmpty {
-                lastRecord = .now
-                messages.forEach(accept)
-                pendingGauge.record(pending.count)
-                accountedGauge.store(progress?.read ?? 0, ordering: .relaxed)
+            if !messages.isEmpty { lastRecord = .now }
+            for message in messages {
+                accept(message)
+                // Mid-batch too: a flush holds at most `flushRecords`, and commits the offsets of what it holds.
+                if schedule.isFull(pending: pending.count) {
+                    try await blocking { try $0.flush() }
+                    lastFlush = .now
+                }
             }
+            pendingGauge.record(pending.count)
+            accountedGauge.store(progress?.read ?? 0, ordering: .relaxed)
             if schedule.flushIsDue(pending: pending.count, offsetsMoved: nextOffsets != state.offsets, lastFlush: lastFlush, now: .now) {
                 try await blocking { try $0.flush() }
                 lastFlush = .now
@@ -301,6 +307,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                 logger.info("idle, finishing", metadata: ["idle": "\(configuration.exitWhenIdle ?? .zero)"])
                 stop = idle
             }
+            if stop != nil { break }
         }
         try await blocking { try $0.flush() }
         let finalize = switch stop {

@@ -51,16 +51,17 @@ struct ExtractionServiceTests {
         var outcomes: [String] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while outcomes.count < inputs.count, ContinuousClock.now < deadline {
-            guard let message = try reader.poll(timeout: .milliseconds(200)) else { continue }
-            if message.topic == topics.features {
-                let features = try Fruits_V1_FeatureEvent(serializedBytes: message.value)
-                #expect(features.features.count == 1280)
-                outcomes.append("features")
-            } else {
-                let letter = try Fruits_V1_DeadLetter(serializedBytes: message.value)
-                #expect(letter.stage == "extract" && !letter.message.isEmpty)
-                if letter.reason == "malformed_event" { #expect(letter.original == Data([0xFF, 0x00, 0x13, 0x37])) }
-                outcomes.append(letter.reason)
+            for message in try await reader.poll(upTo: 10, timeout: .milliseconds(200)) {
+                if message.topic == topics.features {
+                    let features = try Fruits_V1_FeatureEvent(serializedBytes: message.value)
+                    #expect(features.features.count == 1280)
+                    outcomes.append("features")
+                } else {
+                    let letter = try Fruits_V1_DeadLetter(serializedBytes: message.value)
+                    #expect(letter.stage == "extract" && !letter.message.isEmpty)
+                    if letter.reason == "malformed_event" { #expect(letter.original == Data([0xFF, 0x00, 0x13, 0x37])) }
+                    outcomes.append(letter.reason)
+                }
             }
         }
         running.cancel()
@@ -92,7 +93,7 @@ struct BrokerOutageTests {
         var outage = false
         let deadline = ContinuousClock.now + .seconds(90)
         while seen.count < 40, ContinuousClock.now < deadline {
-            if let message = try reader.poll(timeout: .milliseconds(200)) {
+            for message in try await reader.poll(upTo: 40, timeout: .milliseconds(200)) {
                 seen.insert(try Fruits_V1_FeatureEvent(serializedBytes: message.value).imageID)
             }
             if !outage && seen.count >= 4 {

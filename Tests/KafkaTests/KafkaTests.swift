@@ -55,8 +55,8 @@ struct KafkaTests {
 
         // Both members poll until the group has settled into a 3 + 3 split ...
         let split: @Sendable () -> Bool = { first.assignment.count == 3 && second.assignment.count == 3 }
-        async let a: Void = Task.detached { try Self.consume(first, into: seen, until: split) }.value
-        async let b: Void = Task.detached { try Self.consume(second, into: seen, until: split) }.value
+        async let a: Void = Self.consume(first, into: seen, until: split)
+        async let b: Void = Self.consume(second, into: seen, until: split)
         _ = try await (a, b)
         #expect(first.assignment.count == 3 && second.assignment.count == 3)
         #expect(first.assignment.isDisjoint(with: second.assignment))
@@ -66,8 +66,8 @@ struct KafkaTests {
             try await producer.send(topic: "work", key: Array("k\(index)".utf8), value: Array("\(index)".utf8))
         }
         let allSeen: @Sendable () -> Bool = { seen.counts.withLock { $0.count } == 600 }
-        async let c: Void = Task.detached { try Self.consume(first, into: seen, until: allSeen) }.value
-        async let d: Void = Task.detached { try Self.consume(second, into: seen, until: allSeen) }.value
+        async let c: Void = Self.consume(first, into: seen, until: allSeen)
+        async let d: Void = Self.consume(second, into: seen, until: allSeen)
         _ = try await (c, d)
 
         // The first member leaves; the second takes over all six partitions
@@ -76,9 +76,7 @@ struct KafkaTests {
         for index in 600..<900 {
             try await producer.send(topic: "work", key: Array("k\(index)".utf8), value: Array("\(index)".utf8))
         }
-        try await Task.detached {
-            try Self.consume(second, into: seen) { seen.counts.withLock { $0.count } == 900 && second.assignment.count == 6 }
-        }.value
+        try await Self.consume(second, into: seen) { seen.counts.withLock { $0.count } == 900 && second.assignment.count == 6 }
         #expect(second.assignment.count == 6)
         let counts = seen.counts.withLock { $0 }
         #expect(counts.count == 900, "missing \(900 - counts.count) records")
@@ -88,12 +86,13 @@ struct KafkaTests {
     }
 
     /// Polls, counts and commits each record until `done` (or a minute passes).
-    static func consume(_ consumer: KafkaConsumer, into tally: Tally<String>, until done: @Sendable () -> Bool) throws {
+    static func consume(_ consumer: KafkaConsumer, into tally: Tally<String>, until done: @Sendable () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while !done() && ContinuousClock.now < deadline {
-            guard let message = try consumer.poll(timeout: .milliseconds(100)) else { continue }
-            tally.counts.withLock { $0[String(decoding: message.value, as: UTF8.self), default: 0] += 1 }
-            try consumer.commit(message)
+            for message in try await consumer.poll(upTo: 1, timeout: .milliseconds(100)) {
+                tally.counts.withLock { $0[String(decoding: message.value, as: UTF8.self), default: 0] += 1 }
+                try consumer.commit(message)
+            }
         }
     }
 
@@ -101,7 +100,7 @@ struct KafkaTests {
         let cluster = try EmbeddedKafkaCluster()
         try cluster.createTopic("work", partitions: 2)
         let consumer = try KafkaConsumer(configuration: Self.configuration(cluster), groupID: "g", subscription: .group(topics: ["work"]))
-        let poller = Task.detached { while !Task.isCancelled { _ = try consumer.poll(timeout: .milliseconds(100)) } }
+        let poller = Task { while !Task.isCancelled { _ = try await consumer.poll(upTo: 1, timeout: .milliseconds(100)) } }
         var iterator = consumer.rebalances.makeAsyncIterator()
         let event = await iterator.next()
         #expect(event == .assigned([TopicPartition(topic: "work", partition: 0), TopicPartition(topic: "work", partition: 1)]))

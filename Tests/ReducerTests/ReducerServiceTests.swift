@@ -126,6 +126,20 @@ struct ReducerServiceTests {
         #expect(try fixture.rows("deadletters/", column: "image_id").count == 3)
     }
 
+    /// Records already in the topic arrive in reads of many at once; a read
+    /// that fills the batch midway is flushed there, so no flush holds more
+    /// than `flushRecords` and each commits the offsets of what it holds.
+    @Test(.timeLimit(.minutes(2)))
+    func aFlushHoldsAtMostFlushRecordsWhateverTheReadBrings() async throws {
+        let fixture = try Fixture()
+        for n in 1...25 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, Float(n % 3), 2])) }
+        let totals = try await fixture.reduce(expecting: 25, flushRecords: 10)
+        #expect(totals.features == 25)
+        let parts = try fixture.store.list(prefix: "features/").map { try ParquetReader(bytes: fixture.store.get($0.key)).rowCount }
+        #expect(parts.sorted() == [5, 10, 10])
+        #expect(try fixture.checkpoint()?.offsets.values.max() == 25)
+    }
+
     /// Two reducers on one results (a rolling update, a second start by
     /// mistake): the newer one claims them, the older one's next commit is
     /// refused and it stops with `Fenced`, and every image is in the results

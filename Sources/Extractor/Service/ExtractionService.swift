@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import ObjectStorage
 import ServiceLifecycle
+import Synchronization
 
 /// The extractor of the pipeline: a consumer-group member that turns image
 /// events into feature events. A batch's offsets are committed only after
@@ -115,33 +116,92 @@ public final class ExtractionService: Service, Sendable {
                 }
             }
         }
-        var records = 0
-        var firstRecord: ContinuousClock.Instant?
+        let reading = ReadingStats()
         defer {
             rebalances.cancel()
             try? liveConsumer?.close()
             try? consumer.close()
             try? producer.close(timeout: .seconds(10))
-            let busy = firstRecord.map { ContinuousClock.now - $0 } ?? .zero
-            logger.info("extractor stopped", metadata: ["records": "\(records)", "since_first_record": "\(busy)"])
+            let busy = reading.firstRecord.map { ContinuousClock.now - $0 } ?? .zero
+            logger.info("extractor stopped", metadata: ["records": "\(reading.records)", "since_first_record": "\(busy)"])
         }
-        // Several batches are in hand: while one infers, the next ones are
-        // fetched and queued behind it, so the workers never wait for a fetch
-        // or a poll. A batch's deliveries overlap the next one's inference;
-        // its offsets are committed once they are acknowledged, in batch order.
-        var inHand: [StartedBatch] = []
-        var delivering: (batch: [KafkaMessage], from: KafkaConsumer, deliveries: Task<Void, any Error>)?
-        func settle() async throws {
-            guard let previous = delivering else { return }
-            delivering = nil
-            try await previous.deliveries.value
-            await commit(previous.batch, on: previous.from)
+        // One task reads records and starts their batches; another delivers
+        // them in order. Several batches are in hand, so the workers never wait
+        // for a fetch or a read; a batch's deliveries overlap the next one's
+        // inference, and its offsets are committed once they are acknowledged.
+        let inHand = BatchesInHand<StartedBatch>(capacity: configuration.batchesInHand)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Either side ending lets the other end: no batch comes, or none is taken.
+                do { try await self.read(into: inHand, stats: reading) } catch {
+                    await inHand.finish()
+                    throw error
+                }
+                await inHand.finish()
+            }
+            group.addTask {
+                do { try await self.deliver(from: inHand) } catch {
+                    await inHand.finish()
+                    throw error
+                }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                for started in await inHand.drain() { started.work.cancel() }
+                throw error
+            }
         }
-        func deliver(_ started: StartedBatch) async throws {
+    }
+
+    /// Reads until graceful shutdown or cancellation, starting each batch as
+    /// it arrives, uploads ahead of the backfill batches waiting.
+    private func read(into inHand: BatchesInHand<StartedBatch>, stats: ReadingStats) async throws {
+        let batches = LiveFirstBatches(backfill: consumer, live: liveConsumer, recordsPerBatch: recordsPerBatch, linger: configuration.maxWait)
+        var unassignedSince: ContinuousClock.Instant? = .now
+        await inHand.waitForRoom()
+        for try await (batch, source) in batches {
+            guard !Task.isShuttingDownGracefully else { break }
+            guard !batch.isEmpty else {
+                noticeMissingPartitions(since: &unassignedSince)
+                continue
+            }
+            stats.read(batch.count)
+            await inHand.add(start(batch, from: source), urgent: source === liveConsumer)
+            await inHand.waitForRoom()
+        }
+    }
+
+    /// Delivers the batches in hand until the reader is done and they are all
+    /// delivered.
+    private func deliver(from inHand: BatchesInHand<StartedBatch>) async throws {
+        var delivery = OrderedDelivery(service: self)
+        while true {
+            var next = await inHand.nextIfAny()
+            if next == nil {
+                try await delivery.settle()  // nothing to send first: commit what is acknowledged now
+                next = await inHand.next()
+            }
+            guard let started = next else { return }
+            try await delivery.send(started)
+            await inHand.release()
+        }
+    }
+
+    /// Sends each batch's records, and commits a batch's offsets once its
+    /// sends are acknowledged: after the next batch's sends have left (their
+    /// acknowledgements overlap), or when nothing follows.
+    private struct OrderedDelivery {
+        let service: ExtractionService
+        private var unsettled: (started: StartedBatch, deliveries: Task<Void, any Error>)?
+
+        init(service: ExtractionService) { self.service = service }
+
+        mutating func send(_ started: StartedBatch) async throws {
             let sends = try await started.work.value
-            // Sent before the previous batch is settled: a live image's features must not
+            // Sent before the previous batch is settled: an upload's features must not
             // wait for the acknowledgements of the backfill batch before it.
-            let deliveries = Task { [producer] in
+            let deliveries = Task { [producer = service.producer] in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for send in sends {
                         group.addTask { try await producer.send(topic: send.topic, key: send.key, value: send.value) }
@@ -150,39 +210,25 @@ public final class ExtractionService: Service, Sendable {
                 }
             }
             try await settle()
-            delivering = (started.batch, started.source, deliveries)
-            batchDuration.recordNanoseconds((ContinuousClock.now - started.started).nanoseconds)
-            lag.record(consumer.lag().values.reduce(0, +) + (liveConsumer?.lag().values.reduce(0, +) ?? 0))
+            unsettled = (started, deliveries)
+            service.delivered(started)
         }
-        defer { for started in inHand { started.work.cancel() } }
-        var unassignedSince: ContinuousClock.Instant? = .now
-        var backfillIdle = true
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            if inHand.count < configuration.batchesInHand {
-                let (batch, source) = try await collectBatch(backfillIdle: &backfillIdle, waitIfEmpty: inHand.isEmpty)
-                if !batch.isEmpty {
-                    if firstRecord == nil { firstRecord = .now }
-                    records += batch.count
-                    // An upload's batch goes before the backfill batches in hand (their
-                    // offsets are another consumer's), after the uploads already there:
-                    // each consumer's batches are committed in order.
-                    let position = source === liveConsumer ? inHand.firstIndex { $0.source !== liveConsumer } ?? inHand.count : inHand.count
-                    inHand.insert(start(batch, from: source), at: position)
-                    if inHand.count < configuration.batchesInHand { continue }
-                } else if inHand.isEmpty {
-                    try await settle()
-                    noticeMissingPartitions(since: &unassignedSince)
-                    continue
-                }
-            }
-            try await deliver(inHand.removeFirst())
+
+        mutating func settle() async throws {
+            guard let previous = unsettled else { return }
+            unsettled = nil
+            try await previous.deliveries.value
+            await service.commit(previous.started.batch, on: previous.started.source)
         }
-        while !inHand.isEmpty { try await deliver(inHand.removeFirst()) }
-        try await settle()
+    }
+
+    private func delivered(_ started: StartedBatch) {
+        batchDuration.recordNanoseconds((ContinuousClock.now - started.started).nanoseconds)
+        lag.record(consumer.lag().values.reduce(0, +) + (liveConsumer?.lag().values.reduce(0, +) ?? 0))
     }
 
     /// A batch being fetched and inferred.
-    private struct StartedBatch {
+    private struct StartedBatch: Sendable {
         let batch: [KafkaMessage]
         let source: KafkaConsumer
         let started: ContinuousClock.Instant
@@ -206,29 +252,6 @@ public final class ExtractionService: Service, Sendable {
         logger.notice("no partitions assigned yet; waiting", metadata: [
             "topic": "\(configuration.topics.images)", "hint": "does the topic exist? fruits topics create"])
         since = .now
-    }
-
-    /// Live images when any are waiting, else a backfill batch. While the
-    /// backfill is busy (or may be: after live images) the live topic is only
-    /// peeked at; while it is idle, the wait is mostly on the live topic, so
-    /// an upload waits at most the short backfill poll, and a stream of
-    /// uploads never starves the backfill.
-    /// With a batch already in hand (`waitIfEmpty` false) nothing waits:
-    /// an empty answer means "infer what you have".
-    private func collectBatch(backfillIdle: inout Bool, waitIfEmpty: Bool) async throws -> ([KafkaMessage], KafkaConsumer) {
-        guard let liveConsumer else {
-            let timeout: Duration = waitIfEmpty ? .milliseconds(500) : .zero
-            return (try await consumer.poll(upTo: recordsPerBatch, timeout: timeout, linger: waitIfEmpty ? configuration.maxWait : .zero), consumer)
-        }
-        let live = try await liveConsumer.poll(upTo: recordsPerBatch, timeout: backfillIdle && waitIfEmpty ? .milliseconds(250) : .zero)
-        guard live.isEmpty else {
-            backfillIdle = false
-            return (live, liveConsumer)
-        }
-        let backfill = try await consumer.poll(upTo: recordsPerBatch, timeout: waitIfEmpty ? .milliseconds(20) : .zero,
-                                               linger: waitIfEmpty ? configuration.maxWait : .zero)
-        if waitIfEmpty || !backfill.isEmpty { backfillIdle = backfill.isEmpty }  // a zero-time poll proves nothing
-        return (backfill, consumer)
     }
 
     /// The records a batch produces: feature events and dead letters.
@@ -332,6 +355,21 @@ public final class ExtractionService: Service, Sendable {
             // A rebalance took the partitions: the new owner replays from the
             // last commit and the reducer drops the duplicates.
             logger.warning("commit failed; records will be redelivered", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// What the reader took, for the stop log line.
+private final class ReadingStats: Sendable {
+    private let state = Mutex<(records: Int, firstRecord: ContinuousClock.Instant?)>((0, nil))
+
+    var records: Int { state.withLock { $0.records } }
+    var firstRecord: ContinuousClock.Instant? { state.withLock { $0.firstRecord } }
+
+    func read(_ count: Int) {
+        state.withLock { state in
+            state.records += count
+            if state.firstRecord == nil { state.firstRecord = .now }
         }
     }
 }
