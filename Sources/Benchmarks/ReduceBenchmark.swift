@@ -40,7 +40,7 @@ public struct ReduceBenchmark: Sendable {
         configuration.finalizeWhenDone = finalize
         var logger = Logger(label: "fruits.bench")
         logger.logLevel = .warning
-        let reducer = try ReducerService(configuration: configuration, store: store, logger: logger)
+        let reducer = try await ReducerService(configuration: configuration, store: store, logger: logger)
         let producer = try KafkaProducer(configuration: kafka)
 
         let started = ContinuousClock.now

@@ -19,7 +19,7 @@ public enum RestartBenchmark {
         public let peakBytesAfter: Int
     }
 
-    public static func run(images: Int, flushRecords: Int, store: any ObjectStore) throws -> Result {
+    public static func run(images: Int, flushRecords: Int, store: any ObjectStore) async throws -> Result {
         let epoch: UInt64 = 0x5EED
         var checkpoint = ReducerCheckpoint(dimension: 1)
         var generator = SplitMix64(seed: 42)  // uniform words, like the SHA-256-derived ids
@@ -30,7 +30,7 @@ public enum RestartBenchmark {
             let count = min(flushRecords, images - written)
             let keys = (0..<count).map { _ in ImageKey(high: generator.next(), low: generator.next()) }
             let bytes = WrittenImages.encode(keys)
-            try store.put(WrittenImages.manifestKey(.features, FlushName(sequence: checkpoint.sequence, epoch: epoch)), bytes,
+            try await store.put(WrittenImages.manifestKey(.features, FlushName(sequence: checkpoint.sequence, epoch: epoch)), bytes,
                           contentType: "application/octet-stream")
             manifestBytes += bytes.count
             written += count
@@ -39,7 +39,7 @@ public enum RestartBenchmark {
 
         let before = ProcessStats.peakResidentBytes ?? 0
         let started = ContinuousClock.now
-        let loaded = try WrittenImages.load(from: store, committedBy: checkpoint)
+        let loaded = try await WrittenImages.load(from: store, committedBy: checkpoint)
         let elapsed = ContinuousClock.now - started
         guard loaded.count == images else {
             throw BenchmarkFailure(description: "loaded \(loaded.count) ids, wrote \(images)")

@@ -22,3 +22,12 @@ static inline CURLcode fruits_curl_set_callback(CURL *curl, CURLoption option, f
 static inline CURLcode fruits_curl_get_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }
+
+// The multi interface: curl_multi_setopt is variadic, and CURLMsg keeps its
+// result in an anonymous union.
+static inline CURLMcode fruits_curl_multi_set_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+static inline CURLcode fruits_curl_message_result(const CURLMsg *message) {
+    return message->data.result;
+}

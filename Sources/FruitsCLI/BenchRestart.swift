@@ -3,7 +3,7 @@ import Benchmarks
 import Foundation
 import Reducer
 
-struct BenchRestart: ParsableCommand {
+struct BenchRestart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restart",
         abstract: "How long a restarting reducer takes to load the ids of N images it already holds, and the memory they take.",
@@ -21,10 +21,10 @@ struct BenchRestart: ParsableCommand {
     @Option(help: "Results: a directory or s3://bucket/prefix/ (default: a temporary directory, removed afterwards).")
     var output: String?
 
-    func run() throws {
+    func run() async throws {
         let location = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-restart-\(UUID().uuidString)").path
         defer { if output == nil { try? FileManager.default.removeItem(atPath: location) } }
-        let result = try RestartBenchmark.run(images: images, flushRecords: flushRecords, store: try storage.store(location))
+        let result = try await RestartBenchmark.run(images: images, flushRecords: flushRecords, store: try storage.store(location))
         let growth = max(0, result.peakBytesAfter - result.peakBytesBefore)
         print(String(format: "%d images in %d manifests (%.1f MiB): loaded in %.2f s, peak RSS +%.0f MiB (%.0f bytes per image)",
                      result.images, result.manifests, Double(result.manifestBytes) / 1_048_576, result.seconds,

@@ -62,10 +62,13 @@ struct ExtractCommand: AsyncParsableCommand {
             "cpu_budget": "\(budget.cpus) (\(budget.source))"])
         // An S3 endpoint named means s3:// images are expected: fail now, not at
         // the first image, if S3 is unusable or no credentials can be had.
-        let s3 = Result {
+        let s3: Result<S3Client, any Error>
+        do {
             let configuration = try service.storage.s3()
-            if service.storage.s3EndpointDescription != nil { _ = try configuration.credentials.credentials() }
-            return S3Client(configuration: configuration)
+            if service.storage.s3EndpointDescription != nil { _ = try await configuration.credentials.credentials() }
+            s3 = .success(S3Client(configuration: configuration))
+        } catch {
+            s3 = .failure(error)
         }
         if case .failure(let error) = s3, let endpoint = service.storage.s3EndpointDescription {
             throw RunError(message: "S3 is configured (\(endpoint)) but unusable: \(error)")

@@ -92,7 +92,7 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.resetOffsets = resetOffsets
         configuration.crashPoint = crashAt
         let store = try service.storage.store(output)
-        let reduce = try ReducerService(configuration: configuration, store: store, logger: logger)
+        let reduce = try await ReducerService(configuration: configuration, store: store, logger: logger)
         try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
         let answerer = try answers ? AnswerService(configuration: .init(kafka: try service.kafka()), results: store,
                                                    logger: Logger(label: "fruits.answer")) : nil

@@ -3,7 +3,7 @@ import Foundation
 import ObjectStorage
 import Report
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "One self-contained HTML page from a results folder: explained variance, the images on two components, counts.",
@@ -22,9 +22,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Points drawn at most; larger results show a repeatable sample.")
     var maxPoints = 20_000
 
-    func run() throws {
+    func run() async throws {
         let store = try ObjectStores.open(try ObjectLocation(parsing: results), s3: try S3Configuration.fromEnvironment(endpoint: s3Endpoint))
-        let html = Array(ReportPage(summary: try ResultsSummary.load(from: store, maxPoints: maxPoints), title: "fruits results: \(results)").html.utf8)
+        let html = Array(ReportPage(summary: try await ResultsSummary.load(from: store, maxPoints: maxPoints), title: "fruits results: \(results)").html.utf8)
         switch out {
         case "-":
             FileHandle.standardOutput.write(Data(html))
@@ -32,7 +32,7 @@ struct ReportCommand: ParsableCommand {
             try Data(html).write(to: URL(fileURLWithPath: path))
             print(path)
         case nil:
-            try store.put(ReportPage.fileName, html, contentType: "text/html; charset=utf-8")
+            try await store.put(ReportPage.fileName, html, contentType: "text/html; charset=utf-8")
             print(store.location.uri(of: ReportPage.fileName))
         }
     }

@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: kafka)
         try producer.checkReachable(timeout: .seconds(service.connectTimeout))  // metadata first: sends then start at once
         let backfill = Backfill(store: inputStore, producer: producer, topic: PipelineTopics().images)
-        let (events, skipped) = try backfill.events()
+        let (events, skipped) = try await backfill.events()
         let ingestProgress = ProgressReporter(total: events.count, label: "ingest")
         try await backfill.send(events) { ingestProgress.advance(by: $0) }
         ingestProgress.finish()
@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         configuration.resetOffsets = .earliest  // a new embedded broker every run
         configuration.modelEvery = nil  // it finalizes within the minute anyway
         configuration.kafka.setDefault(KafkaConsumer.lowLatencyFetch)  // the run ends when the last features arrive
-        let reduce = try ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
+        let reduce = try await ReducerService(configuration: configuration, store: outputStore, logger: Logger(label: "fruits.reduce"))
         let progress = ProgressReporter(total: configuration.expectedImages ?? 0, label: "features or dead letter")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await reduce.run() }
@@ -89,8 +89,8 @@ struct RunCommand: AsyncParsableCommand {
         progress.update(done: reduce.imagesAccounted)
         progress.finish()
         let seconds = (ContinuousClock.now - started).seconds
-        let page = ReportPage(summary: try ResultsSummary.load(from: outputStore), title: "fruits run: \(input)")
-        try outputStore.put(ReportPage.fileName, Array(page.html.utf8), contentType: "text/html; charset=utf-8")
+        let page = ReportPage(summary: try await ResultsSummary.load(from: outputStore), title: "fruits run: \(input)")
+        try await outputStore.put(ReportPage.fileName, Array(page.html.utf8), contentType: "text/html; charset=utf-8")
         print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors,
                          report: outputStore.location.uri(of: ReportPage.fileName)).text)
     }

@@ -22,8 +22,8 @@ public struct Backfill: Sendable {
     }
 
     /// The events for every image below the location, in key order.
-    public func events() throws -> (events: [Fruits_V1_ImageEvent], skipped: Int) {
-        let objects = try store.list(prefix: "")
+    public func events() async throws -> (events: [Fruits_V1_ImageEvent], skipped: Int) {
+        let objects = try await store.list(prefix: "")
         let now = EventIdentity.nowMicros()
         let events = objects.compactMap { event(for: $0, ingestedAt: now) }
         return (events, objects.count - events.count)
@@ -52,7 +52,7 @@ public struct Backfill: Sendable {
     }
 
     private func listing(after continuation: String?) -> Task<ObjectListPage, any Error> {
-        Task { [store] in try await BlockingIOPool.shared.run { try store.listPage(prefix: "", continuation: continuation) } }
+        Task { [store] in try await store.listPage(prefix: "", continuation: continuation) }
     }
 
     private func event(for object: (key: String, size: Int), ingestedAt: Int64) -> Fruits_V1_ImageEvent? {

@@ -159,7 +159,7 @@ public final class UploadServer: Service, Sendable {
 
         let key = "uploads/\(Self.datePath())/\(UUID().uuidString.lowercased()).jpg"
         var timing = ServerTiming()
-        try await BlockingIOPool.shared.run { [store] in try store.put(key, bytes, contentType: "image/jpeg") }
+        try await store.put(key, bytes, contentType: "image/jpeg")
         timing.lap("store")
         var event = Fruits_V1_ImageEvent()
         event.uri = store.location.uri(of: key)
@@ -210,7 +210,7 @@ public final class UploadServer: Service, Sendable {
             rows = cachedRows.withLock { $0 }
         } else {
             let (results, statusRows) = (results, statusRows)
-            summary = try await BlockingIOPool.shared.run { try results.map { try ResultsSummary.load(from: $0) } ?? ResultsSummary() }
+            if let results { summary = try await ResultsSummary.load(from: results) }
             rows = (try? await BlockingIOPool.shared.run { try statusRows?() ?? [] }) ?? [("status", "unavailable")]
             cachedSummary.withLock { [summary] in $0 = (now, summary) }
             cachedRows.withLock { [rows] in $0 = rows }

@@ -127,7 +127,8 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// The cluster and partition counts this run reads, for the next checkpoint.
     private var source: ReducerCheckpoint.KafkaSource?
 
-    public init(configuration: Configuration, store: any ObjectStore, logger: Logger) throws {
+    /// Reads the results' checkpoint: a store that cannot be read fails here, at start.
+    public init(configuration: Configuration, store: any ObjectStore, logger: Logger) async throws {
         self.configuration = configuration
         schedule = ReducerSchedule(configuration)
         self.store = store
@@ -146,14 +147,14 @@ public final class ReducerService: Service, @unchecked Sendable {
                 case nil: resume[partition]
                 }
             })
-        try loadCheckpoint()
+        try await loadCheckpoint()
         LinearAlgebra.limitThreads(to: CPUBudget.current.cpus)
     }
 
-    private func loadCheckpoint() throws {
+    private func loadCheckpoint() async throws {
         var state = ReducerCheckpoint(dimension: configuration.dimension)
         checkpointVersion = nil
-        if let (bytes, version) = try store.getVersioned(ResultsLayout.checkpoint) {
+        if let (bytes, version) = try await store.getVersioned(ResultsLayout.checkpoint) {
             state = try ReducerCheckpoint(bytes: bytes)
             checkpointVersion = version
             logger.info("resuming from checkpoint", metadata: [
@@ -170,17 +171,17 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// conditionally, now says this epoch commits the next flush, so the
     /// previous owner's next commit fails. If another reducer committed since
     /// the checkpoint was read, it is read again and the claim retried.
-    private func claimResults() throws {
+    private func claimResults() async throws {
         for _ in 0..<10 {
             var claimed = state
             claimed.epochs.commit(sequence: state.sequence + 1, by: epoch)
             do {
-                try replaceCheckpoint(with: claimed)
+                try await replaceCheckpoint(with: claimed)
                 state = claimed
                 return
             } catch is ObjectStoreConflict {
                 logger.notice("another reducer committed to these results meanwhile; reading its checkpoint again")
-                try loadCheckpoint()
+                try await loadCheckpoint()
             }
         }
         throw Fenced(description: "could not claim \(store.location): other reducers keep replacing its checkpoint")
@@ -189,8 +190,8 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// The one way the checkpoint is written: a conditional replace of the
     /// version this reducer last read or wrote. Throws `ObjectStoreConflict`
     /// when another reducer wrote it since.
-    private func replaceCheckpoint(with next: ReducerCheckpoint) throws {
-        checkpointVersion = try store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
+    private func replaceCheckpoint(with next: ReducerCheckpoint) async throws {
+        checkpointVersion = try await store.put(ResultsLayout.checkpoint, try next.serialized(), contentType: "application/octet-stream",
                                           ifUnchangedSince: checkpointVersion)
     }
 
@@ -211,19 +212,17 @@ public final class ReducerService: Service, @unchecked Sendable {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully {
-            let assigned = try await blocking { reducer in
-                // A metadata request, then checkpoint reads and writes: off the cooperative pool.
-                let partitions = try reducer.consumer.partitions(of: topics)
-                guard !waiting || partitions.contains(where: { $0.topic == reducer.configuration.topics.features }) else { return false }
-                try reducer.record(partitions, checkingCheckpoint: waiting)
+            // A metadata request blocks its thread: the reducer's own, not the cooperative pool.
+            let partitions = try await onReducerThread { try $0.consumer.partitions(of: topics) }
+            if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
+                try record(partitions, checkingCheckpoint: waiting)
                 if waiting {
-                    try reducer.claimResults()
-                    try reducer.record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
+                    try await claimResults()
+                    try record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
                 }
-                try reducer.consumer.assign(partitions)
-                return true
+                try consumer.assign(partitions)
+                return
             }
-            if assigned { return }
             if lastNotice.map({ ContinuousClock.now - $0 >= .seconds(30) }) ?? true {
                 logger.notice("waiting for the topic to exist", metadata: ["topic": "\(configuration.topics.features)"])
                 lastNotice = .now
@@ -265,7 +264,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     public func run() async throws {
         defer { try? consumer.close() }
         try await assignPartitions(waiting: true)
-        try await blocking { try $0.prepareResults() }
+        try await prepareResults()
         let started = ContinuousClock.now
         var lastRecord = ContinuousClock.now
         var lastFlush = ContinuousClock.now
@@ -283,22 +282,22 @@ public final class ReducerService: Service, @unchecked Sendable {
                 accept(message)
                 // Mid-batch too: a flush holds at most `flushRecords`, and commits the offsets of what it holds.
                 if schedule.isFull(pending: pending.count) {
-                    try await blocking { try $0.flush() }
+                    try await flush()
                     lastFlush = .now
                 }
             }
             pendingGauge.record(pending.count)
             accountedGauge.store(progress?.read ?? 0, ordering: .relaxed)
             if schedule.flushIsDue(pending: pending.count, offsetsMoved: nextOffsets != state.offsets, lastFlush: lastFlush, now: .now) {
-                try await blocking { try $0.flush() }
+                try await flush()
                 lastFlush = .now
             }
             if schedule.modelIsDue(images: state.accumulator.count, publishedSamples: state.modelSamples, lastModel: lastModel,
                                    started: started, now: .now) {
-                _ = try await blocking { try $0.publishModel(final: false) }
+                try await publishModel(final: false)
             }
             if let progress, progress.allRead {
-                try await blocking { try $0.flush() }
+                try await flush()
                 lastFlush = .now
                 stop = schedule.stopWhenDone(allAccounted: self.progress?.allAccounted == true)
                 if stop != nil { logger.info("every image is accounted for", metadata: ["images": "\(progress.expected)"]) }
@@ -309,21 +308,22 @@ public final class ReducerService: Service, @unchecked Sendable {
             }
             if stop != nil { break }
         }
-        try await blocking { try $0.flush() }
+        try await flush()
         let finalize = switch stop {
         case .allAccounted(let finalize), .idle(let finalize): finalize
         case nil: configuration.finalizeOnExit
         }
-        if finalize { try await blocking { try $0.finalizeResults() } }
+        if finalize { try await finalizeResults() }
     }
 
-    /// Runs a step that writes files and solves matrices on the reducer's
-    /// own low-priority thread: on the cooperative pool (one thread per core)
-    /// a seconds-long flush or model solve would stall every other task of
-    /// the process, among them a `fruits reduce`'s answerer, and at normal
-    /// priority it would compete with it for the cores. `run` awaits it, so
-    /// the state is still touched by one task at a time.
-    private func blocking<T: Sendable>(_ step: @escaping @Sendable (ReducerService) throws -> T) async throws -> T {
+    /// Runs a step that solves matrices, encodes files or blocks in
+    /// librdkafka on the reducer's own low-priority thread: on the
+    /// cooperative pool (one thread per core) a seconds-long model solve
+    /// would stall every other task of the process, among them a `fruits
+    /// reduce`'s answerer, and at normal priority it would compete with it
+    /// for the cores. `run` awaits it, so the state is still touched by one
+    /// task at a time.
+    private func onReducerThread<T: Sendable>(_ step: @escaping @Sendable (ReducerService) throws -> T) async throws -> T {
         try await worker.run { [self] in try step(self) }
     }
 
@@ -334,18 +334,18 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// Loads the ids the results hold and removes files no checkpoint
     /// committed. Only the owner does this, after its claim: nobody else can
     /// commit any more, so what is not committed now never will be.
-    private func prepareResults() throws {
+    private func prepareResults() async throws {
         let started = ContinuousClock.now
-        written = try WrittenImages.load(from: store, committedBy: state)
-        let stale = try ResultsLayout.uncommittedFiles(in: store, checkpoint: state)
-        for key in stale { try store.delete(key) }
+        written = try await WrittenImages.load(from: store, committedBy: state)
+        let stale = try await ResultsLayout.uncommittedFiles(in: store, checkpoint: state)
+        for key in stale { try await store.delete(key) }
         let store = self.store, startedAt = self.startedAt
-        let abandoned = try ConcurrentMap.map(ResultsLayout.folders, parallelism: ResultsLayout.folders.count) { folder in
-            try store.abandonIncompleteWrites(under: folder, startedBefore: startedAt)
+        let abandoned = try await ConcurrentMap.map(ResultsLayout.folders, parallelism: ResultsLayout.folders.count) { folder in
+            try await store.abandonIncompleteWrites(under: folder, startedBefore: startedAt)
         }.reduce(0, +)
-        references = try ReferenceSet.load(from: store, committedBy: state, perLabel: configuration.referencesPerLabel,
-                                           dimension: configuration.dimension)
-        if state.modelVersion > 0, let latest = try? store.get(ResultsLayout.model(version: state.modelVersion)) {
+        references = try await ReferenceSet.load(from: store, committedBy: state, perLabel: configuration.referencesPerLabel,
+                                                 dimension: configuration.dimension)
+        if state.modelVersion > 0, let latest = try? await store.get(ResultsLayout.model(version: state.modelVersion)) {
             model = try JSONDecoder().decode(PCAModel.self, from: Data(latest))  // flushes project with it until the next
         }
         logger.info("results loaded", metadata: [
@@ -421,24 +421,64 @@ public final class ReducerService: Service, @unchecked Sendable {
     }
 
     /// Parts and id manifests first, named by this flush and epoch, then the
-    /// checkpoint (the commit point, a conditional replace), then Kafka. A
-    /// crash in between replays from the previous checkpoint under a new
-    /// epoch; the crashed attempt's files never count and the next start
-    /// removes them.
-    private func flush() throws {
+    /// checkpoint (the commit point, a conditional replace), then Kafka
+    /// (`FlushCommit`). A crash in between replays from the previous
+    /// checkpoint under a new epoch; the crashed attempt's files never count
+    /// and the next start removes them.
+    private func flush() async throws {
         guard nextOffsets != state.offsets || !pending.isEmpty else { return }
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         countDuplicates(pending.dropWritten(written))
+        let prepared = try await onReducerThread { try $0.prepareFlush() }
+        do {
+            checkpointVersion = try await prepared.commit.commit(to: store, replacing: checkpointVersion, crashPoint: configuration.crashPoint)
+        } catch is ObjectStoreConflict {
+            throw fenced(at: prepared.commit.name)
+        }
+        progress?.committed(pending.keys, written: written)
+        written.insert(prepared.featureKeys, as: .features)
+        written.insert(prepared.letterKeys, as: .deadLetters)
+        references = prepared.references
+        state = prepared.commit.checkpoint
+        logger.info("flushed", metadata: [
+            "sequence": "\(state.sequence)", "features": "\(prepared.featureKeys.count)", "dead_letters": "\(prepared.deadLetters)",
+            "total": "\(state.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
+        reducedCounter.increment(by: prepared.featureKeys.count)
+        pending = PendingBatch()
+        pendingGauge.record(0)
+        let offsets = nextOffsets
+        do { try await onReducerThread { try $0.consumer.commit(offsets) } } catch {
+            // The checkpoint, not Kafka, is the source of truth for offsets.
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// A flush of the pending batch, ready to commit, with what the reducer
+    /// knows once it is committed.
+    private struct PreparedFlush: Sendable {
+        let commit: FlushCommit
+        let references: ReferenceSet
+        let featureKeys: [ImageKey]
+        let letterKeys: [ImageKey]
+        let deadLetters: Int
+    }
+
+    /// Encodes the pending batch's files and grows the Gram matrix: CPU work,
+    /// on the reducer's thread.
+    private func prepareFlush() throws -> PreparedFlush {
         let pendingFeatures = pending.features, pendingDeadLetters = pending.deadLetters
         var next = state
         next.sequence += 1
         let name = FlushName(sequence: next.sequence, epoch: epoch)
         let featureKeys = pendingFeatures.compactMap { ImageKey(imageID: $0.imageID) }
         let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
+        var files: [FlushCommit.File] = []
+        func parquet(_ key: String, _ rows: [[ParquetValue]], _ schema: ParquetSchema) throws {
+            files.append(.init(key: key, bytes: try ResultsLayout.encode(rows, schema: schema), contentType: ResultsLayout.parquetType))
+        }
         if !pendingFeatures.isEmpty {
-            try ResultsLayout.write(pendingFeatures.map(ResultsLayout.row), schema: ResultsLayout.features, to: store,
-                                    key: ResultsLayout.featuresPart(name))
+            try parquet(ResultsLayout.featuresPart(name), pendingFeatures.map(ResultsLayout.row), ResultsLayout.features)
             next.accumulator.add(pendingFeatures.map(\.features))
             if let model {
                 let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
@@ -446,8 +486,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                     [ParquetValue.string(event.imageID), .string(event.uri), .string(event.label), .floatList(pca),
                      .int64(Int64(model.version ?? 0))]
                 }
-                try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store,
-                                        key: ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)))
+                try parquet(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)), rows, ResultsLayout.projected)
             }
         }
         var nextReferences = references
@@ -456,42 +495,18 @@ public final class ReducerService: Service, @unchecked Sendable {
                   nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
             return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
         }
-        try ReferenceSet.write(joined, flush: name, to: store)
+        if let file = try ReferenceSet.file(of: joined, flush: name) { files.append(file) }
         if !pendingDeadLetters.isEmpty {
-            try ResultsLayout.write(pendingDeadLetters.map(ResultsLayout.row), schema: ResultsLayout.deadLetters, to: store,
-                                    key: ResultsLayout.deadLettersPart(name))
+            try parquet(ResultsLayout.deadLettersPart(name), pendingDeadLetters.map(ResultsLayout.row), ResultsLayout.deadLetters)
             next.deadLetters += letterKeys.count
         }
-        try WrittenImages.write(featureKeys, as: .features, flush: name, to: store)
-        try WrittenImages.write(letterKeys, as: .deadLetters, flush: name, to: store)
-        configuration.crashPoint?.reached(.afterIDManifests, flush: next.sequence)
+        files += [WrittenImages.manifest(featureKeys, as: .features, flush: name),
+                  WrittenImages.manifest(letterKeys, as: .deadLetters, flush: name)].compactMap { $0 }
         next.offsets = nextOffsets
         next.source = source
         next.epochs.commit(sequence: next.sequence, by: epoch)
-        do {
-            try replaceCheckpoint(with: next)
-        } catch is ObjectStoreConflict {
-            let mine = [ResultsLayout.featuresPart(name), ResultsLayout.deadLettersPart(name), ResultsLayout.referencesPart(name),
-                        ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name))]
-                + WrittenImages.Kind.allCases.map { WrittenImages.manifestKey($0, name) }
-            for key in mine { try? store.delete(key) }  // they never count; the new owner's next start removes any left
-            throw fenced(at: name)
-        }
-        progress?.committed(pending.keys, written: written)
-        written.insert(featureKeys, as: .features)
-        written.insert(letterKeys, as: .deadLetters)
-        references = nextReferences
-        logger.info("flushed", metadata: [
-            "sequence": "\(next.sequence)", "features": "\(pendingFeatures.count)", "dead_letters": "\(pendingDeadLetters.count)",
-            "total": "\(next.accumulator.count)", "duration": "\(ContinuousClock.now - started)"])
-        state = next
-        reducedCounter.increment(by: pendingFeatures.count)
-        pending = PendingBatch()
-        pendingGauge.record(0)
-        do { try consumer.commit(nextOffsets) } catch {
-            // The checkpoint, not Kafka, is the source of truth for offsets.
-            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
-        }
+        return PreparedFlush(commit: FlushCommit(name: name, files: files, checkpoint: next), references: nextReferences,
+                             featureKeys: featureKeys, letterKeys: letterKeys, deadLetters: pendingDeadLetters.count)
     }
 
     /// Solves the PCA over what is committed and publishes it, with its
@@ -501,75 +516,91 @@ public final class ReducerService: Service, @unchecked Sendable {
     /// `pca/model.json` last, so a reader never finds a model.json whose
     /// version's files are missing.
     @discardableResult
-    private func publishModel(final: Bool) throws -> (model: PCAModel, json: [UInt8]) {
+    private func publishModel(final: Bool) async throws -> (model: PCAModel, json: [UInt8]) {
         let started = ContinuousClock.now
-        var model = try PCAModel(state.accumulator, dimension: configuration.pca)
+        var model = try await onReducerThread { try PCAModel($0.state.accumulator, dimension: $0.configuration.pca) }
         var next = state
         next.modelVersion += 1
         next.modelSamples = model.nSamples
         do {
-            try replaceCheckpoint(with: next)
+            try await replaceCheckpoint(with: next)
         } catch is ObjectStoreConflict {
             throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
         }
         state = next
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
+        let solved = model
+        let published = try await onReducerThread { try $0.modelFiles(solved) }
+        let store = self.store
+        try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
+        if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
+        lastModel = (ContinuousClock.now, published.model.nSamples)
+        self.model = published.model
+        logger.info("model published", metadata: [
+            "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",
+            "references": "\(published.references)", "accuracy": "\(String(format: "%.4f", published.accuracy))",
+            "duration": "\(ContinuousClock.now - started)"])
+        return (published.model, published.json)
+    }
+
+    /// A model version's files, its classifier evaluated: CPU work, on the reducer's thread.
+    private func modelFiles(_ solved: PCAModel) throws
+        -> (model: PCAModel, json: [UInt8], files: [FlushCommit.File], references: Int, accuracy: Double) {
+        var model = solved
+        let version = model.version ?? 0
         let classifier = NearestNeighbours(model: model, references: references.all, neighbours: configuration.neighbours)
-        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: next.modelVersion)
+        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: version)
         model.classifier = ClassifierSummary(classifier, evaluation: evaluation, perLabel: configuration.referencesPerLabel)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let referenceRows: [[ParquetValue]] = classifier.keys.indices.map { index in
             [.string(classifier.keys[index].hex), .string(classifier.referenceLabels[index]), .floatList(classifier.projected[index])]
         }
-        let evaluationJSON = Array(try encoder.encode(evaluation)), json = Array(try encoder.encode(model))
-        let store = self.store, version = next.modelVersion
-        try ConcurrentMap.run([
-            { try ResultsLayout.write(referenceRows, schema: ResultsLayout.references, to: store, key: ResultsLayout.references(version: version)) },
-            { try store.put(ResultsLayout.evaluation(version: version), evaluationJSON, contentType: "application/json") },
-            { try store.put(ResultsLayout.model(version: version), json, contentType: "application/json") },
-        ])
-        if !final { try publishPointer(to: model, json: json) }
-        lastModel = (ContinuousClock.now, model.nSamples)
-        self.model = model
-        logger.info("model published", metadata: [
-            "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",
-            "references": "\(classifier.count)", "accuracy": "\(String(format: "%.4f", evaluation.accuracy))",
-            "duration": "\(ContinuousClock.now - started)"])
-        return (model, json)
+        let json = Array(try encoder.encode(model))
+        let files: [FlushCommit.File] = [
+            .init(key: ResultsLayout.references(version: version), bytes: try ResultsLayout.encode(referenceRows, schema: ResultsLayout.references),
+                  contentType: ResultsLayout.parquetType),
+            .init(key: ResultsLayout.evaluation(version: version), bytes: Array(try encoder.encode(evaluation)), contentType: "application/json"),
+            .init(key: ResultsLayout.model(version: version), bytes: json, contentType: "application/json"),
+        ]
+        return (model, json, files, classifier.count, evaluation.accuracy)
     }
 
     /// `pca/model.json`, then `pca/version` (what answerers poll: a few bytes).
-    private func publishPointer(to model: PCAModel, json: [UInt8]) throws {
-        try store.put(ResultsLayout.model, json, contentType: "application/json")
-        try store.put(ResultsLayout.latestVersion, Array("\(model.version ?? 0)\n".utf8), contentType: "text/plain")
+    private func publishPointer(json: [UInt8], version: Int) async throws {
+        try await store.put(ResultsLayout.model, json, contentType: "application/json")
+        try await store.put(ResultsLayout.latestVersion, Array("\(version)\n".utf8), contentType: "text/plain")
     }
 
     /// Solves the PCA and writes the model and every projected part.
-    private func finalizeResults() throws {
+    private func finalizeResults() async throws {
         guard state.accumulator.count >= 2 else {
             logger.warning("fewer than 2 images: no PCA model written")
             return
         }
-        let (model, json) = try publishModel(final: true)
-        for part in try store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
+        let (model, json) = try await publishModel(final: true)
+        for part in try await store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
             if let flush = FlushName(key: part.key), !state.commits(flush) {
-                try store.delete(part.key)  // a fenced writer's late part: it never counts
+                try await store.delete(part.key)  // a fenced writer's late part: it never counts
                 continue
             }
-            let bytes = try store.get(part.key)
-            let rows: [[ParquetValue]]
-            do { rows = try Self.projectedRows(ofFeaturesPart: bytes, model: model) } catch {
+            let bytes = try await store.get(part.key)
+            let projected: [UInt8]
+            do {
+                projected = try await onReducerThread { _ in
+                    try ResultsLayout.encode(Self.projectedRows(ofFeaturesPart: bytes, model: model), schema: ResultsLayout.projected)
+                }
+            } catch {
                 // Someone else's file in our folder must not stop the finalize.
                 logger.warning("skipping a file that is not a features part of these results",
                                metadata: ["key": "\(part.key)", "error": "\(error)"])
                 continue
             }
-            try ResultsLayout.write(rows, schema: ResultsLayout.projected, to: store, key: ResultsLayout.projectedPart(forFeaturesPart: part.key))
+            try await store.put(ResultsLayout.projectedPart(forFeaturesPart: part.key), projected, contentType: ResultsLayout.parquetType)
         }
         // Last: a reader that finds this version in pca/model.json finds every projected part too.
-        try publishPointer(to: model, json: json)
+        try await publishPointer(json: json, version: model.version ?? 0)
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])

@@ -1,3 +1,4 @@
+import Common
 import Events
 import ObjectStorage
 import Parquet
@@ -80,19 +81,28 @@ public enum ResultsLayout {
          .string(letter.stage), .timestamp(letter.failedAtMicros)]
     }
 
-    static func write(_ rows: [[ParquetValue]], schema: ParquetSchema, to store: any ObjectStore, key: String) throws {
-        let writer = try ParquetWriter(schema: schema, output: ParquetObjectOutput(store: store, key: key), rowGroupRows: 5_000)
+    /// One object, put once the file is whole: a reader never sees part of it.
+    static func write(_ rows: [[ParquetValue]], schema: ParquetSchema, to store: any ObjectStore, key: String) async throws {
+        try await store.put(key, try encode(rows, schema: schema), contentType: parquetType)
+    }
+
+    static let parquetType = "application/vnd.apache.parquet"
+
+    static func encode(_ rows: [[ParquetValue]], schema: ParquetSchema) throws -> [UInt8] {
+        let file = ParquetMemoryOutput()
+        let writer = try ParquetWriter(schema: schema, output: file, rowGroupRows: 5_000)
         for row in rows { try writer.append(row) }
         try writer.close()
+        return file.bytes
     }
 
     /// Files of flushes that no checkpoint committed: a crashed attempt's
     /// (its replay wrote the same sequence under another epoch) or a fenced
     /// reducer's. Files whose names are not flush names are left alone.
-    static func uncommittedFiles(in store: any ObjectStore, checkpoint: ReducerCheckpoint) throws -> [String] {
+    static func uncommittedFiles(in store: any ObjectStore, checkpoint: ReducerCheckpoint) async throws -> [String] {
         // The folders are listed side by side: at S3's latency, one after another cost a round trip each.
-        try ConcurrentMap.map(flushFolders, parallelism: flushFolders.count) { folder in
-            try store.list(prefix: folder).map(\.key).filter { key in
+        try await ConcurrentMap.map(flushFolders, parallelism: flushFolders.count) { folder in
+            try await store.list(prefix: folder).map(\.key).filter { key in
                 FlushName(key: key).map { !checkpoint.commits($0) } ?? false
             }
         }.flatMap { $0 }

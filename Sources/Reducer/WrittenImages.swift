@@ -78,28 +78,27 @@ package struct WrittenImages: Sendable {
         "_ids/\(kind.rawValue)/\(flush.fileName(extension: "ids"))"
     }
 
-    /// Writes the manifest of `kind` for `flush` (nothing if `keys` is empty).
-    static func write(_ keys: [ImageKey], as kind: Kind, flush: FlushName, to store: any ObjectStore) throws {
-        guard !keys.isEmpty else { return }
-        try store.put(manifestKey(kind, flush), encode(keys), contentType: "application/octet-stream")
+    /// The manifest of `kind` for `flush` (nil if `keys` is empty).
+    package static func manifest(_ keys: [ImageKey], as kind: Kind, flush: FlushName) -> FlushCommit.File? {
+        guard !keys.isEmpty else { return nil }
+        return FlushCommit.File(key: manifestKey(kind, flush), bytes: encode(keys), contentType: "application/octet-stream")
     }
 
-    /// The ids of every committed manifest in `store`, read `parallelism` at a time.
     /// The ids of every committed manifest in `store`, read `parallelism` at
     /// a time. The sets are sized from the listing first (a manifest's size
     /// gives its count), so they never rehash, and only a few manifests are
     /// in memory at once: 10 M ids would otherwise hold 160 MB of manifests
     /// on top of the sets.
-    package static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, parallelism: Int = 16) throws -> WrittenImages {
+    package static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, parallelism: Int = 16) async throws -> WrittenImages {
         var written = WrittenImages()
         for kind in Kind.allCases {
-            let manifests = try store.list(prefix: "_ids/\(kind.rawValue)/").filter { object in
+            let manifests = try await store.list(prefix: "_ids/\(kind.rawValue)/").filter { object in
                 FlushName(key: object.key).map { checkpoint.commits($0) } ?? false
             }
             written.loaded.reserve(manifests.reduce(0) { $0 + max(0, $1.size - magic.count) / 16 }, as: kind)
             for start in stride(from: 0, to: manifests.count, by: parallelism * 4) {
                 let chunk = manifests[start..<min(start + parallelism * 4, manifests.count)].map(\.key)
-                for ids in try ConcurrentMap.map(chunk, parallelism: parallelism, { try decode(store.get($0), key: $0) }) {
+                for ids in try await ConcurrentMap.map(chunk, parallelism: parallelism, { try decode(await store.get($0), key: $0) }) {
                     written.loaded.insert(ids, as: kind)
                 }
             }
@@ -130,43 +129,5 @@ package struct WrittenImages: Sendable {
         else { throw Corrupt(key: key) }
         func word(_ start: Int) -> UInt64 { (0..<8).reduce(0) { $0 << 8 | UInt64(bytes[start + $1]) } }
         return stride(from: magic.count, to: bytes.count, by: 16).map { ImageKey(high: word($0), low: word($0 + 8)) }
-    }
-}
-
-/// `body` over `items`, `parallelism` at a time, results in order; the first
-/// error wins. The work runs on `BlockingIOPool`, whose threads are there to
-/// wait on the network: Dispatch's `concurrentPerform` would run one per
-/// core, two requests in flight here. Not to be called from a
-/// `BlockingIOPool` thread, which would wait for jobs queued behind it.
-enum ConcurrentMap {
-    static func map<T: Sendable, R: Sendable>(_ items: [T], parallelism: Int, _ body: @escaping @Sendable (T) throws -> R) throws -> [R] {
-        guard !items.isEmpty else { return [] }
-        let results = Mutex<[Int: R]>([:])
-        let failure = Mutex<(any Error)?>(nil)
-        let workers = min(parallelism, items.count)
-        let done = DispatchGroup()
-        for worker in 0..<workers {
-            done.enter()
-            BlockingIOPool.shared.submit {
-                defer { done.leave() }
-                for index in stride(from: worker, to: items.count, by: workers) {
-                    guard failure.withLock({ $0 == nil }) else { return }
-                    do {
-                        let value = try body(items[index])
-                        results.withLock { $0[index] = value }
-                    } catch {
-                        failure.withLock { if $0 == nil { $0 = error } }
-                    }
-                }
-            }
-        }
-        done.wait()
-        if let error = failure.withLock({ $0 }) { throw error }
-        return results.withLock { collected in items.indices.map { collected[$0]! } }
-    }
-
-    /// Runs `jobs` side by side; the first error wins, after all have ended.
-    static func run(_ jobs: [@Sendable () throws -> Void]) throws {
-        _ = try map(jobs, parallelism: jobs.count) { try $0() }
     }
 }

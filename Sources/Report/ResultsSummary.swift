@@ -25,14 +25,14 @@ public struct ResultsSummary: Sendable {
 
     public init() {}
 
-    public static func load(from store: any ObjectStore, maxPoints: Int = 20_000) throws -> ResultsSummary {
+    public static func load(from store: any ObjectStore, maxPoints: Int = 20_000) async throws -> ResultsSummary {
         var summary = ResultsSummary()
-        if let bytes = try store.getIfPresent(ResultsLayout.model) {
+        if let bytes = try await store.getIfPresent(ResultsLayout.model) {
             summary.model = try JSONDecoder().decode(PCAModel.self, from: Data(bytes))
         }
         var rows: [(id: String, point: Point)] = []
-        for part in try store.list(prefix: "pca/projected/") where part.key.hasSuffix(".parquet") {
-            let reader = try ParquetReader(bytes: try store.get(part.key))
+        for part in try await store.list(prefix: "pca/projected/") where part.key.hasSuffix(".parquet") {
+            let reader = try ParquetReader(bytes: try await store.get(part.key))
             let ids = try reader.strings("image_id"), labels = try reader.strings("label"), coordinates = try reader.floatLists("pca")
             for index in 0..<reader.rowCount {
                 let label = labels[index].flatMap { $0.isEmpty ? nil : $0 } ?? "(no label)"
@@ -43,8 +43,8 @@ public struct ResultsSummary: Sendable {
             if rows.count > 2 * maxPoints { rows = smallest(rows, maxPoints) }
         }
         summary.points = smallest(rows, maxPoints).map(\.point)
-        for part in try store.list(prefix: "deadletters/") where part.key.hasSuffix(".parquet") {
-            for reason in try ParquetReader(bytes: try store.get(part.key)).strings("reason") {
+        for part in try await store.list(prefix: "deadletters/") where part.key.hasSuffix(".parquet") {
+            for reason in try ParquetReader(bytes: try await store.get(part.key)).strings("reason") {
                 summary.deadLetterReasons[reason ?? "(none)", default: 0] += 1
             }
         }

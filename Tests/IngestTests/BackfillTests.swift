@@ -12,20 +12,12 @@ struct BackfillTests {
     /// 1,500 photos are two S3 pages: events leave page by page, every photo
     /// once, with its label and id, and the file that is not a photo is skipped.
     @Test func sendsAnS3PrefixPageByPage() async throws {
-        let server = try S3TestServer.shared.get()
+        let server = try await S3TestServer.shared()
         let client = try server.client()
         let bucket = "backfill-\(UUID().uuidString.prefix(8).lowercased())"
-        try client.createBucket(bucket)
+        try await client.createBucket(bucket)
         let keys = (0..<1500).map { String(format: "Test/label-%02d/%04d_100.jpg", $0 % 7, $0) } + ["Test/README.txt"]
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 8) { worker in
-            for key in stride(from: worker, to: keys.count, by: 8).map({ keys[$0] }) {
-                do { try client.putObject(bucket: bucket, key: key, body: [0xFF, 0xD8, 0xFF, 0xD9]) } catch {
-                    failures.withLock { $0.append("\(key): \(error)") }
-                }
-            }
-        }
-        try #require(failures.withLock { $0 }.isEmpty)
+        try await client.putAll(keys, bucket: bucket) { _ in [0xFF, 0xD8, 0xFF, 0xD9] }
 
         let cluster = try EmbeddedKafkaCluster()
         try cluster.createTopic(PipelineTopics().images, partitions: 3)

@@ -35,7 +35,7 @@ struct UploadHardeningTests {
         #expect(Set(counts.keys).isSubset(of: [202, 503]), "\(counts)")
         #expect(counts.values.reduce(0, +) == 200)
         #expect((counts[202] ?? 0) > 0)
-        #expect(try harness.store.list(prefix: "uploads/").count == counts[202] ?? 0)
+        await #expect(try harness.store.list(prefix: "uploads/").count == counts[202] ?? 0)
     }
 
     /// 80 authenticated uploads trickling their bodies at a byte a second and
@@ -47,10 +47,8 @@ struct UploadHardeningTests {
         let harness = try UploadServerTests.Harness(maxBodyBytes: 20 << 20, maxBufferedBytes: UploadServer.Configuration(token: "").maxBufferedBytes)
         try await harness.server.makeApplication(port: 0).test(.live) { client in
             let port = try #require(client.port)
-            let run = try await BlockingIOPool.shared.run {
-                try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/slow_clients.py").path,
-                                             "--port", "\(port)", "--token", UploadServerTests.token], timeout: .seconds(150))
-            }
+            let run = try await Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/slow_clients.py").path,
+                                                         "--port", "\(port)", "--token", UploadServerTests.token], timeout: .seconds(150))
             try #require(run.status == 0, "\(run.output)")
             let line = run.output.split(separator: "\n").last { $0.hasPrefix("{") } ?? ""
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double], "\(run.output)")

@@ -86,9 +86,9 @@ struct UploadServerTests {
                 #expect(answer?["image_id"]?.count == 32)
             }
         }
-        let stored = try harness.store.list(prefix: "uploads/")
+        let stored = try await harness.store.list(prefix: "uploads/")
         #expect(stored.count == 1)
-        #expect(try harness.store.get(stored[0].key) == Self.jpeg)
+        await #expect(try harness.store.get(stored[0].key) == Self.jpeg)
         let events = try await harness.events()
         #expect(events.count == 1)
         #expect(events.first?.label == "Apple Braeburn")
@@ -107,7 +107,7 @@ struct UploadServerTests {
                 #expect(response.status == .unauthorized)
             }
         }
-        #expect(try harness.store.list(prefix: "").isEmpty)
+        await #expect(try harness.store.list(prefix: "").isEmpty)
     }
 
     @Test func bodyAboveTheLimitIs413() async throws {
@@ -118,7 +118,7 @@ struct UploadServerTests {
                 #expect(response.status == .contentTooLarge)
             }
         }
-        #expect(try harness.store.list(prefix: "").isEmpty)
+        await #expect(try harness.store.list(prefix: "").isEmpty)
     }
 
     @Test func nonJPEGIs415() async throws {
@@ -139,7 +139,7 @@ struct UploadServerTests {
                 #expect(response.status == .accepted)
             }
         }
-        let stored = try harness.store.list(prefix: "")
+        let stored = try await harness.store.list(prefix: "")
         #expect(stored.count == 1 && stored[0].key.hasPrefix("uploads/"))
         #expect(try await harness.events().first?.label == "....etcpasswd")
     }

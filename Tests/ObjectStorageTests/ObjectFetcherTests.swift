@@ -8,31 +8,31 @@ import Testing
 /// the service stops and the image waits for a well-configured one).
 @Suite("Object fetcher: the image's faults apart from the service's")
 struct ObjectFetcherTests {
-    @Test func aMissingObjectIsTheImagesFault() throws {
-        let (client, bucket) = try S3ClientTests.bucket("fetcher")
+    @Test func aMissingObjectIsTheImagesFault() async throws {
+        let (client, bucket) = try await S3ClientTests.bucket("fetcher")
         let fetcher = ObjectFetcher(s3: .success(client))
-        #expect(throws: ObjectFetcher.FetchError.self) { try fetcher.fetch("s3://\(bucket)/Test/none.jpg") }
-        try client.putObject(bucket: bucket, key: "Test/a.jpg", body: [1, 2, 3])
-        #expect(try fetcher.fetch("s3://\(bucket)/Test/a.jpg") == [1, 2, 3])
+        await #expect(throws: ObjectFetcher.FetchError.self) { try await fetcher.fetch("s3://\(bucket)/Test/none.jpg") }
+        try await client.putObject(bucket: bucket, key: "Test/a.jpg", body: [1, 2, 3])
+        #expect(try await fetcher.fetch("s3://\(bucket)/Test/a.jpg") == [1, 2, 3])
     }
 
-    @Test func accessDeniedIsTheServicesFaultAndMayBeRetried() throws {
-        let (client, bucket) = try S3ClientTests.bucket("fetcher")
-        try client.putObject(bucket: bucket, key: "Test/a.jpg", body: [1, 2, 3])
-        let wrongSecret = try S3TestServer.shared.get().client(secret: "not-the-secret", attempts: 1)
-        let error = #expect(throws: ObjectFetcher.ServiceError.self) {
-            try ObjectFetcher(s3: .success(wrongSecret)).fetch("s3://\(bucket)/Test/a.jpg")
+    @Test func accessDeniedIsTheServicesFaultAndMayBeRetried() async throws {
+        let (client, bucket) = try await S3ClientTests.bucket("fetcher")
+        try await client.putObject(bucket: bucket, key: "Test/a.jpg", body: [1, 2, 3])
+        let wrongSecret = try await S3TestServer.shared().client(secret: "not-the-secret", attempts: 1)
+        let error = await #expect(throws: ObjectFetcher.ServiceError.self) {
+            try await ObjectFetcher(s3: .success(wrongSecret)).fetch("s3://\(bucket)/Test/a.jpg")
         }
         #expect(error?.isRetriable == true)
     }
 
-    @Test func noS3ClientIsTheServicesFaultAndFinal() throws {
+    @Test func noS3ClientIsTheServicesFaultAndFinal() async throws {
         let missing = S3Error.missingCredentials(profile: "default", file: "/nonexistent")
-        let error = #expect(throws: ObjectFetcher.ServiceError.self) {
-            try ObjectFetcher(s3: .failure(missing)).fetch("s3://bucket/Test/a.jpg")
+        let error = await #expect(throws: ObjectFetcher.ServiceError.self) {
+            try await ObjectFetcher(s3: .failure(missing)).fetch("s3://bucket/Test/a.jpg")
         }
         #expect(error?.isRetriable == false)
         #expect("\(error!)".contains("no AWS credentials"))
-        #expect(throws: ObjectFetcher.FetchError.self) { try ObjectFetcher.localFiles().fetch("file:///nonexistent/a.jpg") }
+        await #expect(throws: ObjectFetcher.FetchError.self) { try await ObjectFetcher.localFiles().fetch("file:///nonexistent/a.jpg") }
     }
 }

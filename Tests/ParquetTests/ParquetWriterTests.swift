@@ -27,23 +27,23 @@ struct ParquetWriterTests {
         ]
     }
 
-    static func check(_ path: String, rows: Int, minRowGroups: Int) throws -> (status: Int32, output: String) {
-        try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/check_parquet.py").path, path, "\(rows)", "\(minRowGroups)"])
+    static func check(_ path: String, rows: Int, minRowGroups: Int) async throws -> (status: Int32, output: String) {
+        try await Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/check_parquet.py").path, path, "\(rows)", "\(minRowGroups)"])
     }
 
     @Test(arguments: [ParquetCompression.zstd(level: 3), .none])
-    func hundredThousandRowsInSeveralRowGroups(compression: ParquetCompression) throws {
+    func hundredThousandRowsInSeveralRowGroups(compression: ParquetCompression) async throws {
         let path = Tools.temporaryPath("parquet-\(compression.codec).parquet")
         let writer = try ParquetWriter(
             schema: Self.schema, output: ParquetFileOutput(path: path), rowGroupRows: 30_000, pageBytes: 64 << 10,
             compression: compression, metadata: [("fruits.test", "1")])
         for i in 0..<100_000 { try writer.append(Self.row(i)) }
         try writer.close()
-        let result = try Self.check(path, rows: 100_000, minRowGroups: 4)
+        let result = try await Self.check(path, rows: 100_000, minRowGroups: 4)
         #expect(result.status == 0, "\(result.output)")
     }
 
-    @Test func oracleCatchesAWrongValue() throws {
+    @Test func oracleCatchesAWrongValue() async throws {
         // The checker must fail when a value differs, or the test above proves nothing.
         let path = Tools.temporaryPath("parquet-wrong.parquet")
         let writer = try ParquetWriter(schema: Self.schema, output: ParquetFileOutput(path: path))
@@ -53,7 +53,7 @@ struct ParquetWriterTests {
             try writer.append(row)
         }
         try writer.close()
-        #expect(try Self.check(path, rows: 100, minRowGroups: 1).status != 0)
+        #expect(try await Self.check(path, rows: 100, minRowGroups: 1).status != 0)
     }
 
     @Test(arguments: [ParquetCompression.zstd(level: 1), .none])

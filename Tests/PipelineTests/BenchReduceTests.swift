@@ -6,8 +6,8 @@ import Testing
 struct BenchReduceTests {
     /// The benchmark reduces every event it produced (none dropped by the
     /// broker's retention, none left behind) and reports it machine-readably.
-    @Test func itReducesEveryEventAndReportsTheRate() throws {
-        let run = try Tools.run(Tools.fruits, ["bench", "reduce", "--events", "3000", "--dimension", "16", "--window", "500", "--finalize"],
+    @Test func itReducesEveryEventAndReportsTheRate() async throws {
+        let run = try await Tools.run(Tools.fruits, ["bench", "reduce", "--events", "3000", "--dimension", "16", "--window", "500", "--finalize"],
                                 timeout: .seconds(120))
         try #require(run.status == 0, "\(run.output.suffix(2000))")
         let line = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("REDUCE_BENCH ") })

@@ -3,8 +3,8 @@ import Testing
 
 @Suite("compose/ is wired correctly (Docker cannot run here)")
 struct ComposeTests {
-    @Test func composeFileIsValidAndWired() throws {
-        let check = try Tools.run(Tools.python, [
+    @Test func composeFileIsValidAndWired() async throws {
+        let check = try await Tools.run(Tools.python, [
             Tools.root.appendingPathComponent("tools/check_compose.py").path,
             Tools.root.appendingPathComponent("compose/docker-compose.yml").path,
         ])

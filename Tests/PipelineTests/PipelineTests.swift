@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import ObjectStorage
 import Parquet
@@ -24,41 +25,39 @@ struct PipelineTests {
     }
 
     /// Uploads `count` generated fruit photos under `Test/<label>/` and returns the bucket.
-    static func uploadImages(count: Int, to client: S3Client) throws -> (bucket: String, directory: String) {
+    static func uploadImages(count: Int, to client: S3Client) async throws -> (bucket: String, directory: String) {
         let directory = Tools.temporaryPath("images-\(UUID().uuidString.prefix(8))")
-        let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+        let generated = try await Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
                                                       "--out", directory, "--n", "\(count)"])
         try #require(generated.status == 0, "\(generated.output)")
         let bucket = "fruits-\(UUID().uuidString.prefix(8).lowercased())"
-        try client.createBucket(bucket)
+        try await client.createBucket(bucket)
         let store = try LocalObjectStore(root: directory)
-        let files = try store.list(prefix: "")
-        DispatchQueue.concurrentPerform(iterations: 8) { worker in
-            for (index, file) in files.enumerated() where index % 8 == worker {
-                try! client.putObject(bucket: bucket, key: "Test/" + file.key, body: try! store.get(file.key), contentType: "image/jpeg")
-            }
+        let files = try await store.list(prefix: "")
+        _ = try await ConcurrentMap.map(files, parallelism: 8) { file in
+            try await client.putObject(bucket: bucket, key: "Test/" + file.key, body: try await store.get(file.key), contentType: "image/jpeg")
         }
         return (bucket, directory)
     }
 
     /// tools/check_results.py over `s3://bucket/Results/` against `s3://bucket/Test/`.
-    static func checkResults(bucket: String, server: S3TestServer) throws -> (status: Int32, output: String) {
-        try Tools.run(Tools.python, [
+    static func checkResults(bucket: String, server: S3TestServer) async throws -> (status: Int32, output: String) {
+        try await Tools.run(Tools.python, [
             Tools.root.appendingPathComponent("tools/check_results.py").path,
             "--results", "s3://\(bucket)/Results/", "--images", "s3://\(bucket)/Test/", "--endpoint", server.endpoint,
         ], environment: server.environment)
     }
 
-    @Test func twoHundredImagesFromS3ToS3Results() throws {
+    @Test func twoHundredImagesFromS3ToS3Results() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Tools.fruits), "build fruits first (scripts/test does)")
-        let server = try S3TestServer.shared.get()
+        let server = try await S3TestServer.shared()
         let client = try server.client()
-        let (bucket, _) = try Self.uploadImages(count: 200, to: client)
+        let (bucket, _) = try await Self.uploadImages(count: 200, to: client)
         let broker = try Broker()
         let common = ["--brokers", broker.bootstrap, "--s3-endpoint", server.endpoint]
         let environment = server.environment
 
-        let ingest = try Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
+        let ingest = try await Tools.run(Tools.fruits, ["ingest"] + common + ["s3://\(bucket)/Test/"], environment: environment)
         try #require(ingest.status == 0, "\(ingest.output)")
         #expect(ingest.output.contains("200 image events"))
 
@@ -66,12 +65,12 @@ struct PipelineTests {
         let extractors = try metricsPorts.map { port in
             try Self.service(["extract"] + common + ["--metrics-port", "\(port)"], environment: environment)
         }
-        let reduce = try Tools.run(Tools.fruits, ["reduce"] + common + [
+        let reduce = try await Tools.run(Tools.fruits, ["reduce"] + common + [
             "--output", "s3://\(bucket)/Results/", "--exit-when-idle", "10", "--flush-records", "64", "--pca-k", "16",
         ], environment: environment)
         // Both extractors worked, as their Prometheus counters say.
         for port in metricsPorts {
-            let processed = Tools.metric("fruits_images_processed_total", port: port) ?? 0
+            let processed = await Tools.metric("fruits_images_processed_total", port: port) ?? 0
             #expect(processed > 0, "the extractor with metrics on port \(port) processed \(processed) images")
         }
         for extractor in extractors { extractor.terminate() }
@@ -79,34 +78,35 @@ struct PipelineTests {
         try #require(reduce.status == 0, "\(reduce.output)")
         #expect(extractors.allSatisfy { $0.terminationStatus == 0 }, "extractors exit 0 on SIGTERM")
 
-        let check = try PipelineTests.checkResults(bucket: bucket, server: server)
+        let check = try await PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
         withExtendedLifetime(broker) {}
     }
 
     /// `fruits run` into results that already hold other images adds its own
     /// and stops only when they are in; run again, it adds nothing twice.
-    @Test func runsIntoExistingResultsAddTheirImagesOnce() throws {
+    @Test func runsIntoExistingResultsAddTheirImagesOnce() async throws {
         let output = Tools.temporaryPath("run-results-\(UUID().uuidString.prefix(8))")
-        let inputs = try [(12, 1), (8, 2)].map { count, seed in
+        var inputs: [String] = []
+        for (count, seed) in [(12, 1), (8, 2)] {
             let directory = Tools.temporaryPath("run-input-\(seed)-\(UUID().uuidString.prefix(8))")
-            let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
-                                                          "--out", directory, "--n", "\(count)", "--seed", "\(seed)"])
+            let generated = try await Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+                                                               "--out", directory, "--n", "\(count)", "--seed", "\(seed)"])
             try #require(generated.status == 0, "\(generated.output)")
-            return directory
+            inputs.append(directory)
         }
         let weights = Tools.weights
         for input in [inputs[0], inputs[1], inputs[0]] {
-            let run = try Tools.run(Tools.fruits, ["run", "--input", input, "--output", output, "--weights", weights, "--pca-k", "4"])
+            let run = try await Tools.run(Tools.fruits, ["run", "--input", input, "--output", output, "--weights", weights, "--pca-k", "4"])
             try #require(run.status == 0, "\(run.output.suffix(2000))")
         }
         let store = try LocalObjectStore(root: output)
         var ids: [String] = []
-        for part in try store.list(prefix: "features/") {
-            ids += try ParquetReader(bytes: try store.get(part.key)).strings("image_id").compactMap { $0 }
+        for part in try await store.list(prefix: "features/") {
+            ids += try ParquetReader(bytes: try await store.get(part.key)).strings("image_id").compactMap { $0 }
         }
         #expect(ids.count == 20 && Set(ids).count == 20, "\(ids.count) rows, \(Set(ids).count) distinct")
-        let model = try JSONSerialization.jsonObject(with: Data(try store.get("pca/model.json"))) as? [String: Any]
+        let model = try JSONSerialization.jsonObject(with: Data(try await store.get("pca/model.json"))) as? [String: Any]
         #expect(model?["n_samples"] as? Int == 20)
     }
 }

@@ -13,9 +13,9 @@ struct ServiceFailureTests {
     @Test(arguments: [
         ["extract"], ["reduce", "--output", NSTemporaryDirectory() + "fruits-unreachable"], ["ingest", NSTemporaryDirectory()],
     ])
-    func unreachableBrokerExitsNonZeroWithinABound(command: [String]) throws {
+    func unreachableBrokerExitsNonZeroWithinABound(command: [String]) async throws {
         let started = ContinuousClock.now
-        let result = try Tools.run(Tools.fruits, command + Self.unreachable)
+        let result = try await Tools.run(Tools.fruits, command + Self.unreachable)
         #expect(result.status != 0)
         #expect(result.output.contains("no Kafka broker answered at 127.0.0.1:1"), "\(result.output.suffix(500))")
         #expect(ContinuousClock.now - started < .seconds(20))
@@ -24,12 +24,12 @@ struct ServiceFailureTests {
     /// Credentials are the service's business, not the images': an extractor
     /// without them stops with a message and turns no photo into a dead
     /// letter; a well-configured one then extracts every photo.
-    @Test func anExtractorWithoutCredentialsStopsAndDeadLettersNothing() throws {
-        let server = try S3TestServer.shared.get()
-        let (bucket, _) = try PipelineTests.uploadImages(count: 10, to: try server.client())
+    @Test func anExtractorWithoutCredentialsStopsAndDeadLettersNothing() async throws {
+        let server = try await S3TestServer.shared()
+        let (bucket, _) = try await PipelineTests.uploadImages(count: 10, to: try server.client())
         let broker = try Broker()
         let brokers = ["--brokers", broker.bootstrap]
-        let ingest = try Tools.run(Tools.fruits, ["ingest"] + brokers + ["s3://\(bucket)/Test/"], environment: server.environment)
+        let ingest = try await Tools.run(Tools.fruits, ["ingest"] + brokers + ["s3://\(bucket)/Test/"], environment: server.environment)
         try #require(ingest.status == 0, "\(ingest.output)")
 
         let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
@@ -37,7 +37,7 @@ struct ServiceFailureTests {
         // No endpoint named: the first s3:// photo stops it. An endpoint named: it stops at start.
         for endpoint in ["", server.endpoint] {
             let started = ContinuousClock.now
-            let extractor = try Tools.run(Tools.fruits, ["extract"] + brokers,
+            let extractor = try await Tools.run(Tools.fruits, ["extract"] + brokers,
                                           environment: noCredentials.merging(["AWS_ENDPOINT_URL": endpoint]) { $1 }, timeout: .seconds(60))
             #expect(extractor.status != 0)
             #expect(extractor.output.contains("no AWS credentials"), "\(extractor.output.suffix(1000))")
@@ -47,13 +47,13 @@ struct ServiceFailureTests {
 
         let good = try PipelineTests.service(["extract"] + brokers, environment: server.environment)
         defer { good.terminate(); good.waitUntilExit() }
-        let reduce = try Tools.run(Tools.fruits, ["reduce"] + brokers + ["--output", "s3://\(bucket)/Results/", "--expect-images", "10"],
+        let reduce = try await Tools.run(Tools.fruits, ["reduce"] + brokers + ["--output", "s3://\(bucket)/Results/", "--expect-images", "10"],
                                    environment: server.environment, timeout: .seconds(120))
         try #require(reduce.status == 0, "\(reduce.output.suffix(2000))")
-        let check = try PipelineTests.checkResults(bucket: bucket, server: server)
+        let check = try await PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
         let store = S3ObjectStore(client: try server.client(), bucket: bucket, prefix: "Results/")
-        #expect(try store.list(prefix: "deadletters/").isEmpty)
+        #expect(try await store.list(prefix: "deadletters/").isEmpty)
     }
 
     @Test func sigtermStopsAnIdleExtractorWithExitZero() throws {
@@ -99,8 +99,8 @@ struct ServiceFailureTests {
         let reducer = try PipelineTests.service(
             ["reduce", "--brokers", broker.bootstrap, "--output", output, "--flush-records", "1000", "--flush-seconds", "600",
              "--metrics-port", "\(port)"], environment: [:])
-        try Tools.waitUntil("the reducer holds the 5 records") {
-            Tools.metric("fruits_reducer_pending_records", port: port) == 5
+        try await Tools.waitUntil("the reducer holds the 5 records") {
+            await Tools.metric("fruits_reducer_pending_records", port: port) == 5
         }
         let stopping = ContinuousClock.now
         reducer.terminate()
@@ -108,19 +108,19 @@ struct ServiceFailureTests {
         #expect(reducer.terminationStatus == 0)
         #expect(ContinuousClock.now - stopping < .seconds(15))
         let store = try LocalObjectStore(root: output)
-        #expect(try store.list(prefix: "features/").map(\.key).map { FlushName(key: $0)?.sequence } == [1])
-        #expect(try store.getIfPresent("_checkpoint/reducer.ckpt") != nil)
+        #expect(try await store.list(prefix: "features/").map(\.key).map { FlushName(key: $0)?.sequence } == [1])
+        #expect(try await store.getIfPresent("_checkpoint/reducer.ckpt") != nil)
         withExtendedLifetime(broker) {}
     }
 
-    @Test func sigtermStopsTheUploadEndpointWithExitZero() throws {
+    @Test func sigtermStopsTheUploadEndpointWithExitZero() async throws {
         let broker = try Broker()
         let port = Tools.freePort()
         let server = try PipelineTests.service(
             ["ingest", "serve", "--brokers", broker.bootstrap, "--store", Tools.temporaryPath("sigterm-uploads"), "--port", "\(port)"],
             environment: ["FRUITS_UPLOAD_TOKEN": "sigterm-test-token"])
-        try Tools.waitUntil("the endpoint answers /healthz") {
-            (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
+        try await Tools.waitUntil("the endpoint answers /healthz") {
+            await (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
         }
         let stopping = ContinuousClock.now
         server.terminate()
@@ -133,21 +133,21 @@ struct ServiceFailureTests {
 
 extension ServiceFailureTests {
     /// `fruits run` killed with SIGKILL takes its extractor processes with it.
-    @Test func extractorsOfAKilledRunStopToo() throws {
+    @Test func extractorsOfAKilledRunStopToo() async throws {
         let images = Tools.temporaryPath("orphans-\(UUID().uuidString.prefix(8))")
-        let generated = try Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
+        let generated = try await Tools.run(Tools.python, [Tools.root.appendingPathComponent("tools/synthetic_fruits.py").path,
                                                       "--out", images, "--n", "400"])
         try #require(generated.status == 0, "\(generated.output)")
         let run = try PipelineTests.service(["run", "--input", images, "--output", images + "-results", "--extractors", "2"],
                                             environment: [:])
         var children: [Int32] = []
-        try Tools.waitUntil("fruits run has started its extractors", timeout: .seconds(60)) {
+        try await Tools.waitUntil("fruits run has started its extractors", timeout: .seconds(60)) {
             children = Self.children(of: run.processIdentifier)
             return children.count == 2
         }
         kill(run.processIdentifier, SIGKILL)
         run.waitUntilExit()
-        try Tools.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
+        try await Tools.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
             children.allSatisfy { !Self.isAlive($0) }
         }
     }

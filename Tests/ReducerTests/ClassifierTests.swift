@@ -113,21 +113,21 @@ struct ClassifierTests {
 extension ClassifierTests {
     /// What a restarted reducer rebuilds from the committed `_references/`
     /// parts is the set the flushes built; an uncommitted part does not count.
-    @Test func theReferenceSetIsRebuiltFromCommittedPartsOnly() throws {
+    @Test func theReferenceSetIsRebuiltFromCommittedPartsOnly() async throws {
         let store = try WrittenImagesTests.store()
         let all = Self.clusters(perLabel: 12)
         var live = ReferenceSet(perLabel: 5)
         var checkpoint = ReducerCheckpoint(dimension: 6)
         for (sequence, chunk) in stride(from: 0, to: all.count, by: 9).map({ Array(all[$0..<min($0 + 9, all.count)]) }).enumerated() {
             let joined = chunk.filter { live.offer(key: $0.key, label: $0.label, features: $0.features) }
-            try ReferenceSet.write(joined, flush: FlushName(sequence: sequence + 1, epoch: 7), to: store)
+            if let file = try ReferenceSet.file(of: joined, flush: FlushName(sequence: sequence + 1, epoch: 7)) { try await store.put(file) }
             checkpoint.sequence = sequence + 1
             checkpoint.epochs.commit(sequence: sequence + 1, by: 7)
         }
         let stray = ReferenceSet.Reference(key: Self.key(0), label: "Apple", features: [9, 9, 9, 9, 9, 9])
-        try ReferenceSet.write([stray], flush: FlushName(sequence: checkpoint.sequence + 1, epoch: 8), to: store)
+        try await store.put(try #require(ReferenceSet.file(of: [stray], flush: FlushName(sequence: checkpoint.sequence + 1, epoch: 8))))
 
-        let loaded = try ReferenceSet.load(from: store, committedBy: checkpoint, perLabel: 5, dimension: 6)
+        let loaded = try await ReferenceSet.load(from: store, committedBy: checkpoint, perLabel: 5, dimension: 6)
         #expect(loaded.all.map(\.key) == live.all.map(\.key))
         #expect(loaded.all.map(\.features) == live.all.map(\.features))
         #expect(!loaded.all.contains { $0.key == stray.key })

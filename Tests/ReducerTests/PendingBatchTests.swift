@@ -66,14 +66,14 @@ struct PendingBatchTests {
 
     /// Images the results held before this process started count once when
     /// they come again, and never twice.
-    @Test func expectedImagesCountImagesHeldAtStartWhenSeenAgain() throws {
+    @Test func expectedImagesCountImagesHeldAtStartWhenSeenAgain() async throws {
         let store = try WrittenImagesTests.store()
         let keys = Self.ids.prefix(3).map { ImageKey(imageID: $0)! }
-        try WrittenImages.write(Array(keys[0...1]), as: .features, flush: FlushName(sequence: 1, epoch: 7), to: store)
+        try await store.put(try #require(WrittenImages.manifest(Array(keys[0...1]), as: .features, flush: FlushName(sequence: 1, epoch: 7))))
         var checkpoint = ReducerCheckpoint(dimension: 4)
         checkpoint.sequence = 1
         checkpoint.epochs.commit(sequence: 1, by: 7)
-        var written = try WrittenImages.load(from: store, committedBy: checkpoint)
+        var written = try await WrittenImages.load(from: store, committedBy: checkpoint)
         var progress = ExpectedImages(3)
         progress.held(keys[0], written: written)
         progress.held(keys[2], written: written)

@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import ObjectStorage
 import Parquet
+import TestSupport
 import Testing
 
 @testable import Reducer
@@ -43,18 +44,25 @@ struct ReducerServiceTests {
             configuration.pca = .components(1)
             configuration.dimension = 4
             configure(&configuration)
-            let reducer = try ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
+            let reducer = try await ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
             try await reducer.run()
             return reducer.totals
         }
 
         /// `column` of every Parquet file under `folder`.
-        func rows(_ folder: String, column: String) throws -> [String] {
-            try store.list(prefix: folder).flatMap { try ParquetReader(bytes: store.get($0.key)).strings(column).map { $0 ?? "" } }
+        func rows(_ folder: String, column: String) async throws -> [String] {
+            try await objects(under: folder).flatMap { try ParquetReader(bytes: $0.bytes).strings(column).map { $0 ?? "" } }
         }
 
-        func checkpoint() throws -> ReducerCheckpoint? {
-            try store.getIfPresent(ResultsLayout.checkpoint).map(ReducerCheckpoint.init(bytes:))
+        /// Every object under `prefix`, in key order.
+        func objects(under prefix: String) async throws -> [(key: String, bytes: [UInt8])] {
+            var objects: [(key: String, bytes: [UInt8])] = []
+            for object in try await store.list(prefix: prefix) { objects.append((object.key, try await store.get(object.key))) }
+            return objects
+        }
+
+        func checkpoint() async throws -> ReducerCheckpoint? {
+            try await store.getIfPresent(ResultsLayout.checkpoint).map(ReducerCheckpoint.init(bytes:))
         }
     }
 
@@ -101,11 +109,11 @@ struct ReducerServiceTests {
 
         let totals = try await fixture.reduce(expecting: 6)
         #expect(totals.features == 3)
-        #expect(try fixture.rows("features/", column: "image_id").sorted() == [Self.id(4), Self.id(5), Self.id(6)])
-        let reasons = try fixture.rows("deadletters/", column: "reason")
+        #expect(try await fixture.rows("features/", column: "image_id").sorted() == [Self.id(4), Self.id(5), Self.id(6)])
+        let reasons = try await fixture.rows("deadletters/", column: "reason")
         #expect(reasons.sorted() == ["malformed_event", "malformed_event", "malformed_event", "non_finite_features", "non_finite_features"])
-        #expect(!(try fixture.rows("deadletters/", column: "image_id")).contains(Self.id(5)))
-        let checkpoint = try ReducerCheckpoint(bytes: try fixture.store.get(ResultsLayout.checkpoint))
+        await #expect(!(try fixture.rows("deadletters/", column: "image_id")).contains(Self.id(5)))
+        let checkpoint = try await ReducerCheckpoint(bytes: try fixture.store.get(ResultsLayout.checkpoint))
         let finite = checkpoint.accumulator.mean.allSatisfy { $0.isFinite }
         #expect(finite)
     }
@@ -117,13 +125,13 @@ struct ReducerServiceTests {
     @Test func aReplayedFlushLeavesNoStalePart() async throws {
         let fixture = try Fixture()
         let crashed = FlushName(sequence: 1, epoch: 0xDEAD)
-        try fixture.store.put(ResultsLayout.featuresPart(crashed), [0x50, 0x41, 0x52, 0x31], contentType: "application/octet-stream")
-        try WrittenImages.write([ImageKey(imageID: Self.id(1))!], as: .features, flush: crashed, to: fixture.store)
+        try await fixture.store.put(ResultsLayout.featuresPart(crashed), [0x50, 0x41, 0x52, 0x31], contentType: "application/octet-stream")
+        try await fixture.store.put(try #require(WrittenImages.manifest([ImageKey(imageID: Self.id(1))!], as: .features, flush: crashed)))
         for n in 1...3 { try await fixture.send(fixture.topics.deadLetters, Self.deadLetter(n)) }
         _ = try await fixture.reduce(expecting: 3)
-        #expect(try fixture.store.list(prefix: "features/").isEmpty)
-        #expect(try fixture.store.list(prefix: "_ids/features/").isEmpty)
-        #expect(try fixture.rows("deadletters/", column: "image_id").count == 3)
+        #expect(try await fixture.store.list(prefix: "features/").isEmpty)
+        #expect(try await fixture.store.list(prefix: "_ids/features/").isEmpty)
+        #expect(try await fixture.rows("deadletters/", column: "image_id").count == 3)
     }
 
     /// Records already in the topic arrive in reads of many at once; a read
@@ -135,9 +143,9 @@ struct ReducerServiceTests {
         for n in 1...25 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, Float(n % 3), 2])) }
         let totals = try await fixture.reduce(expecting: 25, flushRecords: 10)
         #expect(totals.features == 25)
-        let parts = try fixture.store.list(prefix: "features/").map { try ParquetReader(bytes: fixture.store.get($0.key)).rowCount }
+        let parts = try await fixture.objects(under: "features/").map { try ParquetReader(bytes: $0.bytes).rowCount }
         #expect(parts.sorted() == [5, 10, 10])
-        #expect(try fixture.checkpoint()?.offsets.values.max() == 25)
+        #expect(try await fixture.checkpoint()?.offsets.values.max() == 25)
     }
 
     /// Two reducers on one results (a rolling update, a second start by
@@ -152,19 +160,19 @@ struct ReducerServiceTests {
         let first = Task { try await fixture.reduce(expecting: nil, flushRecords: 10) }
         // The second starts from the checkpoint's offsets; once the first has
         // committed all 100, the second reads exactly the 200 that follow.
-        try await Self.waitUntil("the first reducer committed 100 images") { try fixture.checkpoint()?.accumulator.count == 100 }
+        try await Tools.waitUntil("the first reducer committed 100 images") { try await fixture.checkpoint()?.accumulator.count == 100 }
         let second = Task { try await fixture.reduce(expecting: 200, flushRecords: 10) }
-        try await Self.waitUntil("the second reducer claimed the results") {
-            Set(try fixture.checkpoint()?.epochs.entries.map(\.epoch) ?? []).count == 2
+        try await Tools.waitUntil("the second reducer claimed the results") {
+            Set(try await fixture.checkpoint()?.epochs.entries.map(\.epoch) ?? []).count == 2
         }
         for n in 101...300 { try await fixture.send(features, Self.features(n, [Float(n), 1, Float(n % 7), 2])) }
 
         await #expect(throws: ReducerService.Fenced.self) { try await first.value }
         let totals = try await second.value
         #expect(totals.features == 300 && totals.model?.nSamples == 300)
-        let ids = try fixture.rows("features/", column: "image_id")
+        let ids = try await fixture.rows("features/", column: "image_id")
         #expect(ids.count == 300 && Set(ids) == Set((1...300).map(Self.id)))
-        #expect(try fixture.checkpoint()?.accumulator.count == 300)
+        #expect(try await fixture.checkpoint()?.accumulator.count == 300)
     }
 
     /// The model lives: published while the reducer runs, each version
@@ -180,57 +188,46 @@ struct ReducerServiceTests {
         }
         for n in 1...60 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, Float(n % 5), Float(n % 3)])) }
         let first = Task { try await fixture.reduce(expecting: nil, flushRecords: 10, configure: live) }
-        try await Self.waitUntil("a model over all 60 images is published while the reducer runs") {
-            try Self.model(fixture.store.getIfPresent(ResultsLayout.model))?.nSamples == 60
+        try await Tools.waitUntil("a model over all 60 images is published while the reducer runs") {
+            try await Self.model(fixture.store.getIfPresent(ResultsLayout.model))?.nSamples == 60
         }
         first.cancel()
         _ = try await first.value
 
         for n in 61...100 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 2, Float(n % 7), 0])) }
         let totals = try await fixture.reduce(expecting: 40, flushRecords: 10, configure: live)
-        let models = try fixture.store.list(prefix: "pca/models/").filter { $0.key.hasSuffix("/model.json") }
-            .map { try Self.model(fixture.store.get($0.key))! }
+        let models = try await fixture.objects(under: "pca/models/").filter { $0.key.hasSuffix("/model.json") }.map { try Self.model($0.bytes)! }
         let versions = models.compactMap(\.version)
         #expect(versions.count == models.count && versions.count >= 3)
         #expect(versions == Array(1...versions.count), "\(versions)")
         #expect(zip(models, models.dropFirst()).allSatisfy { $0.nSamples <= $1.nSamples })
-        let current = try #require(try Self.model(fixture.store.getIfPresent(ResultsLayout.model)))
+        let current = try #require(try await Self.model(fixture.store.getIfPresent(ResultsLayout.model)))
         #expect(current.version == versions.last && current.nSamples == 100 && totals.model?.version == current.version)
-        #expect(try fixture.checkpoint()?.modelVersion == versions.last)
+        #expect(try await fixture.checkpoint()?.modelVersion == versions.last)
 
         // Restarted with nothing new, it publishes no new version.
         let idle = Task { try await fixture.reduce(expecting: nil, flushRecords: 10, configure: live) }
         try await Task.sleep(for: .seconds(2))
         idle.cancel()
         _ = try await idle.value
-        #expect(try fixture.checkpoint()?.modelVersion == versions.last)
+        #expect(try await fixture.checkpoint()?.modelVersion == versions.last)
     }
 
     static func model(_ bytes: [UInt8]?) throws -> PCAModel? {
         try bytes.map { try JSONDecoder().decode(PCAModel.self, from: Data($0)) }
     }
 
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try !condition() {
-            guard ContinuousClock.now < deadline else { throw WaitTimedOut(description: "timed out waiting until \(what)") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
-    struct WaitTimedOut: Error, CustomStringConvertible { let description: String }
-
     /// Someone else's file under features/ is skipped with a warning; the
     /// model is still written, after every projected part.
     @Test func finalizeSkipsAForeignFileUnderFeatures() async throws {
         let fixture = try Fixture()
-        try fixture.store.put("features/someone-elses.parquet", Array("PAR1".utf8) + [1, 2, 3, 4, 5, 6, 7, 8] + Array("PAR1".utf8),
+        try await fixture.store.put("features/someone-elses.parquet", Array("PAR1".utf8) + [1, 2, 3, 4, 5, 6, 7, 8] + Array("PAR1".utf8),
                               contentType: "application/octet-stream")
         for n in 1...3 { try await fixture.send(fixture.topics.features, Self.features(n, [Float(n), 1, 2, Float(n * n)])) }
         let totals = try await fixture.reduce(expecting: 3)
         #expect(totals.model?.nSamples == 3)
-        #expect(try fixture.store.getIfPresent(ResultsLayout.model) != nil)
-        #expect(try fixture.store.list(prefix: "pca/projected/").count == 1)
+        #expect(try await fixture.store.getIfPresent(ResultsLayout.model) != nil)
+        #expect(try await fixture.store.list(prefix: "pca/projected/").count == 1)
     }
 
     /// Results whose checkpoint came from another cluster: its offsets mean

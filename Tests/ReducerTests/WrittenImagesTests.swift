@@ -16,28 +16,28 @@ struct WrittenImagesTests {
         (0..<count).map { ImageKey(imageID: String(format: "%016llx%016llx", UInt64(seed), UInt64($0 * 7919 + 1)))! }
     }
 
-    @Test func committedManifestsCountAndOthersDoNot() throws {
+    @Test func committedManifestsCountAndOthersDoNot() async throws {
         let store = try Self.store()
         let first = Self.ids(40, seed: 1), second = Self.ids(40, seed: 2)
         var checkpoint = ReducerCheckpoint(dimension: 4)
         // Epoch 10 writes flush 1 and commits it; it writes flush 2 and dies.
-        try WrittenImages.write(first, as: .features, flush: FlushName(sequence: 1, epoch: 10), to: store)
+        try await store.put(try #require(WrittenImages.manifest(first, as: .features, flush: FlushName(sequence: 1, epoch: 10))))
         checkpoint.sequence = 1
         checkpoint.epochs.commit(sequence: 1, by: 10)
-        try WrittenImages.write(second, as: .features, flush: FlushName(sequence: 2, epoch: 10), to: store)
-        var written = try WrittenImages.load(from: store, committedBy: checkpoint)
+        try await store.put(try #require(WrittenImages.manifest(second, as: .features, flush: FlushName(sequence: 2, epoch: 10))))
+        var written = try await WrittenImages.load(from: store, committedBy: checkpoint)
         #expect(written.count == first.count && first.allSatisfy { written.heldAtStart($0) && written.contains($0, as: .features) })
         #expect(!second.contains { written.heldAtStart($0) })
 
         // Epoch 20 replays and commits flush 2 with only half of the second
         // batch: epoch 10's manifest of flush 2 must still not count.
-        try WrittenImages.write(Array(second.prefix(20)), as: .deadLetters, flush: FlushName(sequence: 2, epoch: 20), to: store)
+        try await store.put(try #require(WrittenImages.manifest(Array(second.prefix(20)), as: .deadLetters, flush: FlushName(sequence: 2, epoch: 20))))
         checkpoint.sequence = 2
         checkpoint.epochs.commit(sequence: 2, by: 20)
-        written = try WrittenImages.load(from: store, committedBy: checkpoint, parallelism: 3)
+        written = try await WrittenImages.load(from: store, committedBy: checkpoint, parallelism: 3)
         #expect(written.count == first.count && second.prefix(20).allSatisfy { written.contains($0, as: .deadLetters) })
         #expect(!second.dropFirst(20).contains { written.heldAtStart($0) } && !first.contains { written.writtenSinceStart($0) })
-        #expect(try ResultsLayout.uncommittedFiles(in: store, checkpoint: checkpoint)
+        #expect(try await ResultsLayout.uncommittedFiles(in: store, checkpoint: checkpoint)
                     == [WrittenImages.manifestKey(.features, FlushName(sequence: 2, epoch: 10))])
     }
 

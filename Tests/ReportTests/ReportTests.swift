@@ -59,7 +59,7 @@ struct ReportTests {
     @Test(.timeLimit(.minutes(3)))
     func theReportShowsEveryImageTheModelAndTheDeadLetters() async throws {
         let store = try await Self.results()
-        let summary = try ResultsSummary.load(from: store)
+        let summary = try await ResultsSummary.load(from: store)
         #expect(summary.labelCounts == Dictionary(uniqueKeysWithValues: Self.labels.map { ($0, 40) }))
         #expect(summary.deadLetterReasons == ["not_a_jpeg": 1])
         #expect(summary.model?.k == 3 && summary.model?.spectrum?.count == 8)
@@ -73,26 +73,26 @@ struct ReportTests {
         #expect(html.contains("not_a_jpeg") && !html.contains("<script"))
 
         // Larger results draw a repeatable sample and say so.
-        let sampled = try ResultsSummary.load(from: store, maxPoints: 50)
+        let sampled = try await ResultsSummary.load(from: store, maxPoints: 50)
         #expect(sampled.points.count == 50 && sampled.isSampled && sampled.images == 120)
-        let again = try ResultsSummary.load(from: store, maxPoints: 50)
+        let again = try await ResultsSummary.load(from: store, maxPoints: 50)
         #expect(sampled.points.map(\.x) == again.points.map(\.x))
         #expect(ReportPage(summary: sampled, title: "t").html.contains("A repeatable sample of 50 of 120 images"))
 
-        try Self.screenshot(html)
+        try await Self.screenshot(html)
     }
 
     /// Headless Chromium renders the page; the screenshot must show the plots
     /// (many colours, not a blank or an error page).
-    static func screenshot(_ html: String) throws {
+    static func screenshot(_ html: String) async throws {
         let page = Tools.temporaryPath("report-\(UUID().uuidString.prefix(8)).html"), png = page + ".png"
         try Data(html.utf8).write(to: URL(fileURLWithPath: page))
         let browser = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                    "chromium is not installed (scripts/test installs it)")
-        let run = try Tools.run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1400",
+        let run = try await Tools.run(browser, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,1400",
                                           "--screenshot=\(png)", "file://\(page)"], timeout: .seconds(120))
         try #require(FileManager.default.fileExists(atPath: png), "no screenshot: \(run.output.suffix(2000))")
-        let check = try Tools.run(Tools.python, ["-c", """
+        let check = try await Tools.run(Tools.python, ["-c", """
             import sys; from PIL import Image
             image = Image.open(sys.argv[1]).convert("RGB")
             print(image.size[0], image.size[1], len(set(image.getdata())))

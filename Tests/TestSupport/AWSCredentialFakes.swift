@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import ObjectStorage
 
@@ -10,22 +11,28 @@ public struct AWSCredentialFakes: Decodable, Sendable {
     /// What the container endpoint expects in the Authorization header.
     public static let containerToken = "container-token"
 
-    public static let shared: Result<AWSCredentialFakes, any Error> = Result {
-        let (process, input, line) = try Tools.startServer(script: "tools/aws_credential_fakes.py", log: "aws-credential-fakes.log")
-        keepAlive = (process, input)
-        return try JSONDecoder().decode(AWSCredentialFakes.self, from: line)
+    /// The fakes, started by the first caller (on a blocking-I/O thread, as
+    /// `S3TestServer`); the others await the same start.
+    public static func shared() async throws -> AWSCredentialFakes { try await starting.value }
+
+    private static let starting = Task {
+        try await BlockingIOPool.shared.run {
+            let (process, input, line) = try Tools.startServer(script: "tools/aws_credential_fakes.py", log: "aws-credential-fakes.log")
+            keepAlive = (process, input)
+            return try JSONDecoder().decode(AWSCredentialFakes.self, from: line)
+        }
     }
 
     nonisolated(unsafe) private static var keepAlive: (Process, Pipe)?
 
     /// Credentials handed out so far by IMDS and the container endpoint.
-    public func issued() throws -> Int {
-        let response = try CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/count"))
+    public func issued() async throws -> Int {
+        let response = try await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/count"))
         return Int(String(decoding: response.body, as: UTF8.self)) ?? -1
     }
 
     /// How long the next credentials last.
-    public func setExpiry(seconds: Int) throws {
-        _ = try CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/expires?expires=\(seconds)"))
+    public func setExpiry(seconds: Int) async throws {
+        _ = try await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/expires?expires=\(seconds)"))
     }
 }

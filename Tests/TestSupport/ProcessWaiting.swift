@@ -3,8 +3,8 @@ import ObjectStorage
 
 extension Tools {
     /// A gauge or counter of a service's Prometheus endpoint; nil while it does not answer.
-    public static func metric(_ name: String, port: Int) -> Double? {
-        guard let response = try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
+    public static func metric(_ name: String, port: Int) async -> Double? {
+        guard let response = try? await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
             return nil
         }
         let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
@@ -12,11 +12,11 @@ extension Tools {
     }
 
     /// Polls `condition` until it holds; past `timeout` throws, naming `what`.
-    public static func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () -> Bool) throws {
+    public static func waitUntil(_ what: String, timeout: Duration = .seconds(90), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        while !condition() {
+        while try await !condition() {
             guard ContinuousClock.now < deadline else { throw TestServerError(message: "timed out waiting until \(what)") }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
     }
 

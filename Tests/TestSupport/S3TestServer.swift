@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import ObjectStorage
 
@@ -18,7 +19,12 @@ public struct S3TestServer: Decodable, Sendable {
         case secretKey = "secret_key"
     }
 
-    public static let shared: Result<S3TestServer, any Error> = Result(catching: start)
+    /// The server, started by the first caller; the others await the same start.
+    public static func shared() async throws -> S3TestServer { try await starting.value }
+
+    // Started on a blocking-I/O thread: moto takes seconds to come up, and a
+    // test waiting for it must not hold one of the cooperative pool's threads.
+    private static let starting = Task { try await BlockingIOPool.shared.run(start) }
 
     private static func start() throws -> S3TestServer {
         // moto's request log goes to s3-test-server.log, for when a test needs explaining.

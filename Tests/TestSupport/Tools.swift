@@ -29,10 +29,22 @@ extension Tools {
     }
 
     /// Runs a command to completion; returns its exit status and output. Past
-    /// `timeout` the command is killed and the call throws.
+    /// `timeout` the command is killed and the call throws. The wait is on a
+    /// thread of its own: a test awaiting a minutes-long command must not hold
+    /// one of the cooperative pool's threads (two on this machine).
     @discardableResult
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(600)
+    ) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try runBlocking(executable, arguments, environment: environment, timeout: timeout) })
+            }.start()
+        }
+    }
+
+    private static func runBlocking(
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
     ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

@@ -56,9 +56,10 @@ public final class ThreadPool: Sendable {
     }
 }
 
-/// Threads for calls that block (file writes with fsync, S3 through
-/// libcurl), so that async code never parks the cooperative pool: a slow
-/// disk or bucket must not stall every other task of the process.
+/// Threads for calls that block (file system calls with fsync, librdkafka's
+/// synchronous commits and metadata requests), so that async code never
+/// parks the cooperative pool: a slow disk or broker must not stall every
+/// other task of the process.
 public enum BlockingIOPool {
     /// Sized for I/O latency, not for CPUs: these threads mostly wait.
     public static let shared = ThreadPool(threads: 16, name: "fruits-blocking-io")

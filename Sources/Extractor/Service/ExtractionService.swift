@@ -307,8 +307,8 @@ public final class ExtractionService: Service, Sendable {
         return sends
     }
 
-    /// Fetches concurrently, on `BlockingIOPool`. What the image is to blame for (missing,
-    /// oversized) becomes its dead letter; transient failures are retried
+    /// Fetches the whole batch at once, every request in flight together.
+    /// What the image is to blame for (missing, oversized) becomes its dead letter; transient failures are retried
     /// until they pass, since giving up would lose the image; what only the
     /// operator can fix (no credentials, access denied past
     /// `accessDeniedPatience`) stops the service, batch uncommitted.
@@ -319,10 +319,8 @@ public final class ExtractionService: Service, Sendable {
                     var delay = Duration.milliseconds(200)
                     let started = ContinuousClock.now
                     while true {
-                        // On the blocking-I/O threads: a batch's fetches overlap their latency
-                        // (16 in flight rather than one per core) and inference keeps the cores.
                         do {
-                            return (index, .success(try await BlockingIOPool.shared.run { try fetcher.fetch(uri) }))
+                            return (index, .success(try await fetcher.fetch(uri)))
                         } catch let error as ObjectFetcher.FetchError {
                             return (index, .failure(error))
                         } catch let error as ObjectFetcher.ServiceError {

@@ -1,8 +1,12 @@
 import CCurl
+import Foundation
 import Synchronization
 
-/// Blocking HTTP over libcurl easy handles, pooled so connections are kept
-/// alive between requests. Safe to call from any thread.
+/// HTTP over libcurl's multi interface. A client's transfers all run on one
+/// thread of its own, which waits on their sockets together: callers await
+/// their responses without holding a thread, so a process keeps as many
+/// requests in flight as it has callers (up to `maxConnections` connections,
+/// then libcurl queues), and connections are kept alive between requests.
 public final class CurlHTTPClient: Sendable {
     public struct Timeouts: Sendable {
         public var connect: Duration = .seconds(5)
@@ -13,92 +17,200 @@ public final class CurlHTTPClient: Sendable {
     }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-    private let idle = Mutex<[EasyHandle]>([])
     public let timeouts: Timeouts
+    private let loop: TransferLoop
 
-    public init(timeouts: Timeouts = Timeouts()) {
+    /// `maxConnections`: connections open at once, to every host together.
+    public init(timeouts: Timeouts = Timeouts(), maxConnections: Int = 64) {
         _ = Self.globalInit
         self.timeouts = timeouts
+        loop = TransferLoop(maxConnections: maxConnections)
     }
 
-    deinit {
-        for handle in idle.withLock({ $0 }) { curl_easy_cleanup(handle.pointer) }
-    }
+    deinit { loop.stop() }
 
-    public func perform(_ request: HTTPRequest) throws -> HTTPResponse {
-        let handle = idle.withLock { $0.popLast() } ?? EasyHandle(pointer: curl_easy_init()!)
-        defer {
-            curl_easy_reset(handle.pointer)
-            idle.withLock { $0.append(handle) }
+    /// The response, or `HTTPTransportError` when none came, or
+    /// `HTTPResponseTooLarge`; cancelling the task abandons the transfer.
+    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = try Transfer(request, timeouts: timeouts)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                transfer.continuation = continuation
+                loop.add(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
         }
-        return try perform(request, on: handle.pointer)
+    }
+}
+
+/// The thread that runs a client's transfers: it adds what callers submit,
+/// lets libcurl move every transfer along, and answers each caller as its
+/// transfer ends. Only this thread touches the multi handle and the
+/// transfers it holds.
+private final class TransferLoop: Sendable {
+    private enum Command {
+        case add(Transfer)
+        case cancel(Transfer)
     }
 
-    private func perform(_ request: HTTPRequest, on curl: UnsafeMutableRawPointer) throws -> HTTPResponse {
-        let sink = ResponseSink(limit: request.maxResponseBytes)
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        var headerList: UnsafeMutablePointer<curl_slist>?
+    private let multi: MultiHandle
+    private let commands = Mutex<(queue: [Command], stopping: Bool)>(([], false))
+
+    init(maxConnections: Int) {
+        multi = MultiHandle(pointer: curl_multi_init()!)
+        _ = fruits_curl_multi_set_long(multi.pointer, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        let thread = Thread { [self] in run() }
+        thread.name = "fruits-http"
+        thread.start()
+    }
+
+    func add(_ transfer: Transfer) { send(.add(transfer)) }
+
+    func cancel(_ transfer: Transfer) {
+        transfer.cancelled.store(true, ordering: .releasing)
+        send(.cancel(transfer))
+    }
+
+    func stop() {
+        commands.withLock { $0.stopping = true }
+        curl_multi_wakeup(multi.pointer)
+    }
+
+    private func send(_ command: Command) {
+        commands.withLock { $0.queue.append(command) }
+        curl_multi_wakeup(multi.pointer)
+    }
+
+    private func run() {
+        var active: [UnsafeMutableRawPointer: Transfer] = [:]
+        while true {
+            let (queue, stopping) = commands.withLock { state in
+                defer { state.queue.removeAll() }
+                return (state.queue, state.stopping)
+            }
+            if stopping { break }
+            for command in queue {
+                switch command {
+                case .add(let transfer) where transfer.cancelled.load(ordering: .acquiring):
+                    transfer.finish(.failure(CancellationError()))
+                case .add(let transfer):
+                    active[transfer.easy] = transfer
+                    curl_multi_add_handle(multi.pointer, transfer.easy)
+                case .cancel(let transfer):
+                    guard active.removeValue(forKey: transfer.easy) != nil else { continue }  // not added yet, or done
+                    curl_multi_remove_handle(multi.pointer, transfer.easy)
+                    transfer.finish(.failure(CancellationError()))
+                }
+            }
+            var running: Int32 = 0
+            curl_multi_perform(multi.pointer, &running)
+            var left: Int32 = 0
+            while let message = curl_multi_info_read(multi.pointer, &left) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                      let transfer = active.removeValue(forKey: easy) else { continue }
+                let code = fruits_curl_message_result(message)
+                curl_multi_remove_handle(multi.pointer, easy)
+                transfer.finish(transfer.outcome(code))
+            }
+            curl_multi_poll(multi.pointer, nil, 0, 1_000, nil)
+        }
+        for transfer in active.values {
+            curl_multi_remove_handle(multi.pointer, transfer.easy)
+            transfer.finish(.failure(HTTPTransportError(curlCode: -1, message: "the HTTP client was closed", url: transfer.url)))
+        }
+        curl_multi_cleanup(multi.pointer)
+    }
+}
+
+private struct MultiHandle: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+}
+
+/// One request on its easy handle, with what its callbacks collect. Built by
+/// the caller, then owned by the loop thread until `finish` answers.
+private final class Transfer: @unchecked Sendable {
+    let easy: UnsafeMutableRawPointer
+    let url: String
+    let cancelled = Atomic<Bool>(false)
+    var continuation: CheckedContinuation<HTTPResponse, any Error>?
+    private let maxResponseBytes: Int?
+    private let sink: ResponseSink
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let body: UnsafeMutableRawBufferPointer
+
+    init(_ request: HTTPRequest, timeouts: CurlHTTPClient.Timeouts) throws {
+        easy = curl_easy_init()!
+        url = request.url
+        maxResponseBytes = request.maxResponseBytes
+        sink = ResponseSink(limit: request.maxResponseBytes)
+        // libcurl reads the body while the transfer runs: it lives here until then.
+        body = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
+        body.copyBytes(from: request.body)
         // An empty "Expect:" stops curl from waiting for 100-continue.
         for (name, value) in request.headers + [("Expect", "")] {
             headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
         }
-        defer { curl_slist_free_all(headerList) }
-
+        let context = Unmanaged.passUnretained(sink).toOpaque()
         var status = CURLE_OK
         func set(_ code: CURLcode) { if status == CURLE_OK { status = code } }
-        set(fruits_curl_set_string(curl, CURLOPT_URL, request.url))
-        set(fruits_curl_set_long(curl, CURLOPT_NOSIGNAL, 1))
+        set(fruits_curl_set_string(easy, CURLOPT_URL, request.url))
+        set(fruits_curl_set_long(easy, CURLOPT_NOSIGNAL, 1))
         // S3 keys may hold "/./", "/../" and "//": send the path byte for byte,
         // as it was signed, instead of letting curl squash the dot segments.
-        set(fruits_curl_set_long(curl, CURLOPT_PATH_AS_IS, 1))
-        set(fruits_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect.components.seconds * 1000)))
-        set(fruits_curl_set_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1))
-        set(fruits_curl_set_long(curl, CURLOPT_LOW_SPEED_TIME, Int(timeouts.stall.components.seconds)))
-        set(fruits_curl_set_pointer(curl, CURLOPT_HTTPHEADER, headerList))
-        set(fruits_curl_set_callback(curl, CURLOPT_WRITEFUNCTION, collectBody))
-        set(fruits_curl_set_pointer(curl, CURLOPT_WRITEDATA, context))
-        set(fruits_curl_set_callback(curl, CURLOPT_HEADERFUNCTION, collectHeader))
-        set(fruits_curl_set_pointer(curl, CURLOPT_HEADERDATA, context))
+        set(fruits_curl_set_long(easy, CURLOPT_PATH_AS_IS, 1))
+        set(fruits_curl_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect.components.seconds * 1000)))
+        set(fruits_curl_set_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1))
+        set(fruits_curl_set_long(easy, CURLOPT_LOW_SPEED_TIME, Int(timeouts.stall.components.seconds)))
+        set(fruits_curl_set_pointer(easy, CURLOPT_HTTPHEADER, headerList))
+        set(fruits_curl_set_callback(easy, CURLOPT_WRITEFUNCTION, collectBody))
+        set(fruits_curl_set_pointer(easy, CURLOPT_WRITEDATA, context))
+        set(fruits_curl_set_callback(easy, CURLOPT_HEADERFUNCTION, collectHeader))
+        set(fruits_curl_set_pointer(easy, CURLOPT_HEADERDATA, context))
         switch request.method {
         case "GET":
             break
         case "HEAD":
-            set(fruits_curl_set_long(curl, CURLOPT_NOBODY, 1))
+            set(fruits_curl_set_long(easy, CURLOPT_NOBODY, 1))
         default:
-            set(fruits_curl_set_string(curl, CURLOPT_CUSTOMREQUEST, request.method))
+            set(fruits_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
+            set(fruits_curl_set_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
+            // POSTFIELDS with a size sends exactly these bytes, whatever the method.
+            set(fruits_curl_set_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress))
         }
-        guard status == CURLE_OK else { throw transportError(status, request) }
+        guard status == CURLE_OK else { throw Self.transportError(status, url: request.url) }
+    }
 
-        let code: CURLcode = request.body.withUnsafeBytes { body in
-            if request.method != "GET" && request.method != "HEAD" {
-                set(fruits_curl_set_offset(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-                // POSTFIELDS with a size sends exactly these bytes, whatever the method.
-                set(fruits_curl_set_pointer(curl, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)))
-            }
-            guard status == CURLE_OK else { return status }
-            return curl_easy_perform(curl)
-        }
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        body.deallocate()
+    }
+
+    /// What the caller gets for a transfer that ended with `code`.
+    func outcome(_ code: CURLcode) -> Result<HTTPResponse, any Error> {
         var responseCode = 0
-        _ = fruits_curl_get_long(curl, CURLINFO_RESPONSE_CODE, &responseCode)
-        if sink.exceeded, let limit = request.maxResponseBytes {
-            throw HTTPResponseTooLarge(status: responseCode, limit: limit, declaredBytes: sink.headers["content-length"].flatMap(Int.init))
+        _ = fruits_curl_get_long(easy, CURLINFO_RESPONSE_CODE, &responseCode)
+        if sink.exceeded, let limit = maxResponseBytes {
+            return .failure(HTTPResponseTooLarge(status: responseCode, limit: limit,
+                                                 declaredBytes: sink.headers["content-length"].flatMap(Int.init)))
         }
-        guard code == CURLE_OK else { throw transportError(code, request) }
-        return HTTPResponse(status: responseCode, headers: sink.headers, body: sink.body)
+        guard code == CURLE_OK else { return .failure(Self.transportError(code, url: url)) }
+        return .success(HTTPResponse(status: responseCode, headers: sink.headers, body: sink.body))
     }
 
-    private func transportError(_ code: CURLcode, _ request: HTTPRequest) -> HTTPTransportError {
-        HTTPTransportError(curlCode: Int32(code.rawValue), message: String(cString: curl_easy_strerror(code)), url: request.url)
+    func finish(_ result: Result<HTTPResponse, any Error>) {
+        continuation?.resume(with: result)
+        continuation = nil
     }
-}
 
-/// A curl easy handle; the pool lends it to one transfer at a time.
-private struct EasyHandle: @unchecked Sendable {
-    let pointer: UnsafeMutableRawPointer
+    private static func transportError(_ code: CURLcode, url: String) -> HTTPTransportError {
+        HTTPTransportError(curlCode: Int32(code.rawValue), message: String(cString: curl_easy_strerror(code)), url: url)
+    }
 }
 
 /// Receives one response; reached from libcurl's callbacks through the
-/// context pointer and used by one transfer at a time.
+/// context pointer, on the loop thread.
 private final class ResponseSink {
     let limit: Int?
     var body: [UInt8] = []

@@ -2,9 +2,10 @@ import Common
 import Foundation
 import Synchronization
 
-/// An S3 client over libcurl with our own SigV4 signing. Calls block the
-/// calling thread; transient failures (5xx, 429, connection errors,
-/// timeouts) are retried with jittered exponential backoff.
+/// An S3 client over libcurl with our own SigV4 signing. Requests are async
+/// (many in flight on one HTTP thread); transient failures (5xx, 429,
+/// connection errors, timeouts) are retried after a jittered exponential
+/// backoff that sleeps the task, not a thread.
 public final class S3Client: Sendable {
     public struct Object: Sendable, Equatable {
         public let key: String
@@ -32,17 +33,17 @@ public final class S3Client: Sendable {
 
     /// The object; with `maxBytes`, one larger than that is not read and
     /// throws `S3Error.objectTooLarge`.
-    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil) throws -> [UInt8] {
-        try getObjectAndTag(bucket: bucket, key: key, range: range, maxBytes: maxBytes).body
+    public func getObject(bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil) async throws -> [UInt8] {
+        try await getObjectAndTag(bucket: bucket, key: key, range: range, maxBytes: maxBytes).body
     }
 
     /// The object and its ETag (the version a conditional put names).
     public func getObjectAndTag(
         bucket: String, key: String, range: ClosedRange<Int>? = nil, maxBytes: Int? = nil
-    ) throws -> (body: [UInt8], etag: String?) {
+    ) async throws -> (body: [UInt8], etag: String?) {
         var headers: [(String, String)] = []
         if let range { headers.append(("Range", "bytes=\(range.lowerBound)-\(range.upperBound)")) }
-        let response = try send("GET", bucket: bucket, key: key, headers: headers, maxResponseBytes: maxBytes)
+        let response = try await send("GET", bucket: bucket, key: key, headers: headers, maxResponseBytes: maxBytes)
         return (response.body, response.headers["etag"])
     }
 
@@ -50,42 +51,42 @@ public final class S3Client: Sendable {
     /// or still has `etag` (`If-Match`), in one request whatever its size.
     /// A condition that does not hold is HTTP 412 (or 409 when another
     /// conditional write to the key was in flight); the new ETag otherwise.
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String, ifMatch etag: String?) throws -> String? {
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String, ifMatch etag: String?) async throws -> String? {
         let condition = etag.map { ("If-Match", $0) } ?? ("If-None-Match", "*")
-        return try send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType), condition], body: body).headers["etag"]
+        return try await send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType), condition], body: body).headers["etag"]
     }
 
     /// Uploads in one request, or in parts from `multipartThreshold` bytes on.
     @discardableResult
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") throws -> String? {
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/octet-stream") async throws -> String? {
         if body.count >= configuration.multipartThreshold {
-            return try putMultipart(bucket: bucket, key: key, body: body, contentType: contentType)
+            return try await putMultipart(bucket: bucket, key: key, body: body, contentType: contentType)
         }
-        return try send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body).headers["etag"]
+        return try await send("PUT", bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body).headers["etag"]
     }
 
     /// Size and ETag, or nil when there is no such object.
-    public func headObject(bucket: String, key: String) throws -> Object? {
+    public func headObject(bucket: String, key: String) async throws -> Object? {
         do {
-            let response = try send("HEAD", bucket: bucket, key: key)
+            let response = try await send("HEAD", bucket: bucket, key: key)
             return Object(key: key, size: Int(response.headers["content-length"] ?? "") ?? 0, etag: response.headers["etag"])
         } catch let error as S3Error where error.status == 404 {
             return nil
         }
     }
 
-    public func deleteObject(bucket: String, key: String) throws {
-        _ = try send("DELETE", bucket: bucket, key: key)
+    public func deleteObject(bucket: String, key: String) async throws {
+        _ = try await send("DELETE", bucket: bucket, key: key)
     }
 
-    public func createBucket(_ bucket: String) throws {
+    public func createBucket(_ bucket: String) async throws {
         var body: [UInt8] = []
         if configuration.region != "us-east-1" {
             body = Array(("<CreateBucketConfiguration><LocationConstraint>\(configuration.region)"
                 + "</LocationConstraint></CreateBucketConfiguration>").utf8)
         }
         do {
-            _ = try send("PUT", bucket: bucket, key: nil, body: body)
+            _ = try await send("PUT", bucket: bucket, key: nil, body: body)
         } catch let error as S3Error where error.code == "BucketAlreadyOwnedByYou" {
             return
         }
@@ -93,10 +94,10 @@ public final class S3Client: Sendable {
 
     // MARK: Listing
 
-    public func listObjects(bucket: String, prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) throws -> ListPage {
+    public func listObjects(bucket: String, prefix: String, continuationToken: String? = nil, maxKeys: Int = 1000) async throws -> ListPage {
         var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", "\(maxKeys)")]
         if let continuationToken { query.append(("continuation-token", continuationToken)) }
-        let response = try send("GET", bucket: bucket, key: nil, query: query)
+        let response = try await send("GET", bucket: bucket, key: nil, query: query)
         let xml = String(decoding: response.body, as: UTF8.self)[...]
         let objects = XMLScan.elements("Contents", in: xml).compactMap { entry -> Object? in
             guard let key = XMLScan.text("Key", in: entry) else { return nil }
@@ -109,11 +110,11 @@ public final class S3Client: Sendable {
     }
 
     /// Every object under `prefix`, following continuation tokens.
-    public func listAllObjects(bucket: String, prefix: String) throws -> [Object] {
+    public func listAllObjects(bucket: String, prefix: String) async throws -> [Object] {
         var objects: [Object] = []
         var token: String?
         repeat {
-            let page = try listObjects(bucket: bucket, prefix: prefix, continuationToken: token)
+            let page = try await listObjects(bucket: bucket, prefix: prefix, continuationToken: token)
             objects += page.objects
             token = page.nextContinuationToken
         } while token != nil
@@ -123,21 +124,21 @@ public final class S3Client: Sendable {
     // MARK: Multipart
 
     /// Starts a multipart upload and returns its id.
-    public func createMultipartUpload(bucket: String, key: String, contentType: String) throws -> String {
-        let created = try send("POST", bucket: bucket, key: key, query: [("uploads", "")], headers: [("Content-Type", contentType)])
+    public func createMultipartUpload(bucket: String, key: String, contentType: String) async throws -> String {
+        let created = try await send("POST", bucket: bucket, key: key, query: [("uploads", "")], headers: [("Content-Type", contentType)])
         guard let uploadID = XMLScan.text("UploadId", in: String(decoding: created.body, as: UTF8.self)[...]) else {
             throw S3Error.invalidResponse("CreateMultipartUpload returned no UploadId")
         }
         return uploadID
     }
 
-    private func putMultipart(bucket: String, key: String, body: [UInt8], contentType: String) throws -> String? {
-        let uploadID = try createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
+    private func putMultipart(bucket: String, key: String, body: [UInt8], contentType: String) async throws -> String? {
+        let uploadID = try await createMultipartUpload(bucket: bucket, key: key, contentType: contentType)
         do {
             var parts: [(number: Int, etag: String)] = []
             for (index, start) in stride(from: 0, to: body.count, by: configuration.partSize).enumerated() {
                 let part = Array(body[start..<min(start + configuration.partSize, body.count)])
-                let response = try send("PUT", bucket: bucket, key: key,
+                let response = try await send("PUT", bucket: bucket, key: key,
                                         query: [("partNumber", "\(index + 1)"), ("uploadId", uploadID)], body: part)
                 guard let etag = response.headers["etag"] else { throw S3Error.invalidResponse("UploadPart returned no ETag") }
                 parts.append((index + 1, etag))
@@ -150,7 +151,7 @@ public final class S3Client: Sendable {
             var attempt = 0
             while true {
                 attempt += 1
-                let completed = try send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
+                let completed = try await send("POST", bucket: bucket, key: key, query: [("uploadId", uploadID)],
                                          headers: [("Content-Type", "application/xml")], body: Array(manifest.utf8))
                 let text = String(decoding: completed.body, as: UTF8.self)[...]
                 guard let code = XMLScan.text("Code", in: text), XMLScan.text("ETag", in: text) == nil else {
@@ -159,10 +160,10 @@ public final class S3Client: Sendable {
                 let error = S3Error.http(status: 200, code: code, message: XMLScan.text("Message", in: text) ?? "", resource: "\(bucket)/\(key)")
                 guard error.isRetriable, attempt < configuration.retry.attempts else { throw error }
                 retryCount.add(1, ordering: .relaxed)
-                Thread.sleep(forTimeInterval: backoff(attempt: attempt))
+                try await Task.sleep(for: backoff(attempt: attempt))
             }
         } catch {
-            _ = try? send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
+            _ = try? await send("DELETE", bucket: bucket, key: key, query: [("uploadId", uploadID)])
             throw error
         }
     }
@@ -172,17 +173,17 @@ public final class S3Client: Sendable {
     /// whose answer was lost and was retried, leaves parts that are billed
     /// and invisible. Returns how many it aborted.
     @discardableResult
-    public func abortIncompleteUploads(bucket: String, prefix: String, startedBefore date: Date) throws -> Int {
+    public func abortIncompleteUploads(bucket: String, prefix: String, startedBefore date: Date) async throws -> Int {
         var aborted = 0
         var markers: [(String, String)] = []
         while true {
-            let page = try send("GET", bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", prefix)] + markers)
+            let page = try await send("GET", bucket: bucket, key: nil, query: [("uploads", ""), ("prefix", prefix)] + markers)
             let xml = String(decoding: page.body, as: UTF8.self)[...]
             for upload in XMLScan.elements("Upload", in: xml) {
                 guard let key = XMLScan.text("Key", in: upload), let id = XMLScan.text("UploadId", in: upload),
                       let initiated = XMLScan.text("Initiated", in: upload).flatMap(Self.parseTimestamp), initiated < date
                 else { continue }
-                _ = try send("DELETE", bucket: bucket, key: key, query: [("uploadId", id)])
+                _ = try await send("DELETE", bucket: bucket, key: key, query: [("uploadId", id)])
                 aborted += 1
             }
             guard XMLScan.text("IsTruncated", in: xml) == "true", let key = XMLScan.text("NextKeyMarker", in: xml) else { return aborted }
@@ -204,7 +205,7 @@ public final class S3Client: Sendable {
     private func send(
         _ method: String, bucket: String, key: String?, query: [(String, String)] = [],
         headers: [(String, String)] = [], body: [UInt8] = [], maxResponseBytes: Int? = nil
-    ) throws -> HTTPResponse {
+    ) async throws -> HTTPResponse {
         let (url, host, path) = address(bucket: bucket, key: key, query: query)
         var headers = headers
         // Without one, libcurl labels a body as a form, which servers may parse away.
@@ -217,11 +218,11 @@ public final class S3Client: Sendable {
         while true {
             attempt += 1
             // Asked on every attempt: role credentials are replaced before they expire.
-            let signer = SigV4Signer(credentials: try configuration.credentials.credentials(), region: configuration.region)
+            let signer = SigV4Signer(credentials: try await configuration.credentials.credentials(), region: configuration.region)
             request.headers = headers.map { ($0.0, $0.1) }
                 + signer.headers(method: method, host: host, encodedPath: path, query: query, body: body)
             do {
-                let response = try http.perform(request)
+                let response = try await http.perform(request)
                 if (200..<300).contains(response.status) { return response }
                 let error = Self.error(from: response, resource: resource)
                 guard error.isRetriable, attempt < configuration.retry.attempts else { throw error }
@@ -235,14 +236,14 @@ public final class S3Client: Sendable {
                 guard attempt < configuration.retry.attempts else { throw S3Error.unreachable(error, attempts: attempt) }
             }
             retryCount.add(1, ordering: .relaxed)
-            Thread.sleep(forTimeInterval: backoff(attempt: attempt))
+            try await Task.sleep(for: backoff(attempt: attempt))
         }
     }
 
     /// Full jitter: uniform in [0, min(maximum, base * 2^attempt)].
-    private func backoff(attempt: Int) -> TimeInterval {
+    private func backoff(attempt: Int) -> Duration {
         let retry = configuration.retry
-        return Double.random(in: 0...min(retry.maximumDelay.seconds, retry.baseDelay.seconds * pow(2, Double(attempt))))
+        return .seconds(Double.random(in: 0...min(retry.maximumDelay.seconds, retry.baseDelay.seconds * pow(2, Double(attempt)))))
     }
 
     static func error(from response: HTTPResponse, resource: String) -> S3Error {

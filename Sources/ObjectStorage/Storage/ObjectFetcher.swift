@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// Reads the object an event's URI names: `s3://bucket/key` or `file:///path`.
@@ -61,7 +62,7 @@ public struct ObjectFetcher: Sendable {
     /// Throws `FetchError` when the image is to blame, `ServiceError` when
     /// the service is; other errors (S3 unreachable, 5xx after retries) are
     /// transient.
-    public func fetch(_ uri: String) throws -> [UInt8] {
+    public func fetch(_ uri: String) async throws -> [UInt8] {
         if uri.hasPrefix("s3://") {
             guard case .s3(let bucket, let key) = try ObjectLocation(parsing: uri), !key.isEmpty else {
                 throw FetchError.unsupportedURI(uri)
@@ -71,7 +72,7 @@ public struct ObjectFetcher: Sendable {
             do {
                 // One GET, bounded while it reads: no HEAD round trip, and no
                 // window for the object to grow between a size check and the read.
-                return try client.getObject(bucket: bucket, key: key, maxBytes: maxBytes)
+                return try await client.getObject(bucket: bucket, key: key, maxBytes: maxBytes)
             } catch S3Error.objectTooLarge(_, let bytes, let limit) {
                 throw FetchError.tooLarge(uri, bytes: bytes, limit: limit)
             } catch let error as S3Error where error.status == 404 {
@@ -83,6 +84,10 @@ public struct ObjectFetcher: Sendable {
             }
         }
         guard uri.hasPrefix("file://"), let url = URL(string: uri), url.isFileURL else { throw FetchError.unsupportedURI(uri) }
+        return try await BlockingIOPool.shared.run { [maxBytes] in try Self.readFile(url, uri: uri, maxBytes: maxBytes) }
+    }
+
+    private static func readFile(_ url: URL, uri: String, maxBytes: Int) throws -> [UInt8] {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         guard let size = attributes?[.size] as? Int else { throw FetchError.missing(uri, "no such file") }
         guard size <= maxBytes else { throw FetchError.tooLarge(uri, bytes: size, limit: maxBytes) }

@@ -128,12 +128,8 @@ public final class AnswerService: Service, @unchecked Sendable {
     /// use; a failure keeps the current one and is retried at the next refresh.
     private func refreshClassifier() async {
         do {
-            let store = results, current = version
-            let loaded = try await BlockingIOPool.shared.run { () -> NearestNeighbours? in
-                guard let latest = try NearestNeighbours.latestVersion(in: store), latest > current else { return nil }
-                return try NearestNeighbours.load(version: latest, from: store)
-            }
-            guard let loaded else { return }
+            guard let latest = try await NearestNeighbours.latestVersion(in: results), latest > version else { return }
+            let loaded = try await NearestNeighbours.load(version: latest, from: results)
             version = loaded.model.version ?? 0
             answers.use(loaded)
             logger.info("answering with model", metadata: ["version": "\(version)", "references": "\(loaded.count)"])

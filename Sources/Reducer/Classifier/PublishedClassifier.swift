@@ -6,10 +6,10 @@ import Parquet
 extension NearestNeighbours {
     /// The classifier of a published model version, as a reader rebuilds it:
     /// `model.json` and the coordinates of its `references.parquet`.
-    static func load(version: Int, from store: any ObjectStore) throws -> NearestNeighbours {
-        let model = try JSONDecoder().decode(PCAModel.self, from: Data(try store.get(ResultsLayout.model(version: version))))
+    static func load(version: Int, from store: any ObjectStore) async throws -> NearestNeighbours {
+        let model = try JSONDecoder().decode(PCAModel.self, from: Data(try await store.get(ResultsLayout.model(version: version))))
         let key = ResultsLayout.references(version: version)
-        let reader = try ParquetReader(bytes: try store.get(key))
+        let reader = try ParquetReader(bytes: try await store.get(key))
         let ids = try reader.strings("image_id"), labels = try reader.strings("label"), coordinates = try reader.floatLists("pca")
         var keys: [ImageKey] = [], names: [String] = [], projected: [[Float]] = []
         for index in 0..<reader.rowCount {
@@ -25,7 +25,7 @@ extension NearestNeighbours {
     }
 
     /// The version `pca/version` names, nil before the first model.
-    static func latestVersion(in store: any ObjectStore) throws -> Int? {
-        try store.getIfPresent(ResultsLayout.latestVersion).flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
+    static func latestVersion(in store: any ObjectStore) async throws -> Int? {
+        try await store.getIfPresent(ResultsLayout.latestVersion).flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

@@ -1,27 +1,29 @@
+import Common
 import Events
 import ObjectStorage
 import Parquet
 
 extension ReferenceSet {
-    /// Writes the images of one flush that joined the set, raw features
-    /// included (nothing if none did). Images that later drop out stay in
+    /// The part of the images of one flush that joined the set, raw features
+    /// included (nil if none did). Images that later drop out stay in
     /// their part; loading offers them again and the set takes the same
     /// ones. With ids in random order only about ln(n / perLabel) times
     /// `perLabel` images of a label ever join, so the parts stay small.
-    static func write(_ joined: [Reference], flush: FlushName, to store: any ObjectStore) throws {
-        guard !joined.isEmpty else { return }
+    static func file(of joined: [Reference], flush: FlushName) throws -> FlushCommit.File? {
+        guard !joined.isEmpty else { return nil }
         let rows: [[ParquetValue]] = joined.map { [.string($0.key.hex), .string($0.label), .floatList($0.features)] }
-        try ResultsLayout.write(rows, schema: ResultsLayout.referenceFeatures, to: store, key: ResultsLayout.referencesPart(flush))
+        return FlushCommit.File(key: ResultsLayout.referencesPart(flush), bytes: try ResultsLayout.encode(rows, schema: ResultsLayout.referenceFeatures),
+                                contentType: ResultsLayout.parquetType)
     }
 
     /// The set the committed flushes built.
     static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, perLabel: Int,
-                     dimension: Int) throws -> ReferenceSet {
-        let keys = try store.list(prefix: "_references/").map(\.key).filter { key in
+                     dimension: Int) async throws -> ReferenceSet {
+        let keys = try await store.list(prefix: "_references/").map(\.key).filter { key in
             FlushName(key: key).map { checkpoint.commits($0) } ?? false
         }
-        let parts = try ConcurrentMap.map(keys, parallelism: 16) { key in
-            let reader = try ParquetReader(bytes: try store.get(key))
+        let parts = try await ConcurrentMap.map(keys, parallelism: 16) { key in
+            let reader = try ParquetReader(bytes: try await store.get(key))
             let ids = try reader.strings("image_id"), labels = try reader.strings("label"), features = try reader.floatLists("features")
             let rows = zip(ids, zip(labels, features)).compactMap { id, rest -> Reference? in
                 guard let key = id.flatMap(ImageKey.init(imageID:)), let label = rest.0, let vector = rest.1,

@@ -25,7 +25,7 @@ public enum AWSCredentialChain {
             let sts = value("AWS_ENDPOINT_URL_STS") ?? value("AWS_ENDPOINT_URL") ?? "https://sts.\(region).amazonaws.com/"
             let session = value("AWS_ROLE_SESSION_NAME") ?? "fruits-\(ProcessInfo.processInfo.processIdentifier)"
             return RefreshingCredentials(source: "web identity") {
-                try RoleCredentialSources.webIdentity(roleARN: roleARN, tokenFile: tokenFile, sessionName: session,
+                try await RoleCredentialSources.webIdentity(roleARN: roleARN, tokenFile: tokenFile, sessionName: session,
                                                       stsEndpoint: sts, http: http)
             }
         }
@@ -39,7 +39,7 @@ public enum AWSCredentialChain {
                 let authorization = try token ?? tokenFile.map {
                     try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
                 }
-                return try RoleCredentialSources.container(url: containerURL, authorization: authorization, http: http)
+                return try await RoleCredentialSources.container(url: containerURL, authorization: authorization, http: http)
             }
         }
         if let keys = AWSCredentials.fromProfile(environment) { return keys }
@@ -48,7 +48,7 @@ public enum AWSCredentialChain {
         guard value("AWS_EC2_METADATA_DISABLED")?.lowercased() != "true" else { throw missing }
         let imds = value("AWS_EC2_METADATA_SERVICE_ENDPOINT") ?? "http://169.254.169.254"
         return RefreshingCredentials(source: "instance metadata") {
-            do { return try RoleCredentialSources.instanceMetadata(endpoint: imds, http: http) } catch {
+            do { return try await RoleCredentialSources.instanceMetadata(endpoint: imds, http: http) } catch {
                 // The last resort failed too: say what the user can set.
                 throw S3Error.credentialSource("\(missing)", "and the instance metadata service did not provide any: \(error)")
             }

@@ -8,7 +8,7 @@ enum RoleCredentialSources {
     /// STS `AssumeRoleWithWebIdentity`, which needs no signature: the token
     /// file (re-read every time: the kubelet rotates it) is the proof.
     static func webIdentity(roleARN: String, tokenFile: String, sessionName: String, stsEndpoint: String,
-                            http: CurlHTTPClient) throws -> AWSCredentials {
+                            http: CurlHTTPClient) async throws -> AWSCredentials {
         let token: String
         do { token = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
             throw S3Error.credentialSource("web identity", "cannot read AWS_WEB_IDENTITY_TOKEN_FILE \(tokenFile): \(error.localizedDescription)")
@@ -16,7 +16,7 @@ enum RoleCredentialSources {
         let form = [("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
                     ("RoleSessionName", sessionName), ("WebIdentityToken", token)]
             .map { "\($0.0)=\(S3URIEncoding.encode($0.1, keepSlash: false))" }.joined(separator: "&")
-        let response = try perform(HTTPRequest(method: "POST", url: stsEndpoint,
+        let response = try await perform(HTTPRequest(method: "POST", url: stsEndpoint,
                                                headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                                body: Array(form.utf8)), source: "web identity (STS)", http: http)
         let xml = String(decoding: response.body, as: UTF8.self)[...]
@@ -29,33 +29,33 @@ enum RoleCredentialSources {
     /// The container agent: `AWS_CONTAINER_CREDENTIALS_FULL_URI` (or the
     /// relative URI on 169.254.170.2), with `AWS_CONTAINER_AUTHORIZATION_TOKEN`
     /// or the token file as the Authorization header when given.
-    static func container(url: String, authorization: String?, http: CurlHTTPClient) throws -> AWSCredentials {
+    static func container(url: String, authorization: String?, http: CurlHTTPClient) async throws -> AWSCredentials {
         var headers: [(name: String, value: String)] = []
         if let authorization { headers.append(("Authorization", authorization)) }
-        let response = try perform(HTTPRequest(method: "GET", url: url, headers: headers), source: "container credentials", http: http)
+        let response = try await perform(HTTPRequest(method: "GET", url: url, headers: headers), source: "container credentials", http: http)
         return try decodeJSON(response.body, source: "container credentials")
     }
 
     /// IMDSv2: a session token first (PUT), then the role's name, then its credentials.
-    static func instanceMetadata(endpoint: String, http: CurlHTTPClient) throws -> AWSCredentials {
+    static func instanceMetadata(endpoint: String, http: CurlHTTPClient) async throws -> AWSCredentials {
         let base = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         let source = "instance metadata (IMDSv2) at \(base)"
-        let token = try perform(HTTPRequest(method: "PUT", url: base + "/latest/api/token",
+        let token = try await perform(HTTPRequest(method: "PUT", url: base + "/latest/api/token",
                                             headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")]), source: source, http: http)
         let session = [("X-aws-ec2-metadata-token", String(decoding: token.body, as: UTF8.self))]
-        let roles = try perform(HTTPRequest(method: "GET", url: base + "/latest/meta-data/iam/security-credentials/", headers: session),
+        let roles = try await perform(HTTPRequest(method: "GET", url: base + "/latest/meta-data/iam/security-credentials/", headers: session),
                                 source: source, http: http)
         guard let role = String(decoding: roles.body, as: UTF8.self).split(whereSeparator: \.isNewline).first else {
             throw S3Error.credentialSource(source, "the instance has no IAM role")
         }
-        let credentials = try perform(HTTPRequest(method: "GET", url: base + "/latest/meta-data/iam/security-credentials/\(role)",
+        let credentials = try await perform(HTTPRequest(method: "GET", url: base + "/latest/meta-data/iam/security-credentials/\(role)",
                                                   headers: session), source: source, http: http)
         return try decodeJSON(credentials.body, source: source)
     }
 
-    private static func perform(_ request: HTTPRequest, source: String, http: CurlHTTPClient) throws -> HTTPResponse {
+    private static func perform(_ request: HTTPRequest, source: String, http: CurlHTTPClient) async throws -> HTTPResponse {
         let response: HTTPResponse
-        do { response = try http.perform(request) } catch {
+        do { response = try await http.perform(request) } catch {
             throw S3Error.credentialSource(source, "\(error)")
         }
         guard (200..<300).contains(response.status) else {
