@@ -36,6 +36,8 @@ public struct MetricsServer: Service {
         let application = Application(
             router: router, configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: "fruits-metrics"),
             logger: logger)
-        try await application.runService()
+        // The process's service group owns SIGTERM: a server that also caught it
+        // could stop before the group asks it to, which the group counts as a failure.
+        try await application.runService(gracefulShutdownSignals: [])
     }
 }

@@ -146,8 +146,10 @@ public final class ExtractionService: Service, Sendable {
                 }
             }
             do {
-                try await group.waitForAll()
+                while try await group.next() != nil {}
             } catch {
+                // The other side stops too (waitForAll would wait for it to end by itself).
+                group.cancelAll()
                 for started in await inHand.drain() { started.work.cancel() }
                 throw error
             }
