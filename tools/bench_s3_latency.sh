@@ -5,12 +5,14 @@
 # then the reducer alone (`fruits bench reduce`, REDUCE_EVENTS synthetic
 # feature events, default 20,000) writing to S3 the same two ways, and a
 # restarting reducer's load of RESTART_IMAGES ids (default 200,000) from S3.
-# Usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS=30]   (release build)
+# Usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS=30]   (release build;
+# FRUITS_BIN=path times another build, e.g. an earlier commit's, on the same server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 images=${1:?usage: tools/bench_s3_latency.sh IMAGES_DIR [LATENCY_MS]}
 export FRUITS_S3_LATENCY_MS=${2:-30}
-swift build -c release --product fruits >/dev/null
+fruits=${FRUITS_BIN:-.build/release/fruits}
+[ -n "${FRUITS_BIN:-}" ] || swift build -c release --product fruits >/dev/null
 
 coproc SERVER { .venv/bin/python tools/s3_test_server.py 2>/dev/null; }
 read -r line <&"${SERVER[0]}"
@@ -33,17 +35,17 @@ PY
 for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
   set -- $run
   printf "%s ms per request: " "$1"
-  AWS_ENDPOINT_URL=$2 .build/release/fruits run --input s3://bench/Test/ --output "s3://bench/Results-$1ms/" 2>/dev/null | grep '^time'
+  AWS_ENDPOINT_URL=$2 "$fruits" run --input s3://bench/Test/ --output "s3://bench/Results-$1ms/" 2>/dev/null | grep '^time'
 done
 
 for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
   set -- $run
   printf "reducer to S3, %s ms per request: " "$1"
-  AWS_ENDPOINT_URL=$2 .build/release/fruits bench reduce --events "${REDUCE_EVENTS:-20000}" --output "s3://bench/Reduce-$1ms/" 2>/dev/null | head -1
+  AWS_ENDPOINT_URL=$2 "$fruits" bench reduce --events "${REDUCE_EVENTS:-20000}" --output "s3://bench/Reduce-$1ms/" 2>/dev/null | head -1
 done
 
 for run in "0 $direct" "$FRUITS_S3_LATENCY_MS $slow"; do
   set -- $run
   printf "restart from S3, %s ms per request: " "$1"
-  AWS_ENDPOINT_URL=$2 .build/release/fruits bench restart --images "${RESTART_IMAGES:-200000}" --output "s3://bench/Restart-$1ms/" 2>/dev/null | head -1
+  AWS_ENDPOINT_URL=$2 "$fruits" bench restart --images "${RESTART_IMAGES:-200000}" --output "s3://bench/Restart-$1ms/" 2>/dev/null | head -1
 done
