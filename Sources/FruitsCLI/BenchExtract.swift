@@ -88,8 +88,7 @@ struct BenchExtract: ParsableCommand {
             "reference_conv_bf16_gflops": report.referenceConvolutionBF16GFLOPS,
             "peak_rss_mib": (report.peakResidentBytes ?? 0) >> 20,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
-        lines.append("EXTRACT_BENCH " + String(decoding: data, as: UTF8.self))
+        lines.append(benchLine("EXTRACT_BENCH", json))
         return lines.joined(separator: "\n")
     }
 }

@@ -24,29 +24,24 @@ struct BenchReduce: AsyncParsableCommand {
     @Option(help: "Events the producer may be ahead of the reducer.")
     var window = 3_000
 
-    @Option(help: "Results: a directory or s3://bucket/prefix/ (default: a temporary directory, removed afterwards).")
-    var output: String?
-
-    @OptionGroup var storage: StorageOptions
+    @OptionGroup var results: BenchResultsOptions
 
     @Flag(help: "Also solve the PCA and project every part at the end (timed separately).")
     var finalize = false
 
     func run() async throws {
-        let location = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-reduce-\(UUID().uuidString)").path
-        defer { if output == nil { try? FileManager.default.removeItem(atPath: location) } }
         var benchmark = ReduceBenchmark()
         benchmark.events = events
         benchmark.dimension = dimension
         benchmark.partitions = partitions
         benchmark.window = window
         benchmark.finalize = finalize
-        let result = try await benchmark.run(store: try storage.store(location))
+        let result = try await results.withStore("bench-reduce") { try await benchmark.run(store: $0) }
         print(String(format: "%d events of %d features: %.0f events/s (%.1f s%@), peak RSS %.0f MiB",
                      events, dimension, result.eventsPerSecond, result.seconds, finalize ? ", PCA and projection included" : "",
                      Double(result.peakResidentBytes) / 1_048_576))
         let json: [String: Any] = ["events": events, "dimension": dimension, "events_per_second": result.eventsPerSecond,
                                    "seconds": result.seconds, "finalize": finalize, "peak_rss_bytes": result.peakResidentBytes]
-        print("REDUCE_BENCH " + String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
+        print(benchLine("REDUCE_BENCH", json))
     }
 }

@@ -10,27 +10,24 @@ struct BenchRestart: AsyncParsableCommand {
         discussion: "The last line is machine-readable: RESTART_BENCH {json}."
     )
 
-    @OptionGroup var storage: StorageOptions
-
     @Option(help: "Distinct images the results hold.")
     var images = 1_000_000
 
     @Option(help: "Images per flush, so per id manifest (the reducer's --flush-records).")
     var flushRecords = 2_000
 
-    @Option(help: "Results: a directory or s3://bucket/prefix/ (default: a temporary directory, removed afterwards).")
-    var output: String?
+    @OptionGroup var results: BenchResultsOptions
 
     func run() async throws {
-        let location = output ?? FileManager.default.temporaryDirectory.appendingPathComponent("bench-restart-\(UUID().uuidString)").path
-        defer { if output == nil { try? FileManager.default.removeItem(atPath: location) } }
-        let result = try await RestartBenchmark.run(images: images, flushRecords: flushRecords, store: try storage.store(location))
+        let result = try await results.withStore("bench-restart") {
+            try await RestartBenchmark.run(images: images, flushRecords: flushRecords, store: $0)
+        }
         let growth = max(0, result.peakBytesAfter - result.peakBytesBefore)
         print(String(format: "%d images in %d manifests (%.1f MiB): loaded in %.2f s, peak RSS +%.0f MiB (%.0f bytes per image)",
                      result.images, result.manifests, Double(result.manifestBytes) / 1_048_576, result.seconds,
                      Double(growth) / 1_048_576, Double(growth) / Double(max(1, result.images))))
         let json: [String: Any] = ["images": result.images, "manifests": result.manifests, "manifest_bytes": result.manifestBytes,
                                    "seconds": result.seconds, "peak_rss_growth_bytes": growth]
-        print("RESTART_BENCH " + String(decoding: try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]), as: UTF8.self))
+        print(benchLine("RESTART_BENCH", json))
     }
 }

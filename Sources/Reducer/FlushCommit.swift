@@ -1,4 +1,5 @@
 import ObjectStorage
+import Parquet
 
 /// One flush of the reducer as it is committed: its files, each named by the
 /// flush and the writer's epoch, then the checkpoint that counts them (the
@@ -7,20 +8,40 @@ import ObjectStorage
 /// start removes them. A refused checkpoint means another reducer owns the
 /// results: the files are removed again and the conflict is thrown.
 package struct FlushCommit: Sendable {
+    /// A file of the flush; its bytes are made when it is written, so a
+    /// flush holds one encoded file at a time, not all of them.
     package struct File: Sendable {
         package let key: String
-        package let bytes: [UInt8]
         package let contentType: String
+        package let contents: @Sendable () throws -> [UInt8]
+
+        package init(key: String, contentType: String, contents: @escaping @Sendable () throws -> [UInt8]) {
+            self.key = key
+            self.contentType = contentType
+            self.contents = contents
+        }
+
+        package init(key: String, bytes: [UInt8], contentType: String) {
+            self.init(key: key, contentType: contentType) { bytes }
+        }
+
+        static func parquet(_ key: String, _ rows: [[ParquetValue]], _ schema: ParquetSchema) -> File {
+            File(key: key, contentType: ResultsLayout.parquetType) { try ResultsLayout.encode(rows, schema: schema) }
+        }
     }
 
     let name: FlushName
     let files: [File]
     let checkpoint: ReducerCheckpoint
 
-    /// Writes the files one after another (one flush's objects in memory at a
-    /// time on the store's side), then the checkpoint; returns its new version.
-    func commit(to store: any ObjectStore, replacing version: ObjectVersion?, crashPoint: CrashPoint? = nil) async throws -> ObjectVersion {
-        for file in files { try await store.put(file) }
+    /// Writes the files one after another, each made by `encode` just before
+    /// (the reducer makes them on its own thread), then the checkpoint;
+    /// returns its new version.
+    func commit(
+        to store: any ObjectStore, replacing version: ObjectVersion?, crashPoint: CrashPoint? = nil,
+        encode: (File) async throws -> [UInt8] = { try $0.contents() }
+    ) async throws -> ObjectVersion {
+        for file in files { try await store.put(file.key, try await encode(file), contentType: file.contentType) }
         crashPoint?.reached(.afterIDManifests, flush: checkpoint.sequence)
         do {
             return try await store.put(ResultsLayout.checkpoint, try checkpoint.serialized(), contentType: "application/octet-stream",
@@ -35,6 +56,6 @@ package struct FlushCommit: Sendable {
 
 extension ObjectStore {
     package func put(_ file: FlushCommit.File) async throws {
-        try await put(file.key, file.bytes, contentType: file.contentType)
+        try await put(file.key, try file.contents(), contentType: file.contentType)
     }
 }

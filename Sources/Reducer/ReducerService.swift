@@ -430,9 +430,11 @@ public final class ReducerService: Service, @unchecked Sendable {
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         countDuplicates(pending.dropWritten(written))
-        let prepared = try await onReducerThread { try $0.prepareFlush() }
+        let prepared = try await onReducerThread { $0.prepareFlush() }
         do {
-            checkpointVersion = try await prepared.commit.commit(to: store, replacing: checkpointVersion, crashPoint: configuration.crashPoint)
+            checkpointVersion = try await prepared.commit.commit(
+                to: store, replacing: checkpointVersion, crashPoint: configuration.crashPoint,
+                encode: { file in try await self.onReducerThread { _ in try file.contents() } })
         } catch is ObjectStoreConflict {
             throw fenced(at: prepared.commit.name)
         }
@@ -464,9 +466,9 @@ public final class ReducerService: Service, @unchecked Sendable {
         let deadLetters: Int
     }
 
-    /// Encodes the pending batch's files and grows the Gram matrix: CPU work,
-    /// on the reducer's thread.
-    private func prepareFlush() throws -> PreparedFlush {
+    /// Grows the Gram matrix and lays out the pending batch's files (each
+    /// encoded when it is written): CPU work, on the reducer's thread.
+    private func prepareFlush() -> PreparedFlush {
         let pendingFeatures = pending.features, pendingDeadLetters = pending.deadLetters
         var next = state
         next.sequence += 1
@@ -474,11 +476,8 @@ public final class ReducerService: Service, @unchecked Sendable {
         let featureKeys = pendingFeatures.compactMap { ImageKey(imageID: $0.imageID) }
         let letterKeys = pendingDeadLetters.compactMap { ImageKey(imageID: $0.imageID) }
         var files: [FlushCommit.File] = []
-        func parquet(_ key: String, _ rows: [[ParquetValue]], _ schema: ParquetSchema) throws {
-            files.append(.init(key: key, bytes: try ResultsLayout.encode(rows, schema: schema), contentType: ResultsLayout.parquetType))
-        }
         if !pendingFeatures.isEmpty {
-            try parquet(ResultsLayout.featuresPart(name), pendingFeatures.map(ResultsLayout.row), ResultsLayout.features)
+            files.append(.parquet(ResultsLayout.featuresPart(name), pendingFeatures.map(ResultsLayout.row), ResultsLayout.features))
             next.accumulator.add(pendingFeatures.map(\.features))
             if let model {
                 let coordinates = Projector(model).project(rows: pendingFeatures.map(\.features))
@@ -486,7 +485,7 @@ public final class ReducerService: Service, @unchecked Sendable {
                     [ParquetValue.string(event.imageID), .string(event.uri), .string(event.label), .floatList(pca),
                      .int64(Int64(model.version ?? 0))]
                 }
-                try parquet(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)), rows, ResultsLayout.projected)
+                files.append(.parquet(ResultsLayout.projectedPart(forFeaturesPart: ResultsLayout.featuresPart(name)), rows, ResultsLayout.projected))
             }
         }
         var nextReferences = references
@@ -495,9 +494,9 @@ public final class ReducerService: Service, @unchecked Sendable {
                   nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
             return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
         }
-        if let file = try ReferenceSet.file(of: joined, flush: name) { files.append(file) }
+        if let file = ReferenceSet.file(of: joined, flush: name) { files.append(file) }
         if !pendingDeadLetters.isEmpty {
-            try parquet(ResultsLayout.deadLettersPart(name), pendingDeadLetters.map(ResultsLayout.row), ResultsLayout.deadLetters)
+            files.append(.parquet(ResultsLayout.deadLettersPart(name), pendingDeadLetters.map(ResultsLayout.row), ResultsLayout.deadLetters))
             next.deadLetters += letterKeys.count
         }
         files += [WrittenImages.manifest(featureKeys, as: .features, flush: name),

@@ -120,7 +120,7 @@ extension ClassifierTests {
         var checkpoint = ReducerCheckpoint(dimension: 6)
         for (sequence, chunk) in stride(from: 0, to: all.count, by: 9).map({ Array(all[$0..<min($0 + 9, all.count)]) }).enumerated() {
             let joined = chunk.filter { live.offer(key: $0.key, label: $0.label, features: $0.features) }
-            if let file = try ReferenceSet.file(of: joined, flush: FlushName(sequence: sequence + 1, epoch: 7)) { try await store.put(file) }
+            if let file = ReferenceSet.file(of: joined, flush: FlushName(sequence: sequence + 1, epoch: 7)) { try await store.put(file) }
             checkpoint.sequence = sequence + 1
             checkpoint.epochs.commit(sequence: sequence + 1, by: 7)
         }

@@ -1,13 +1,11 @@
-/// The batches an extractor has started (fetching or inferring) and not yet
-/// delivered, shared by the task that reads records and the one that
-/// delivers features. At most `capacity` are started and undelivered at
-/// once, which bounds the photos in memory; the reader waits for room. They
-/// are delivered in order, except that an urgent batch (uploads) goes before
-/// the non-urgent ones waiting, after the urgent ones already there: each
-/// consumer's batches stay in their order, so their commits do too.
+/// The batches a lane of the extractor has started (fetching or inferring)
+/// and not yet delivered, shared by the task that reads records and the one
+/// that delivers features. At most `capacity` are started and undelivered
+/// at once, which bounds the photos in memory; the reader waits for room.
+/// They are delivered in the order read, so their commits are too.
 actor BatchesInHand<Batch: Sendable> {
     private let capacity: Int
-    private var waiting: [(batch: Batch, urgent: Bool)] = []
+    private var waiting: [Batch] = []
     /// Taken by the deliverer and not yet released.
     private var delivering = 0
     private var finished = false
@@ -26,9 +24,8 @@ actor BatchesInHand<Batch: Sendable> {
         }
     }
 
-    func add(_ batch: Batch, urgent: Bool) {
-        let position = urgent ? waiting.firstIndex { !$0.urgent } ?? waiting.count : waiting.count
-        waiting.insert((batch, urgent), at: position)
+    func add(_ batch: Batch) {
+        waiting.append(batch)
         if let waiter = batchWaiter {
             batchWaiter = nil
             waiter.resume(returning: take())
@@ -64,15 +61,25 @@ actor BatchesInHand<Batch: Sendable> {
         }
     }
 
+    /// Runs `body` (the reader or the deliverer), then finishes the queue,
+    /// whether `body` returned or threw.
+    nonisolated func finishing(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch {
+            await finish()
+            throw error
+        }
+        await finish()
+    }
+
     /// Batches not delivered, for cancelling their work.
     func drain() -> [Batch] {
         defer { waiting.removeAll() }
-        return waiting.map(\.batch)
+        return waiting
     }
 
     private func take() -> Batch {
         delivering += 1
-        return waiting.removeFirst().batch
+        return waiting.removeFirst()
     }
 
     private func wakeReader() {

@@ -14,8 +14,9 @@ import Synchronization
 /// batch rather than losing it; downstream deduplicates by image id.
 ///
 /// Uploads arrive on their own topic, read by a second member in its own
-/// group, and are served before every backfill batch: a person's photo waits
-/// for at most the backfill batch in hand, never for the backfill.
+/// group, in a lane of their own: their batches are inferred before every
+/// backfill batch and delivered without waiting for any, so a person's photo
+/// never waits for the backfill.
 public final class ExtractionService: Service, Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
@@ -34,8 +35,9 @@ public final class ExtractionService: Service, Sendable {
         /// How long a partial batch waits for more records; zero takes what
         /// is queued (the workers would otherwise wait too).
         public var maxWait: Duration = .zero
-        /// Batches fetched or inferred at once: while one infers, the next is
-        /// fetched. Memory holds this many batches of photos. Three measured
+        /// Batches fetched or inferred at once in each lane (uploads, backfill):
+        /// while one infers, the next is fetched. Memory holds this many
+        /// batches of photos per lane. Three measured
         /// the same as two for 600 photos S3 to S3 at 30 ms per request: there
         /// the loopback test server (one Python process) is the limit.
         public var batchesInHand = 2
@@ -125,51 +127,63 @@ public final class ExtractionService: Service, Sendable {
             let busy = reading.firstRecord.map { ContinuousClock.now - $0 } ?? .zero
             logger.info("extractor stopped", metadata: ["records": "\(reading.records)", "since_first_record": "\(busy)"])
         }
-        // One task reads records and starts their batches; another delivers
-        // them in order. Several batches are in hand, so the workers never wait
-        // for a fetch or a read; a batch's deliveries overlap the next one's
-        // inference, and its offsets are committed once they are acknowledged.
-        let inHand = BatchesInHand<StartedBatch>(capacity: configuration.batchesInHand)
+        // A lane per consumer, uploads' and backfill's: each reads its records
+        // and starts their batches in one task, and delivers them in order in
+        // another. The lanes share the inference pool, which serves uploads
+        // first, so a photo never waits for a backfill batch to be delivered.
+        try await Self.untilFirstFailure(lanes.map { lane in { try await self.run(lane, stats: reading) } })
+    }
+
+    /// The consumers, each with the inference priority of its images.
+    private var lanes: [(consumer: KafkaConsumer, priority: InferencePool.Priority)] {
+        [(consumer, .backfill)] + (liveConsumer.map { [($0, .interactive)] } ?? [])
+    }
+
+    /// Runs the jobs side by side until all end; the first failure cancels
+    /// the others (a task group's waitForAll would wait for them to end by
+    /// themselves) and is thrown.
+    private static func untilFirstFailure(_ jobs: [@Sendable () async throws -> Void]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // Either side ending lets the other end: no batch comes, or none is taken.
-                do { try await self.read(into: inHand, stats: reading) } catch {
-                    await inHand.finish()
-                    throw error
-                }
-                await inHand.finish()
-            }
-            group.addTask {
-                do { try await self.deliver(from: inHand) } catch {
-                    await inHand.finish()
-                    throw error
-                }
-            }
+            for job in jobs { group.addTask(operation: job) }
             do {
                 while try await group.next() != nil {}
             } catch {
-                // The other side stops too (waitForAll would wait for it to end by itself).
                 group.cancelAll()
-                for started in await inHand.drain() { started.work.cancel() }
                 throw error
             }
         }
     }
 
-    /// Reads until graceful shutdown or cancellation, starting each batch as
-    /// it arrives, uploads ahead of the backfill batches waiting.
-    private func read(into inHand: BatchesInHand<StartedBatch>, stats: ReadingStats) async throws {
-        let batches = LiveFirstBatches(backfill: consumer, live: liveConsumer, recordsPerBatch: recordsPerBatch, linger: configuration.maxWait)
+    /// One consumer's lane: several batches are in hand, so the workers never
+    /// wait for a fetch or a read; a batch's deliveries overlap the next one's
+    /// inference, and its offsets are committed once they are acknowledged.
+    private func run(_ lane: (consumer: KafkaConsumer, priority: InferencePool.Priority), stats: ReadingStats) async throws {
+        let inHand = BatchesInHand<StartedBatch>(capacity: configuration.batchesInHand)
+        do {
+            try await Self.untilFirstFailure([
+                // Either side ending lets the other end: no batch comes, or none is taken.
+                { try await inHand.finishing { try await self.read(lane, into: inHand, stats: stats) } },
+                { try await inHand.finishing { try await self.deliver(from: inHand) } },
+            ])
+        } catch {
+            for started in await inHand.drain() { started.work.cancel() }
+            throw error
+        }
+    }
+
+    /// Reads until graceful shutdown or cancellation, starting each batch as it arrives.
+    private func read(_ lane: (consumer: KafkaConsumer, priority: InferencePool.Priority), into inHand: BatchesInHand<StartedBatch>,
+                      stats: ReadingStats) async throws {
         var unassignedSince: ContinuousClock.Instant? = .now
         await inHand.waitForRoom()
-        for try await (batch, source) in batches {
+        for try await batch in lane.consumer.batches(upTo: recordsPerBatch, timeout: .milliseconds(250), linger: configuration.maxWait) {
             guard !Task.isShuttingDownGracefully else { break }
             guard !batch.isEmpty else {
-                noticeMissingPartitions(since: &unassignedSince)
+                if lane.consumer === consumer { noticeMissingPartitions(since: &unassignedSince) }
                 continue
             }
             stats.read(batch.count)
-            await inHand.add(start(batch, from: source), urgent: source === liveConsumer)
+            await inHand.add(start(batch, from: lane.consumer, priority: lane.priority))
             await inHand.waitForRoom()
         }
     }
@@ -237,9 +251,8 @@ public final class ExtractionService: Service, Sendable {
         let work: Task<[(topic: String, key: [UInt8], value: [UInt8])], any Error>
     }
 
-    private func start(_ batch: [KafkaMessage], from source: KafkaConsumer) -> StartedBatch {
-        let priority: InferencePool.Priority = source === liveConsumer ? .interactive : .backfill
-        return StartedBatch(batch: batch, source: source, started: .now,
+    private func start(_ batch: [KafkaMessage], from source: KafkaConsumer, priority: InferencePool.Priority) -> StartedBatch {
+        StartedBatch(batch: batch, source: source, started: .now,
                             work: Task { try await self.process(batch, priority: priority) })
     }
 

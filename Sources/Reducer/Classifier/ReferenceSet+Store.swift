@@ -9,11 +9,10 @@ extension ReferenceSet {
     /// their part; loading offers them again and the set takes the same
     /// ones. With ids in random order only about ln(n / perLabel) times
     /// `perLabel` images of a label ever join, so the parts stay small.
-    static func file(of joined: [Reference], flush: FlushName) throws -> FlushCommit.File? {
+    static func file(of joined: [Reference], flush: FlushName) -> FlushCommit.File? {
         guard !joined.isEmpty else { return nil }
         let rows: [[ParquetValue]] = joined.map { [.string($0.key.hex), .string($0.label), .floatList($0.features)] }
-        return FlushCommit.File(key: ResultsLayout.referencesPart(flush), bytes: try ResultsLayout.encode(rows, schema: ResultsLayout.referenceFeatures),
-                                contentType: ResultsLayout.parquetType)
+        return .parquet(ResultsLayout.referencesPart(flush), rows, ResultsLayout.referenceFeatures)
     }
 
     /// The set the committed flushes built.
