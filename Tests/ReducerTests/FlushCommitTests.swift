@@ -28,7 +28,7 @@ struct FlushCommitTests {
         let store = try Self.store()
         let first = Self.flush(1, epoch: 7)
         let version = try await first.commit(to: store, replacing: nil)
-        for file in first.files { #expect(try await store.get(file.key) == file.bytes) }
+        for file in first.files { #expect(try await store.get(file.key) == (try file.contents())) }
         let stored = try #require(try await store.getVersioned(ResultsLayout.checkpoint))
         #expect(stored.version == version)
         #expect(try ReducerCheckpoint(bytes: stored.bytes).commits(first.name))
