@@ -134,9 +134,14 @@ public final class ExtractionService: Service, Sendable {
         try await Self.untilFirstFailure(lanes.map { lane in { try await self.run(lane, stats: reading) } })
     }
 
-    /// The consumers, each with the inference priority of its images.
-    private var lanes: [(consumer: KafkaConsumer, priority: InferencePool.Priority)] {
-        [(consumer, .backfill)] + (liveConsumer.map { [($0, .interactive)] } ?? [])
+    /// A consumer and the inference priority of its images.
+    private struct Lane: Sendable {
+        let consumer: KafkaConsumer
+        let priority: InferencePool.Priority
+    }
+
+    private var lanes: [Lane] {
+        [Lane(consumer: consumer, priority: .backfill)] + (liveConsumer.map { [Lane(consumer: $0, priority: .interactive)] } ?? [])
     }
 
     /// Runs the jobs side by side until all end; the first failure cancels
@@ -157,7 +162,7 @@ public final class ExtractionService: Service, Sendable {
     /// One consumer's lane: several batches are in hand, so the workers never
     /// wait for a fetch or a read; a batch's deliveries overlap the next one's
     /// inference, and its offsets are committed once they are acknowledged.
-    private func run(_ lane: (consumer: KafkaConsumer, priority: InferencePool.Priority), stats: ReadingStats) async throws {
+    private func run(_ lane: Lane, stats: ReadingStats) async throws {
         let inHand = BatchesInHand<StartedBatch>(capacity: configuration.batchesInHand)
         do {
             try await Self.untilFirstFailure([
@@ -172,8 +177,7 @@ public final class ExtractionService: Service, Sendable {
     }
 
     /// Reads until graceful shutdown or cancellation, starting each batch as it arrives.
-    private func read(_ lane: (consumer: KafkaConsumer, priority: InferencePool.Priority), into inHand: BatchesInHand<StartedBatch>,
-                      stats: ReadingStats) async throws {
+    private func read(_ lane: Lane, into inHand: BatchesInHand<StartedBatch>, stats: ReadingStats) async throws {
         var unassignedSince: ContinuousClock.Instant? = .now
         await inHand.waitForRoom()
         for try await batch in lane.consumer.batches(upTo: recordsPerBatch, timeout: .milliseconds(250), linger: configuration.maxWait) {
@@ -215,8 +219,8 @@ public final class ExtractionService: Service, Sendable {
 
         mutating func send(_ started: StartedBatch) async throws {
             let sends = try await started.work.value
-            // Sent before the previous batch is settled: an upload's features must not
-            // wait for the acknowledgements of the backfill batch before it.
+            // Sent before the previous batch is settled: a batch's features do not
+            // wait for the acknowledgements of the one before.
             let deliveries = Task { [producer = service.producer] in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for send in sends {
@@ -252,8 +256,7 @@ public final class ExtractionService: Service, Sendable {
     }
 
     private func start(_ batch: [KafkaMessage], from source: KafkaConsumer, priority: InferencePool.Priority) -> StartedBatch {
-        StartedBatch(batch: batch, source: source, started: .now,
-                            work: Task { try await self.process(batch, priority: priority) })
+        StartedBatch(batch: batch, source: source, started: .now, work: Task { try await self.process(batch, priority: priority) })
     }
 
     /// Says every 30 s while this member owns no partition: on a real cluster
