@@ -24,13 +24,13 @@ public struct LocalObjectStore: ObjectStore {
     }
 
     public func list(prefix: String) async throws -> [(key: String, size: Int)] {
-        try await blocking { try $0.list(prefix: prefix).map { ($0.key, $0.size) } }
+        try await blocking { try $0.list(prefix: prefix) }
     }
 
     public func delete(_ key: String) async throws { try await blocking { try $0.delete(key) } }
 
     public func getVersioned(_ key: String) async throws -> (bytes: [UInt8], version: ObjectVersion)? {
-        try await blocking { try $0.getVersioned(key).map { ($0.bytes, $0.version) } }
+        try await blocking { try $0.getVersioned(key) }
     }
 
     public func put(_ key: String, _ bytes: [UInt8], contentType: String, ifUnchangedSince version: ObjectVersion?) async throws -> ObjectVersion {
