@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Logging
 import Observability
 
@@ -13,6 +14,7 @@ struct Fruits: AsyncParsableCommand {
     /// Logs go to stderr, so stdout stays machine-readable.
     static func main() async {
         NativeBLASKernels.restartIfGeneric()
+        MallocArenas.limitToCPUs()
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         ParentWatch.startIfAsked()
         _ = MetricsServer.registry
