@@ -131,7 +131,7 @@ public final class ExtractionService: Service, Sendable {
         // and starts their batches in one task, and delivers them in order in
         // another. The lanes share the inference pool, which serves uploads
         // first, so a photo never waits for a backfill batch to be delivered.
-        try await Self.untilFirstFailure(lanes.map { lane in { try await self.run(lane, stats: reading) } })
+        try await ConcurrentMap.run(lanes.map { lane in { try await self.run(lane, stats: reading) } })
     }
 
     /// A consumer and the inference priority of its images.
@@ -144,28 +144,13 @@ public final class ExtractionService: Service, Sendable {
         [Lane(consumer: consumer, priority: .backfill)] + (liveConsumer.map { [Lane(consumer: $0, priority: .interactive)] } ?? [])
     }
 
-    /// Runs the jobs side by side until all end; the first failure cancels
-    /// the others (a task group's waitForAll would wait for them to end by
-    /// themselves) and is thrown.
-    private static func untilFirstFailure(_ jobs: [@Sendable () async throws -> Void]) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for job in jobs { group.addTask(operation: job) }
-            do {
-                while try await group.next() != nil {}
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-        }
-    }
-
     /// One consumer's lane: several batches are in hand, so the workers never
     /// wait for a fetch or a read; a batch's deliveries overlap the next one's
     /// inference, and its offsets are committed once they are acknowledged.
     private func run(_ lane: Lane, stats: ReadingStats) async throws {
         let inHand = BatchesInHand<StartedBatch>(capacity: configuration.batchesInHand)
         do {
-            try await Self.untilFirstFailure([
+            try await ConcurrentMap.run([
                 // Either side ending lets the other end: no batch comes, or none is taken.
                 { try await inHand.finishing { try await self.read(lane, into: inHand, stats: stats) } },
                 { try await inHand.finishing { try await self.deliver(from: inHand) } },
