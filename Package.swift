@@ -15,6 +15,13 @@ let imageKernelFlags: [SwiftSetting] = {
     return []
 }()
 
+/// What every long-running service links: logs, its place in a service group, metrics.
+let serviceLibraries: [Target.Dependency] = [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "Metrics", package: "swift-metrics"),
+]
+
 let package = Package(
     name: "fruits",
     platforms: [.macOS(.v14)],
@@ -77,10 +84,7 @@ let package = Package(
             name: "Extractor",
             dependencies: [
                 "CTurboJPEG", "CDNNL", "Common", "Events", "Kafka", "ObjectStorage",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ],
+            ] + serviceLibraries,
             swiftSettings: imageKernelFlags
         ),
         .target(
@@ -88,10 +92,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            ] + serviceLibraries
         ),
         .target(
             name: "Report",
@@ -106,18 +107,13 @@ let package = Package(
                 "Report",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ] + serviceLibraries
         ),
         .target(
             name: "Reducer",
             dependencies: [
                 "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "CLinearAlgebra",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ] + serviceLibraries
         ),
         .target(
             name: "Benchmarks",

@@ -78,24 +78,24 @@ def make_proxy(target_port):
                 if first_complete:
                     completed_once.add(upload_id)
             if first_complete:
-                payload = b"<Error><Code>InternalError</Code><Message>injected: complete failed</Message></Error>"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                # S3 may report a failed CompleteMultipartUpload inside a 200.
+                self.send_error_document(200, "InternalError", "injected: complete failed")
                 return
             if n % 3 == 1:
-                payload = b"<Error><Code>SlowDown</Code><Message>injected fault</Message></Error>"
-                self.send_response(503)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self.send_error_document(503, "SlowDown", "injected fault")
                 return
             if n % 3 == 2:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             self.forward(body)
+
+        def send_error_document(self, status, code, message):
+            payload = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         def forward(self, body):
             upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)

@@ -92,8 +92,7 @@ struct IngestCommand: AsyncParsableCommand {
             let feed = try ResultsFeed(kafka: try service.kafka(), into: answers, logger: logger)
             let server = UploadServer(
                 configuration: configuration, store: try service.storage.store(store), producer: producer, answers: answers,
-                results: try results.map(service.storage.store),
-                statusRows: {
+                statusPage: UploadStatusPage(results: try results.map(service.storage.store)) {
                     let live = try admin.lag(group: PipelineGroups.liveExtractors, topic: topic).values.reduce(0, +)
                     let backfill = try admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)
                     return [("uploads waiting for an extractor (consumer lag)", "\(live)"),

@@ -16,14 +16,13 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Where to write the page: a file, or - for stdout (default: report.html in the results).")
     var out: String?
 
-    @Option(help: "S3 endpoint for MinIO or a test server (default: $AWS_ENDPOINT_URL; AWS when unset).")
-    var s3Endpoint: String?
+    @OptionGroup var storage: StorageOptions
 
     @Option(help: "Points drawn at most; larger results show a repeatable sample.")
     var maxPoints = 20_000
 
     func run() async throws {
-        let store = try ObjectStores.open(try ObjectLocation(parsing: results), s3: try S3Configuration.fromEnvironment(endpoint: s3Endpoint))
+        let store = try storage.store(results)
         let html = Array(ReportPage(summary: try await ResultsSummary.load(from: store, maxPoints: maxPoints), title: "fruits results: \(results)").html.utf8)
         switch out {
         case "-":

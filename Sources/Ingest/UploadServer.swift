@@ -7,7 +7,6 @@ import Kafka
 import Logging
 import Metrics
 import ObjectStorage
-import Report
 import ServiceLifecycle
 import Synchronization
 
@@ -18,10 +17,7 @@ import Synchronization
 /// the image's result if it is ready within S seconds (at most 10), else
 /// `202 {"image_id", "status": "pending"}`. `GET /v1/images/{id}` answers
 /// from `RecentResults` (fed by `ResultsFeed`), 404 for an id it does not hold.
-/// `GET /healthz` answers 200. `GET /` is a status page: recent uploads and,
-/// with a results store, the report of the latest results; it shows counts,
-/// labels and PCA coordinates, never an image, a path or an id, so it needs
-/// no token.
+/// `GET /healthz` answers 200. `GET /` is the `UploadStatusPage`.
 ///
 /// Slow and idle clients are bounded: `RequestReadDeadlines` closes
 /// connections that send too slowly, at most `maxConnections` are open, and
@@ -62,24 +58,17 @@ public final class UploadServer: Service, Sendable {
         Counter(label: "fruits_uploads_rejected_total", dimensions: [("reason", reason)]).increment()
     }
 
-    private let results: (any ObjectStore)?
     private let answers: RecentResults?
-    /// More rows for the status page (e.g. consumer lag), looked up off the cooperative pool.
-    public typealias StatusRows = @Sendable () throws -> [(String, String)]
-    private let statusRows: StatusRows?
-    private let cachedRows = Mutex<[(String, String)]>([])
-    private let recentUploads = Mutex<[ContinuousClock.Instant]>([])
-    private let cachedSummary = Mutex<(at: ContinuousClock.Instant, summary: ResultsSummary)?>(nil)
+    private let statusPage: UploadStatusPage
 
     public init(
         configuration: Configuration, store: any ObjectStore, producer: KafkaProducer, answers: RecentResults? = nil,
-        results: (any ObjectStore)? = nil, statusRows: StatusRows? = nil, logger: Logger
+        statusPage: UploadStatusPage = UploadStatusPage(), logger: Logger
     ) {
         self.configuration = configuration
         self.answers = answers
         self.store = store
-        self.results = results
-        self.statusRows = statusRows
+        self.statusPage = statusPage
         self.producer = producer
         self.logger = logger
     }
@@ -109,7 +98,11 @@ public final class UploadServer: Service, Sendable {
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("/healthz") { _, _ in "ok\n" }
-        router.get("/") { [self] _, _ in try await statusPage() }
+        router.get("/") { [self] _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try await statusPage.html())))
+        }
         router.post("/v1/images") { [self] request, context in try await upload(request, context: context) }
         router.get("/v1/images/{id}") { [self] request, context in answer(request, context: context) }
         return router
@@ -172,11 +165,7 @@ public final class UploadServer: Service, Sendable {
         try await producer.send(topic: configuration.topic, key: Array(event.imageID.utf8), value: try event.serializedBytes())
         timing.lap("queue")
         accepted.increment()
-        let now = ContinuousClock.now
-        recentUploads.withLock { times in
-            times.removeAll { now - $0 > .seconds(300) }
-            times.append(now)
-        }
+        statusPage.uploadAccepted()
         logger.info("upload accepted", metadata: ["image_id": "\(event.imageID)", "bytes": "\(bytes.count)"])
         if wait > .zero, let answers {
             let result = await answers.result(of: event.imageID, waitingUpTo: wait)
@@ -198,31 +187,6 @@ public final class UploadServer: Service, Sendable {
     }
 
     private static let unauthorized = json(.unauthorized, ["error": "missing or wrong bearer token"], headers: [.wwwAuthenticate: "Bearer"])
-
-    /// The report of the results as of at most 30 s ago, with the uploads of the last 5 minutes.
-    private func statusPage() async throws -> Response {
-        let now = ContinuousClock.now
-        let recent = recentUploads.withLock { times in times.filter { now - $0 <= .seconds(300) }.count }
-        var summary = ResultsSummary()
-        var rows: [(String, String)] = []
-        if let cached = cachedSummary.withLock({ $0 }), now - cached.at < .seconds(30) {
-            summary = cached.summary
-            rows = cachedRows.withLock { $0 }
-        } else {
-            let (results, statusRows) = (results, statusRows)
-            if let results { summary = try await ResultsSummary.load(from: results) }
-            rows = (try? await BlockingIOPool.shared.run { try statusRows?() ?? [] }) ?? [("status", "unavailable")]
-            cachedSummary.withLock { [summary] in $0 = (now, summary) }
-            cachedRows.withLock { [rows] in $0 = rows }
-        }
-        var page = ReportPage(summary: summary, title: "fruits upload endpoint")
-        page.refreshSeconds = 30
-        page.status = [("uploads accepted, last 5 minutes", "\(recent)"),
-                       ("results", results.map { "\($0.location)" } ?? "not configured (--results)")] + rows
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: page.html)))
-    }
 
     /// Constant-time comparison, so the token cannot be guessed byte by byte.
     private func authorized(_ header: String?) -> Bool {

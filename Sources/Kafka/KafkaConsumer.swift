@@ -300,26 +300,18 @@ private let rebalanceCallback: @convention(c) (
     let state = Unmanaged<RebalanceState>.fromOpaque(opaque).takeUnretainedValue()
     let listed = partitions.pointee.topicPartitions
     let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
-    if error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        if let startOffsets = state.startOffsets {
-            for (index, topicPartition) in listed.enumerated() {
-                if let offset = startOffsets(topicPartition) { partitions.pointee.elems[index].offset = offset }
-            }
+    let assigned = error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+    if assigned, let startOffsets = state.startOffsets {
+        for (index, topicPartition) in listed.enumerated() {
+            if let offset = startOffsets(topicPartition) { partitions.pointee.elems[index].offset = offset }
         }
-        if cooperative {
-            rd_kafka_error_destroy(rd_kafka_incremental_assign(consumer, partitions))
-        } else {
-            rd_kafka_assign(consumer, partitions)
-        }
-        state.assignment.withLock { $0.formUnion(listed) }
-        state.continuation.yield(.assigned(listed))
-    } else {
-        if cooperative {
-            rd_kafka_error_destroy(rd_kafka_incremental_unassign(consumer, partitions))
-        } else {
-            rd_kafka_assign(consumer, nil)
-        }
-        state.assignment.withLock { $0.subtract(listed) }
-        state.continuation.yield(.revoked(listed))
     }
+    switch (cooperative, assigned) {
+    case (true, true): rd_kafka_error_destroy(rd_kafka_incremental_assign(consumer, partitions))
+    case (true, false): rd_kafka_error_destroy(rd_kafka_incremental_unassign(consumer, partitions))
+    case (false, true): rd_kafka_assign(consumer, partitions)
+    case (false, false): rd_kafka_assign(consumer, nil)
+    }
+    state.assignment.withLock { assigned ? $0.formUnion(listed) : $0.subtract(listed) }
+    state.continuation.yield(assigned ? .assigned(listed) : .revoked(listed))
 }

@@ -1,16 +1,34 @@
-/// Writes a Parquet file row by row: row groups of `rowGroupRows`, data pages
-/// v1 of about `pageBytes` cut at row boundaries, PLAIN values with RLE
-/// levels, min/max/null-count statistics, optional ZSTD.
+/// Writes a Parquet file row by row: row groups of `layout.rowGroupRows`,
+/// data pages v1 of about `layout.pageBytes` cut at row boundaries, PLAIN
+/// values with RLE levels, min/max/null-count statistics, optional ZSTD.
 ///
 /// Format: apache/parquet-format (`PAR1`, column chunks, Thrift compact
 /// FileMetaData, its 4-byte length, `PAR1`).
 public final class ParquetWriter {
+    /// How a file is cut and packed.
+    public struct Layout: Sendable {
+        /// Rows per row group, the unit a reader skips by its statistics or
+        /// reads in parallel.
+        public var rowGroupRows: Int
+        /// A column's data page ends at the first row boundary past this size.
+        public var pageBytes: Int
+        public var compression: ParquetCompression
+        /// Key-value pairs for the file's footer.
+        public var metadata: [(String, String)]
+
+        public init(rowGroupRows: Int = 10_000, pageBytes: Int = 1 << 20, compression: ParquetCompression = .zstd(level: 3),
+                    metadata: [(String, String)] = []) {
+            precondition(rowGroupRows >= 1 && pageBytes >= 1)
+            self.rowGroupRows = rowGroupRows
+            self.pageBytes = pageBytes
+            self.compression = compression
+            self.metadata = metadata
+        }
+    }
+
     public let schema: ParquetSchema
-    public let rowGroupRows: Int
-    public let pageBytes: Int
-    public let compression: ParquetCompression
+    public let layout: Layout
     private let output: any ParquetOutput
-    private let keyValueMetadata: [(String, String)]
     private var columns: [ColumnChunkBuilder]
     private var rowsInGroup = 0
     private var totalRows: Int64 = 0
@@ -18,17 +36,10 @@ public final class ParquetWriter {
     private var rowGroups: [[UInt8]] = []
     private var closed = false
 
-    public init(
-        schema: ParquetSchema, output: any ParquetOutput, rowGroupRows: Int = 10_000, pageBytes: Int = 1 << 20,
-        compression: ParquetCompression = .zstd(level: 3), metadata: [(String, String)] = []
-    ) throws {
-        precondition(rowGroupRows >= 1 && pageBytes >= 1)
+    public init(schema: ParquetSchema, output: any ParquetOutput, layout: Layout = Layout()) throws {
         self.schema = schema
         self.output = output
-        self.rowGroupRows = rowGroupRows
-        self.pageBytes = pageBytes
-        self.compression = compression
-        self.keyValueMetadata = metadata
+        self.layout = layout
         self.columns = schema.columns.map(ColumnChunkBuilder.init)
         try emit(Array("PAR1".utf8))
     }
@@ -44,11 +55,11 @@ public final class ParquetWriter {
         }
         for index in columns.indices {
             columns[index].append(row[index])
-            if columns[index].bufferedBytes >= pageBytes { try columns[index].finishPage(compression: compression) }
+            if columns[index].bufferedBytes >= layout.pageBytes { try columns[index].finishPage(compression: layout.compression) }
         }
         rowsInGroup += 1
         totalRows += 1
-        if rowsInGroup == rowGroupRows { try flushRowGroup() }
+        if rowsInGroup == layout.rowGroupRows { try flushRowGroup() }
     }
 
     /// Writes the last row group and the footer, then closes the output.
@@ -74,7 +85,7 @@ public final class ParquetWriter {
         var chunks: [[UInt8]] = []
         var uncompressedTotal: Int64 = 0
         for index in columns.indices {
-            try columns[index].finishPage(compression: compression)
+            try columns[index].finishPage(compression: layout.compression)
             let chunkStart = offset
             var uncompressed: Int64 = 0
             for page in columns[index].pages {
@@ -112,7 +123,7 @@ public final class ParquetWriter {
                 meta.field(1, i32: column.physicalType)
                 meta.field(2, list: [0, 3] as [Int32], of: .i32) { $0.element(i32: $1) }  // PLAIN, RLE
                 meta.field(3, list: column.pathInSchema, of: .binary) { $0.element(string: $1) }
-                meta.field(4, i32: compression.codec)
+                meta.field(4, i32: layout.compression.codec)
                 meta.field(5, i64: Int64(builder.totalLevelCount))
                 meta.field(6, i64: uncompressed)
                 meta.field(7, i64: compressed)
@@ -142,8 +153,8 @@ public final class ParquetWriter {
         var bytes = writer.bytes
         for group in rowGroups { bytes += group }
         var rest = ThriftCompactWriter.continuing(afterField: 4)
-        if !keyValueMetadata.isEmpty {
-            rest.field(5, list: keyValueMetadata, of: .structure) { writer, pair in
+        if !layout.metadata.isEmpty {
+            rest.field(5, list: layout.metadata, of: .structure) { writer, pair in
                 writer.element { keyValue in
                     keyValue.field(1, string: pair.0)
                     keyValue.field(2, string: pair.1)
@@ -185,35 +196,35 @@ public final class ParquetWriter {
                     element.field(3, i32: 0)  // REQUIRED
                     element.field(4, string: "element")
                 }
-            case .string:
+            case .string, .timestamp, .int64, .float:
                 elements.append { leaf in
                     leaf.field(1, i32: column.physicalType)
                     leaf.field(3, i32: repetition)
                     leaf.field(4, string: column.name)
-                    leaf.field(6, i32: 0)  // converted UTF8
-                    leaf.field(10) { logical in logical.field(1) { _ in } }  // STRING
-                }
-            case .timestamp:
-                elements.append { leaf in
-                    leaf.field(1, i32: column.physicalType)
-                    leaf.field(3, i32: repetition)
-                    leaf.field(4, string: column.name)
-                    leaf.field(6, i32: 10)  // converted TIMESTAMP_MICROS
-                    leaf.field(10) { logical in
-                        logical.field(8) { timestamp in
-                            timestamp.field(1, bool: true)
-                            timestamp.field(2) { unit in unit.field(2) { _ in } }  // MICROS
-                        }
-                    }
-                }
-            case .int64, .float:
-                elements.append { leaf in
-                    leaf.field(1, i32: column.physicalType)
-                    leaf.field(3, i32: repetition)
-                    leaf.field(4, string: column.name)
+                    Self.annotate(&leaf, as: column.type)
                 }
             }
         }
         return elements
+    }
+
+    /// A primitive column's converted type (field 6) and logical type (10),
+    /// which tell readers how to read its bytes or integers.
+    private static func annotate(_ leaf: inout ThriftCompactWriter, as type: ParquetSchema.ColumnType) {
+        switch type {
+        case .string:
+            leaf.field(6, i32: 0)  // converted UTF8
+            leaf.field(10) { logical in logical.field(1) { _ in } }  // STRING
+        case .timestamp:
+            leaf.field(6, i32: 10)  // converted TIMESTAMP_MICROS
+            leaf.field(10) { logical in
+                logical.field(8) { timestamp in
+                    timestamp.field(1, bool: true)
+                    timestamp.field(2) { unit in unit.field(2) { _ in } }  // MICROS
+                }
+            }
+        case .int64, .float, .floatList:
+            break
+        }
     }
 }

@@ -20,11 +20,9 @@ struct UploadHardeningTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<200 {
                     group.addTask {
-                        try await client.execute(uri: "/v1/images", method: .post, headers: UploadServerTests.authorized,
-                                                 body: ByteBuffer(bytes: UploadServerTests.jpeg)) { response in
-                            if response.status == .serviceUnavailable { #expect(response.headers[.retryAfter] == "1") }
-                            outcomes.counts.withLock { $0[Int(response.status.code), default: 0] += 1 }
-                        }
+                        let response = try await client.upload()
+                        if response.status == .serviceUnavailable { #expect(response.headers[.retryAfter] == "1") }
+                        outcomes.counts.withLock { $0[Int(response.status.code), default: 0] += 1 }
                     }
                 }
                 try await group.waitForAll()
@@ -84,11 +82,9 @@ struct UploadHardeningTests {
         let server = UploadServer(configuration: .init(token: UploadServerTests.token), store: store, producer: producer, logger: logger)
         let application = Application(router: server.makeRouter(), logger: logger)
         try await application.test(.router) { client in
-            try await client.execute(uri: "/v1/images?label=x", method: .post, headers: UploadServerTests.authorized,
-                                     body: ByteBuffer(bytes: UploadServerTests.jpeg)) { #expect($0.status == .accepted) }
-            try await client.execute(uri: "/v1/images", method: .post,
-                                     headers: [.authorization: "Bearer \(UploadServerTests.token)-guess"],
-                                     body: ByteBuffer(bytes: UploadServerTests.jpeg)) { #expect($0.status == .unauthorized) }
+            let accepted = try await client.upload("?label=x")
+            let guessed = try await client.upload(headers: [.authorization: "Bearer \(UploadServerTests.token)-guess"])
+            #expect(accepted.status == .accepted && guessed.status == .unauthorized)
         }
         let lines = Capture.lines.withLock { $0 }
         #expect(lines.contains { $0.contains("upload accepted") }, "the capture saw the server's logs")

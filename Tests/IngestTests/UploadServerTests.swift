@@ -21,8 +21,7 @@ struct UploadServerTests {
         let server: UploadServer
         let answers = RecentResults(capacity: 100)
 
-        init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, results: (any ObjectStore)? = nil,
-             statusRows: UploadServer.StatusRows? = nil) throws {
+        init(maxBodyBytes: Int = 1 << 20, maxBufferedBytes: Int = 64 << 20, statusPage: UploadStatusPage = UploadStatusPage()) throws {
             cluster = try EmbeddedKafkaCluster()
             try cluster.createTopic(PipelineTopics().liveImages, partitions: 2)
             store = try LocalObjectStore(root: Tools.temporaryPath("uploads-\(UUID().uuidString.prefix(8))"))
@@ -30,13 +29,19 @@ struct UploadServerTests {
             configuration.maxBodyBytes = maxBodyBytes
             configuration.maxBufferedBytes = maxBufferedBytes
             let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
-            server = UploadServer(configuration: configuration, store: store, producer: producer, answers: answers, results: results,
-                                  statusRows: statusRows, logger: Logger(label: "test"))
+            server = UploadServer(configuration: configuration, store: store, producer: producer, answers: answers,
+                                  statusPage: statusPage, logger: Logger(label: "test"))
         }
 
-        func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
             let application = Application(router: server.makeRouter())
-            try await application.test(.router, body)
+            return try await application.test(.router, body)
+        }
+
+        /// One upload through a client of its own.
+        func upload(_ query: String = "", body: [UInt8] = UploadServerTests.jpeg,
+                    headers: HTTPFields = UploadServerTests.authorized) async throws -> TestResponse {
+            try await test { client in try await client.upload(query, body: body, headers: headers) }
         }
 
         /// Every event on the live topic (waiting on the consumer's thread, not the test pool's).
@@ -55,13 +60,9 @@ struct UploadServerTests {
     /// The status page needs no token and shows counts, never an id or a path.
     @Test func theStatusPageCountsRecentUploadsWithoutAToken() async throws {
         let results = try LocalObjectStore(root: Tools.temporaryPath("status-\(UUID().uuidString.prefix(8))"))
-        let harness = try Harness(results: results, statusRows: { [("images waiting for an extractor (consumer lag)", "7")] })
+        let harness = try Harness(statusPage: UploadStatusPage(results: results) { [("images waiting for an extractor (consumer lag)", "7")] })
         try await harness.test { client in
-            var imageID = ""
-            try await client.execute(uri: "/v1/images?label=Kiwi", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                imageID = (try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: String])?["image_id"] ?? ""
-            }
+            let imageID = try Self.json(try await client.upload("?label=Kiwi"))["image_id"] as? String ?? ""
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
@@ -78,14 +79,9 @@ struct UploadServerTests {
 
     @Test func acceptedUploadIsStoredAndAnnounced() async throws {
         let harness = try Harness()
-        try await harness.test { client in
-            try await client.execute(uri: "/v1/images?label=Apple%20Braeburn", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .accepted)
-                let answer = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: String]
-                #expect(answer?["image_id"]?.count == 32)
-            }
-        }
+        let response = try await harness.upload("?label=Apple%20Braeburn")
+        #expect(response.status == .accepted)
+        #expect((try Self.json(response)["image_id"] as? String)?.count == 32)
         let stored = try await harness.store.list(prefix: "uploads/")
         #expect(stored.count == 1)
         await #expect(try harness.store.get(stored[0].key) == Self.jpeg)
@@ -98,47 +94,25 @@ struct UploadServerTests {
 
     @Test func missingOrWrongTokenIs401() async throws {
         let harness = try Harness()
-        try await harness.test { client in
-            try await client.execute(uri: "/v1/images", method: .post, body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .unauthorized)
-            }
-            try await client.execute(uri: "/v1/images", method: .post, headers: [.authorization: "Bearer wrong-token-of-same-l"],
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .unauthorized)
-            }
-        }
+        #expect(try await harness.upload(headers: [.contentType: "image/jpeg"]).status == .unauthorized)
+        #expect(try await harness.upload(headers: [.authorization: "Bearer wrong-token-of-same-l"]).status == .unauthorized)
         await #expect(try harness.store.list(prefix: "").isEmpty)
     }
 
     @Test func bodyAboveTheLimitIs413() async throws {
         let harness = try Harness(maxBodyBytes: 1000)
-        try await harness.test { client in
-            try await client.execute(uri: "/v1/images", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .contentTooLarge)
-            }
-        }
+        #expect(try await harness.upload().status == .contentTooLarge)
         await #expect(try harness.store.list(prefix: "").isEmpty)
     }
 
     @Test func nonJPEGIs415() async throws {
         let harness = try Harness()
-        try await harness.test { client in
-            try await client.execute(uri: "/v1/images", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(string: "<html>not a photo</html>")) { response in
-                #expect(response.status == .unsupportedMediaType)
-            }
-        }
+        #expect(try await harness.upload(body: Array("<html>not a photo</html>".utf8)).status == .unsupportedMediaType)
     }
 
     @Test func labelsCannotEscapeTheUploadsPrefix() async throws {
         let harness = try Harness()
-        try await harness.test { client in
-            try await client.execute(uri: "/v1/images?label=..%2F..%2Fetc%2Fpasswd", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .accepted)
-            }
-        }
+        #expect(try await harness.upload("?label=..%2F..%2Fetc%2Fpasswd").status == .accepted)
         let stored = try await harness.store.list(prefix: "")
         #expect(stored.count == 1 && stored[0].key.hasPrefix("uploads/"))
         #expect(try await harness.events().first?.label == "....etcpasswd")
@@ -192,18 +166,16 @@ struct UploadServerTests {
         }
         defer { pipeline.cancel() }
         try await harness.test { client in
-            try await client.execute(uri: "/v1/images?label=Kiwi&wait=8", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .ok)
-                let answer = try Self.json(response)
-                #expect(answer["status"] as? String == "done")
-                #expect(answer["label"] as? String == "Kiwi")
-                #expect(answer["model_version"] as? Int == 3)
-                #expect((answer["pca"] as? [Double])?.count == 3)
-                let prediction = try #require(answer["prediction"] as? [String: Any])
-                #expect(prediction["label"] as? String == "Kiwi")
-                #expect((prediction["top"] as? [[String: Any]])?.count == 2)
-            }
+            let response = try await client.upload("?label=Kiwi&wait=8")
+            #expect(response.status == .ok)
+            let answer = try Self.json(response)
+            #expect(answer["status"] as? String == "done")
+            #expect(answer["label"] as? String == "Kiwi")
+            #expect(answer["model_version"] as? Int == 3)
+            #expect((answer["pca"] as? [Double])?.count == 3)
+            let prediction = try #require(answer["prediction"] as? [String: Any])
+            #expect(prediction["label"] as? String == "Kiwi")
+            #expect((prediction["top"] as? [[String: Any]])?.count == 2)
         }
     }
 
@@ -211,28 +183,18 @@ struct UploadServerTests {
         let harness = try Harness()
         try await harness.test { client in
             let started = ContinuousClock.now
-            try await client.execute(uri: "/v1/images?wait=0.3", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .accepted)
-                let answer = try Self.json(response)
-                #expect(answer["status"] as? String == "pending")
-            }
+            let response = try await client.upload("?wait=0.3")
+            #expect(response.status == .accepted)
+            #expect(try Self.json(response)["status"] as? String == "pending")
             #expect(ContinuousClock.now - started < .seconds(5))
-            try await client.execute(uri: "/v1/images?wait=soon", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                #expect(response.status == .badRequest)
-            }
+            #expect(try await client.upload("?wait=soon").status == .badRequest)
         }
     }
 
     @Test func getAnswersPendingDoneFailedAndUnknown() async throws {
         let harness = try Harness()
         try await harness.test { client in
-            var imageID = ""
-            try await client.execute(uri: "/v1/images?label=Lime", method: .post, headers: Self.authorized,
-                                     body: ByteBuffer(bytes: Self.jpeg)) { response in
-                imageID = try Self.json(response)["image_id"] as? String ?? ""
-            }
+            let imageID = try Self.json(try await client.upload("?label=Lime"))["image_id"] as? String ?? ""
             let get = { (id: String, check: @escaping @Sendable (TestResponse) throws -> Void) in
                 try await client.execute(uri: "/v1/images/\(id)", method: .get, headers: Self.authorized) { try check($0) }
             }
@@ -262,6 +224,14 @@ struct UploadServerTests {
             try await get(String(repeating: "0", count: 32)) { #expect($0.status == .notFound) }
             try await client.execute(uri: "/v1/images/\(imageID)", method: .get) { #expect($0.status == .unauthorized) }
         }
+    }
+}
+
+extension TestClientProtocol {
+    /// POSTs a photo to /v1/images as the app does: its token, image/jpeg.
+    func upload(_ query: String = "", body: [UInt8] = UploadServerTests.jpeg,
+                headers: HTTPFields = UploadServerTests.authorized) async throws -> TestResponse {
+        try await execute(uri: "/v1/images\(query)", method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 }
 

@@ -35,8 +35,8 @@ struct ParquetWriterTests {
     func hundredThousandRowsInSeveralRowGroups(compression: ParquetCompression) async throws {
         let path = Tools.temporaryPath("parquet-\(compression.codec).parquet")
         let writer = try ParquetWriter(
-            schema: Self.schema, output: ParquetFileOutput(path: path), rowGroupRows: 30_000, pageBytes: 64 << 10,
-            compression: compression, metadata: [("fruits.test", "1")])
+            schema: Self.schema, output: ParquetFileOutput(path: path),
+            layout: .init(rowGroupRows: 30_000, pageBytes: 64 << 10, compression: compression, metadata: [("fruits.test", "1")]))
         for i in 0..<100_000 { try writer.append(Self.row(i)) }
         try writer.close()
         let result = try await Self.check(path, rows: 100_000, minRowGroups: 4)
@@ -59,7 +59,7 @@ struct ParquetWriterTests {
     @Test(arguments: [ParquetCompression.zstd(level: 1), .none])
     func ownReaderRoundTrips(compression: ParquetCompression) throws {
         let output = ParquetMemoryOutput()
-        let writer = try ParquetWriter(schema: Self.schema, output: output, rowGroupRows: 700, pageBytes: 4096, compression: compression)
+        let writer = try ParquetWriter(schema: Self.schema, output: output, layout: .init(rowGroupRows: 700, pageBytes: 4096, compression: compression))
         for i in 0..<2000 { try writer.append(Self.row(i)) }
         try writer.close()
         let reader = try ParquetReader(bytes: output.bytes)

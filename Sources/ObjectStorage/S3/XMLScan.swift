@@ -16,31 +16,7 @@ enum XMLScan {
     }
 
     static func text(_ name: String, in xml: Substring) -> String? {
-        elements(name, in: xml).first.map(unescape)
-    }
-
-    static func unescape(_ text: Substring) -> String {
-        guard text.contains("&") else { return String(text) }
-        var result = ""
-        var rest = text
-        while let amp = rest.firstIndex(of: "&") {
-            result += rest[..<amp]
-            guard let semicolon = rest[amp...].firstIndex(of: ";") else { break }
-            let entity = rest[rest.index(after: amp)..<semicolon]
-            switch entity {
-            case "amp": result += "&"
-            case "lt": result += "<"
-            case "gt": result += ">"
-            case "quot": result += "\""
-            case "apos": result += "'"
-            default:
-                let number = entity.hasPrefix("#x") ? UInt32(entity.dropFirst(2), radix: 16)
-                    : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
-                if let number, let scalar = Unicode.Scalar(number) { result.unicodeScalars.append(scalar) } else { result += "&\(entity);" }
-            }
-            rest = rest[rest.index(after: semicolon)...]
-        }
-        return result + rest
+        elements(name, in: xml).first.map(Markup.unescape)
     }
 
     static func escape(_ text: String) -> String { Markup.escape(text) }
