@@ -15,9 +15,14 @@ let imageKernelFlags: [SwiftSetting] = {
     return []
 }()
 
+/// Thin module maps over Debian's native libraries, each in Sources/<name>.
+let nativeLibraries = ["CTurboJPEG", "CDNNL", "CRdKafka", "CZstd", "CCurl", "CLinearAlgebra"]
+
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
 /// What every long-running service links: logs, its place in a service group, metrics.
 let serviceLibraries: [Target.Dependency] = [
-    .product(name: "Logging", package: "swift-log"),
+    logging,
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     .product(name: "Metrics", package: "swift-metrics"),
 ]
@@ -25,15 +30,8 @@ let serviceLibraries: [Target.Dependency] = [
 let package = Package(
     name: "fruits",
     platforms: [.macOS(.v14)],
-    products: [
-        .executable(name: "fruits", targets: ["FruitsCLI"]),
-        .library(name: "Extractor", targets: ["Extractor"]),
-        .library(name: "Common", targets: ["Common"]),
-        .library(name: "Kafka", targets: ["Kafka"]),
-        .library(name: "ObjectStorage", targets: ["ObjectStorage"]),
-        .library(name: "Parquet", targets: ["Parquet"]),
-        .library(name: "Events", targets: ["Events"]),
-    ],
+    products: [.executable(name: "fruits", targets: ["FruitsCLI"])]
+        + ["Extractor", "Common", "Kafka", "ObjectStorage", "Parquet", "Events"].map { .library(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -47,15 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
     ],
-    targets: [
-        // Thin module maps over Debian's native libraries.
-        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
-        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
-        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka"),
-        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
-        .systemLibrary(name: "CLinearAlgebra", path: "Sources/CLinearAlgebra"),
-
+    targets: nativeLibraries.map { .systemLibrary(name: $0, path: "Sources/\($0)") } + [
         // Clients and formats, one concept each, knowing nothing of the pipeline.
         // Process-level helpers: CPU budget, blocking-I/O threads, progress, markup.
         .target(name: "Common"),
@@ -117,15 +107,14 @@ let package = Package(
         ),
         .target(
             name: "Benchmarks",
-            dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer", logging]
         ),
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
                 "Benchmarks", "Extractor", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -148,13 +137,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ReducerTests",
-            dependencies: ["Reducer", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "TestSupport",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Reducer", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "TestSupport", logging]
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["Report", "Reducer", "Common", "ObjectStorage", "Parquet", "TestSupport",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Report", "Reducer", "Common", "ObjectStorage", "Parquet", "TestSupport", logging]
         ),
         .testTarget(
             name: "PipelineTests",

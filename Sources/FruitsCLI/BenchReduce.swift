@@ -13,16 +13,16 @@ struct BenchReduce: AsyncParsableCommand {
     )
 
     @Option(help: "Feature events to reduce (distinct images).")
-    var events = 10_000
+    var events = ReduceBenchmark().events
 
     @Option(help: "Features per event.")
-    var dimension = 1280
+    var dimension = ReduceBenchmark().dimension
 
     @Option(help: "Partitions of the features topic.")
-    var partitions = 6
+    var partitions = ReduceBenchmark().partitions
 
     @Option(help: "Events the producer may be ahead of the reducer.")
-    var window = 3_000
+    var window = ReduceBenchmark().window
 
     @OptionGroup var results: BenchResultsOptions
 

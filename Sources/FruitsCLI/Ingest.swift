@@ -51,28 +51,31 @@ struct IngestCommand: AsyncParsableCommand {
                 """
         )
 
+        /// The server's own defaults, so that the command line cannot drift from them.
+        private static let defaults = UploadServer.Configuration(token: "")
+
         @OptionGroup var service: ServiceOptions
 
         @Option(help: "Port to listen on.")
-        var port = 8080
+        var port = Serve.defaults.port
 
         @Option(help: "Where uploads are stored: s3://bucket/prefix/ or a directory.")
         var store: String
 
         @Option(help: "Largest accepted photo, in bytes.")
-        var maxBytes = 20 << 20
+        var maxBytes = Serve.defaults.maxBodyBytes
 
         @Option(help: "Megabytes of photos held in memory at once (by declared size); more uploads get 503 with Retry-After.")
-        var maxBufferedMegabytes = 256
+        var maxBufferedMegabytes = Serve.defaults.maxBufferedBytes >> 20
 
         @Option(help: "Results to show on the status page at GET /: a directory or s3://bucket/Results/.")
         var results: String?
 
         @Option(help: "Open connections at most; more wait in the listen backlog.")
-        var maxConnections = 2_000
+        var maxConnections = Serve.defaults.maxConnections
 
         @Option(help: "Images whose answers GET /v1/images/{id} keeps (about 1 KiB each); the oldest are forgotten first.")
-        var recentResults = 50_000
+        var recentResults = RecentResults.defaultCapacity
 
         func run() async throws {
             guard let token = ProcessInfo.processInfo.environment["FRUITS_UPLOAD_TOKEN"], !token.isEmpty else {

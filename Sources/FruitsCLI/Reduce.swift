@@ -1,21 +1,44 @@
 import ArgumentParser
+import Kafka
 import Logging
 import Reducer
 import ServiceLifecycle
 
 /// Options of the PCA and of the reducer's flushing, shared with `fruits run`.
 struct ReducerOptions: ParsableArguments {
-    @Option(help: "Keep this many principal components.")
+    /// The reducer's own defaults, so that the command line cannot drift from them.
+    private static let defaults = ReducerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: ""))
+
+    @Option(help: "Keep this many principal components (default: \(ReducerOptions.defaultPCA)).")
     var pcaK: Int?
 
     @Option(help: "Keep the fewest components explaining this fraction of the variance (e.g. 0.95).")
     var pcaVariance: Double?
 
     @Option(help: "Flush a Parquet part every this many records.")
-    var flushRecords = 2_000
+    var flushRecords = ReducerOptions.defaults.flushRecords
 
     @Option(help: "Flush at least every this many seconds.")
-    var flushSeconds = 30
+    var flushSeconds = Int(ReducerOptions.defaults.flushInterval.components.seconds)
+
+    @Option(help: "Publish the PCA model while running at most every this many seconds (0: only at the end).")
+    var modelEvery = Int(ReducerOptions.defaults.modelEvery?.components.seconds ?? 0)
+
+    @Option(help: "Publish the first model once this many images are in (and \(ReducerOptions.defaults.modelFirstAfter.components.seconds) s have passed).")
+    var modelMinImages = ReducerOptions.defaults.modelMinImages
+
+    @Option(help: "Nearest references that vote on an image's label.")
+    var neighbours = ReducerOptions.defaults.neighbours
+
+    @Option(help: "Labelled images per label the classifier compares against (those with the smallest ids).")
+    var referencesPerLabel = ReducerOptions.defaults.referencesPerLabel
+
+    private static var defaultPCA: String {
+        switch defaults.pca {
+        case .components(let k): "\(k)"
+        case .variance(let fraction): "as many as explain \(fraction) of the variance"
+        }
+    }
 
     func validate() throws {
         if pcaK != nil && pcaVariance != nil { throw ValidationError("give --pca-k or --pca-variance, not both") }
@@ -23,18 +46,6 @@ struct ReducerOptions: ParsableArguments {
         guard referencesPerLabel >= 1 else { throw ValidationError("--references-per-label must be at least 1") }
         if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
     }
-
-    @Option(help: "Publish the PCA model while running at most every this many seconds (0: only at the end).")
-    var modelEvery = 60
-
-    @Option(help: "Publish the first model once this many images are in (and 60 s have passed).")
-    var modelMinImages = 1_000
-
-    @Option(help: "Nearest references that vote on an image's label.")
-    var neighbours = 5
-
-    @Option(help: "Labelled images per label the classifier compares against (those with the smallest ids).")
-    var referencesPerLabel = 200
 
     func apply(to configuration: inout ReducerService.Configuration) {
         configuration.neighbours = neighbours

@@ -19,7 +19,7 @@ struct ReportCommand: AsyncParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     @Option(help: "Points drawn at most; larger results show a repeatable sample.")
-    var maxPoints = 20_000
+    var maxPoints = ResultsSummary.defaultMaxPoints
 
     func run() async throws {
         let store = try storage.store(results)

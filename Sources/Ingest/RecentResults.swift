@@ -29,7 +29,9 @@ public final class RecentResults: Sendable {
     public let capacity: Int
     private let state = Mutex(State())
 
-    public init(capacity: Int = 50_000) {
+    public static let defaultCapacity = 50_000
+
+    public init(capacity: Int = defaultCapacity) {
         precondition(capacity >= 1)
         self.capacity = capacity
     }

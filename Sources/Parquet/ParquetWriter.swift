@@ -9,21 +9,14 @@ public final class ParquetWriter {
     public struct Layout: Sendable {
         /// Rows per row group, the unit a reader skips by its statistics or
         /// reads in parallel.
-        public var rowGroupRows: Int
+        public var rowGroupRows = 10_000
         /// A column's data page ends at the first row boundary past this size.
-        public var pageBytes: Int
-        public var compression: ParquetCompression
+        public var pageBytes = 1 << 20
+        public var compression: ParquetCompression = .zstd(level: 3)
         /// Key-value pairs for the file's footer.
-        public var metadata: [(String, String)]
+        public var metadata: [(String, String)] = []
 
-        public init(rowGroupRows: Int = 10_000, pageBytes: Int = 1 << 20, compression: ParquetCompression = .zstd(level: 3),
-                    metadata: [(String, String)] = []) {
-            precondition(rowGroupRows >= 1 && pageBytes >= 1)
-            self.rowGroupRows = rowGroupRows
-            self.pageBytes = pageBytes
-            self.compression = compression
-            self.metadata = metadata
-        }
+        public init() {}
     }
 
     public let schema: ParquetSchema
@@ -37,6 +30,7 @@ public final class ParquetWriter {
     private var closed = false
 
     public init(schema: ParquetSchema, output: any ParquetOutput, layout: Layout = Layout()) throws {
+        precondition(layout.rowGroupRows >= 1 && layout.pageBytes >= 1)
         self.schema = schema
         self.output = output
         self.layout = layout

@@ -90,7 +90,9 @@ public enum ResultsLayout {
 
     static func encode(_ rows: [[ParquetValue]], schema: ParquetSchema) throws -> [UInt8] {
         let file = ParquetMemoryOutput()
-        let writer = try ParquetWriter(schema: schema, output: file, layout: .init(rowGroupRows: 5_000))
+        var layout = ParquetWriter.Layout()
+        layout.rowGroupRows = 5_000
+        let writer = try ParquetWriter(schema: schema, output: file, layout: layout)
         for row in rows { try writer.append(row) }
         try writer.close()
         return file.bytes

@@ -25,7 +25,10 @@ public struct ResultsSummary: Sendable {
 
     public init() {}
 
-    public static func load(from store: any ObjectStore, maxPoints: Int = 20_000) async throws -> ResultsSummary {
+    /// Enough points to show every label's cloud, few enough for a browser to draw at once.
+    public static let defaultMaxPoints = 20_000
+
+    public static func load(from store: any ObjectStore, maxPoints: Int = defaultMaxPoints) async throws -> ResultsSummary {
         var summary = ResultsSummary()
         if let bytes = try await store.getIfPresent(ResultsLayout.model) {
             summary.model = try JSONDecoder().decode(PCAModel.self, from: Data(bytes))

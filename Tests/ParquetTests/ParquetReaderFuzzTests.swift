@@ -14,7 +14,10 @@ struct ParquetReaderFuzzTests {
         let output = ParquetMemoryOutput()
         let schema = ParquetSchema([.init("image_id", .string), .init("label", .string, nullable: true),
                                     .init("features", .floatList, nullable: true)])
-        let writer = try ParquetWriter(schema: schema, output: output, layout: .init(rowGroupRows: 20, compression: compression))
+        var layout = ParquetWriter.Layout()
+        layout.rowGroupRows = 20
+        layout.compression = compression
+        let writer = try ParquetWriter(schema: schema, output: output, layout: layout)
         for i in 0..<30 {
             try writer.append([.string("id-\(i)"), .string(i % 4 == 0 ? nil : "Apple"),
                                .floatList(i % 5 == 0 ? nil : (0..<(i % 7)).map { Float($0) + 0.5 })])

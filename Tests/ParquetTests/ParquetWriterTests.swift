@@ -34,9 +34,12 @@ struct ParquetWriterTests {
     @Test(arguments: [ParquetCompression.zstd(level: 3), .none])
     func hundredThousandRowsInSeveralRowGroups(compression: ParquetCompression) async throws {
         let path = Tools.temporaryPath("parquet-\(compression.codec).parquet")
-        let writer = try ParquetWriter(
-            schema: Self.schema, output: ParquetFileOutput(path: path),
-            layout: .init(rowGroupRows: 30_000, pageBytes: 64 << 10, compression: compression, metadata: [("fruits.test", "1")]))
+        var layout = ParquetWriter.Layout()
+        layout.rowGroupRows = 30_000
+        layout.pageBytes = 64 << 10
+        layout.compression = compression
+        layout.metadata = [("fruits.test", "1")]
+        let writer = try ParquetWriter(schema: Self.schema, output: ParquetFileOutput(path: path), layout: layout)
         for i in 0..<100_000 { try writer.append(Self.row(i)) }
         try writer.close()
         let result = try await Self.check(path, rows: 100_000, minRowGroups: 4)
@@ -59,7 +62,11 @@ struct ParquetWriterTests {
     @Test(arguments: [ParquetCompression.zstd(level: 1), .none])
     func ownReaderRoundTrips(compression: ParquetCompression) throws {
         let output = ParquetMemoryOutput()
-        let writer = try ParquetWriter(schema: Self.schema, output: output, layout: .init(rowGroupRows: 700, pageBytes: 4096, compression: compression))
+        var layout = ParquetWriter.Layout()
+        layout.rowGroupRows = 700
+        layout.pageBytes = 4096
+        layout.compression = compression
+        let writer = try ParquetWriter(schema: Self.schema, output: output, layout: layout)
         for i in 0..<2000 { try writer.append(Self.row(i)) }
         try writer.close()
         let reader = try ParquetReader(bytes: output.bytes)
