@@ -91,7 +91,7 @@ struct CrashTests {
         let extractors = try (0..<2).map { _ in
             try PipelineTests.service(["extract"] + common, environment: server.environment)
         }
-        defer { for process in extractors { process.terminate(); process.waitUntilExit() } }
+        defer { Tools.reap(extractors) }
         let reduce = try await Tools.run(Tools.fruits, ["reduce"] + common + [
             "--output", "s3://\(bucket)/\(output)", "--expect-images", "300", "--exit-when-idle", "60", "--pca-k", "16",
         ], environment: server.environment)

@@ -31,7 +31,7 @@ struct GroupScalingTests {
         }
 
         var extractors = try (0..<3).map(extractor)
-        defer { for process in extractors where process.isRunning { process.terminate(); process.waitUntilExit() } }
+        defer { Tools.reap(extractors) }
         let reducer = try PipelineTests.service(["reduce"] + brokers + ["--output", output, "--expect-images", "1500", "--pca-k", "16"],
                                                 environment: [:])
         defer { if reducer.isRunning { reducer.terminate() } }
@@ -45,9 +45,7 @@ struct GroupScalingTests {
         try await ingest(waves[1])
         try await Tools.waitUntil("the fourth extractor has processed images", timeout: .seconds(120)) { await processed(3) >= 1 }
         // The backlog shrank: the autoscaler removes one (SIGTERM: it finishes its batch and leaves).
-        extractors[1].terminate()
-        extractors[1].waitUntilExit()
-        #expect(extractors[1].terminationStatus == 0)
+        #expect(try await Tools.stop(extractors[1], "extractor 1") == 0)
         try await ingest(waves[2])
 
         try await Tools.waitUntil("the reducer has every photo", timeout: .seconds(240)) { !reducer.isRunning }

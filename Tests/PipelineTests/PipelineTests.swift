@@ -74,9 +74,10 @@ struct PipelineTests {
             #expect(processed > 0, "the extractor with metrics on port \(port) processed \(processed) images")
         }
         for extractor in extractors { extractor.terminate() }
-        for extractor in extractors { extractor.waitUntilExit() }
+        for extractor in extractors {
+            #expect(try await Tools.exitStatus(of: extractor, "an extractor told to stop") == 0, "extractors exit 0 on SIGTERM")
+        }
         try #require(reduce.status == 0, "\(reduce.output)")
-        #expect(extractors.allSatisfy { $0.terminationStatus == 0 }, "extractors exit 0 on SIGTERM")
 
         let check = try await PipelineTests.checkResults(bucket: bucket, server: server)
         #expect(check.status == 0, "\(check.output)")
@@ -127,8 +128,5 @@ final class Broker {
         bootstrap = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    deinit {
-        process.terminate()
-        process.waitUntilExit()
-    }
+    deinit { Tools.reap([process]) }
 }

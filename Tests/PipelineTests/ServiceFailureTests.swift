@@ -46,7 +46,7 @@ struct ServiceFailureTests {
         }
 
         let good = try PipelineTests.service(["extract"] + brokers, environment: server.environment)
-        defer { good.terminate(); good.waitUntilExit() }
+        defer { Tools.reap([good]) }
         let reduce = try await Tools.run(Tools.fruits, ["reduce"] + brokers + ["--output", "s3://\(bucket)/Results/", "--expect-images", "10"],
                                    environment: server.environment, timeout: .seconds(120))
         try #require(reduce.status == 0, "\(reduce.output.suffix(2000))")
@@ -56,7 +56,7 @@ struct ServiceFailureTests {
         #expect(try await store.list(prefix: "deadletters/").isEmpty)
     }
 
-    @Test func sigtermStopsAnIdleExtractorWithExitZero() throws {
+    @Test func sigtermStopsAnIdleExtractorWithExitZero() async throws {
         let broker = try Broker()
         let extractor = Process()
         extractor.executableURL = URL(fileURLWithPath: Tools.fruits)
@@ -72,9 +72,7 @@ struct ServiceFailureTests {
             log += String(decoding: chunk, as: UTF8.self)
         }
         let stopping = ContinuousClock.now
-        extractor.terminate()
-        extractor.waitUntilExit()
-        #expect(extractor.terminationStatus == 0)
+        #expect(try await Tools.stop(extractor, "the idle extractor") == 0)
         #expect(ContinuousClock.now - stopping < .seconds(15))
         withExtendedLifetime(broker) {}
     }
@@ -103,9 +101,7 @@ struct ServiceFailureTests {
             await Tools.metric("fruits_reducer_pending_records", port: port) == 5
         }
         let stopping = ContinuousClock.now
-        reducer.terminate()
-        reducer.waitUntilExit()
-        #expect(reducer.terminationStatus == 0)
+        #expect(try await Tools.stop(reducer, "the reducer") == 0)
         #expect(ContinuousClock.now - stopping < .seconds(15))
         let store = try LocalObjectStore(root: output)
         #expect(try await store.list(prefix: "features/").map(\.key).map { FlushName(key: $0)?.sequence } == [1])
@@ -123,9 +119,7 @@ struct ServiceFailureTests {
             await (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
         }
         let stopping = ContinuousClock.now
-        server.terminate()
-        server.waitUntilExit()
-        #expect(server.terminationStatus == 0)
+        #expect(try await Tools.stop(server, "the upload endpoint") == 0)
         #expect(ContinuousClock.now - stopping < .seconds(15))
         withExtendedLifetime(broker) {}
     }
@@ -145,8 +139,7 @@ extension ServiceFailureTests {
             children = Self.children(of: run.processIdentifier)
             return children.count == 2
         }
-        kill(run.processIdentifier, SIGKILL)
-        run.waitUntilExit()
+        Tools.killHard(run)
         try await Tools.waitUntil("the extractors have stopped", timeout: .seconds(10)) {
             children.allSatisfy { !Self.isAlive($0) }
         }

@@ -67,9 +67,7 @@ struct StreamingTests {
         let extractor = try PipelineTests.service(["extract"] + brokers, environment: [:])
         let serve = try PipelineTests.service(["ingest", "serve"] + brokers + ["--store", output + "-uploads", "--port", "\(endpoint.port)"],
                                               environment: ["FRUITS_UPLOAD_TOKEN": Self.token])
-        defer {
-            for process in [reduce, extractor, serve] where process.isRunning { process.terminate(); process.waitUntilExit() }
-        }
+        defer { Tools.reap([reduce, extractor, serve]) }
         try await Tools.waitUntil("the upload endpoint answers", timeout: .seconds(30)) {
             await (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(endpoint.port)/healthz")).status) == 200
         }
@@ -138,9 +136,7 @@ struct StreamingTests {
         try await Tools.waitUntil("the results hold every answered upload", timeout: .seconds(90)) {
             await Set(answers.keys).isSubset(of: storedIDs())
         }
-        reduce.terminate()
-        reduce.waitUntilExit()
-        #expect(reduce.terminationStatus == 0)
+        #expect(try await Tools.stop(reduce, "the reducer") == 0)
         let ids = await storedIDs()
         #expect(ids.count == 600 + 300 + uploads.count + probes)
         #expect(Set(ids).count == ids.count)

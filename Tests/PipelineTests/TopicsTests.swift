@@ -56,7 +56,7 @@ struct TopicsTests {
         let reducer = try PipelineTests.service(["reduce"] + brokers + ["--output", output, "--expect-images", "6"], environment: [:])
         defer { if reducer.isRunning { reducer.terminate() } }
         let extractor = try PipelineTests.service(["extract"] + brokers, environment: [:])
-        defer { extractor.terminate(); extractor.waitUntilExit() }
+        defer { Tools.reap([extractor]) }
         let ingest = try await Tools.run(Tools.fruits, ["ingest"] + brokers + [images], timeout: .seconds(60))
         try #require(ingest.status == 0, "\(ingest.output)")
         try await Tools.waitUntil("the reducer has the 6 photos", timeout: .seconds(120)) { !reducer.isRunning }

@@ -25,4 +25,32 @@ extension Tools {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
+
+    /// SIGTERM, as Kubernetes stops a pod, then its exit status. Past
+    /// `timeout` the process is killed and the wait throws, naming `what`.
+    public static func stop(_ process: Process, _ what: String, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        process.terminate()
+        return try await exitStatus(of: process, what, timeout: timeout)
+    }
+
+    /// Waits for `process` to exit without holding a thread. Past `timeout`
+    /// the process is killed and the wait throws, naming `what`.
+    public static func exitStatus(of process: Process, _ what: String, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        do {
+            try await waitUntil("\(what) exits", timeout: timeout) { !process.isRunning }
+        } catch {
+            killHard(process)
+            throw error
+        }
+        return process.terminationStatus
+    }
+
+    /// Clean-up for a `defer`: SIGTERM to all that still run, SIGKILL to
+    /// those still running 10 s later. It blocks, but never longer than that.
+    public static func reap(_ processes: [Process]) {
+        for process in processes where process.isRunning { process.terminate() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while processes.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(20_000) }
+        for process in processes where process.isRunning { killHard(process) }
+    }
 }
