@@ -91,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
         let seconds = (ContinuousClock.now - started).seconds
         let page = ReportPage(summary: try await ResultsSummary.load(from: outputStore), title: "fruits run: \(input)")
         try await outputStore.put(ReportPage.fileName, Array(page.html.utf8), contentType: "text/html; charset=utf-8")
-        print(RunSummary(images: events.count, reducer: reduce.totals, seconds: seconds, output: output, extractors: extractors,
+        print(RunSummary(images: events.count, reducer: await reduce.totals, seconds: seconds, output: output, extractors: extractors,
                          report: outputStore.location.uri(of: ReportPage.fileName)).text)
     }
 

@@ -34,14 +34,14 @@ package struct FlushCommit: Sendable {
     let files: [File]
     let checkpoint: ReducerCheckpoint
 
-    /// Writes the files one after another, each made by `encode` just before
-    /// (the reducer makes them on its own thread), then the checkpoint;
-    /// returns its new version.
+    /// Writes the files one after another, each encoded just before, then
+    /// the checkpoint; returns its new version. It runs on the caller's
+    /// actor, so the reducer encodes on its own thread.
     func commit(
         to store: any ObjectStore, replacing version: ObjectVersion?, crashPoint: CrashPoint? = nil,
-        encode: (File) async throws -> [UInt8] = { try $0.contents() }
+        isolation: isolated (any Actor)? = #isolation
     ) async throws -> ObjectVersion {
-        for file in files { try await store.put(file.key, try await encode(file), contentType: file.contentType) }
+        for file in files { try await store.put(file) }
         crashPoint?.reached(.afterIDManifests, flush: checkpoint.sequence)
         do {
             return try await store.put(ResultsLayout.checkpoint, try checkpoint.serialized(), contentType: "application/octet-stream",

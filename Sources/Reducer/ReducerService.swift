@@ -25,8 +25,7 @@ import Synchronization
 /// has since claimed (a rolling update, a second start by mistake) finds its
 /// next commit refused, stops with `Fenced`, and its files, named by its
 /// epoch, never count and never overwrite the new owner's.
-public final class ReducerService: Service, @unchecked Sendable {
-    // Mutable state is touched only by `run`, one task.
+public actor ReducerService: Service {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
         public var topics = PipelineTopics()
@@ -81,6 +80,15 @@ public final class ReducerService: Service, @unchecked Sendable {
         public var model: PCAModel?
     }
 
+    /// The reducer runs on a thread of its own at nice 10. A model solve or
+    /// a flush's Gram update takes seconds: on the cooperative pool (one
+    /// thread per core) it would stall every other task of the process, a
+    /// `fruits reduce`'s answerer among them, and at normal priority it would
+    /// compete with the answerer and the broker for the cores. Its blocking
+    /// librdkafka calls (metadata, commits) wait there too.
+    private let executor = ThreadExecutor(name: "fruits-reducer", nice: 10)
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     private let configuration: Configuration
     private let schedule: ReducerSchedule
     private let store: any ObjectStore
@@ -99,7 +107,7 @@ public final class ReducerService: Service, @unchecked Sendable {
 
     /// With `expectedImages`: how many of them this run has read so far,
     /// for a progress display.
-    public var imagesAccounted: Int { accountedGauge.load(ordering: .relaxed) }
+    public nonisolated var imagesAccounted: Int { accountedGauge.load(ordering: .relaxed) }
     private var nextOffsets: [TopicPartition: Int64] = [:]
     private let startedAt = Date()
     /// This process run, in the checkpoint's epoch history once it commits.
@@ -212,8 +220,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully {
-            // A metadata request blocks its thread: the reducer's own, not the cooperative pool.
-            let partitions = try await onReducerThread { try $0.consumer.partitions(of: topics) }
+            let partitions = try consumer.partitions(of: topics)
             if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
                 try record(partitions, checkingCheckpoint: waiting)
                 if waiting {
@@ -259,7 +266,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         public let description: String
     }
 
-    public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
+    public nonisolated func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
 
     public func run() async throws {
         defer { try? consumer.close() }
@@ -315,21 +322,6 @@ public final class ReducerService: Service, @unchecked Sendable {
         }
         if finalize { try await finalizeResults() }
     }
-
-    /// Runs a step that solves matrices, encodes files or blocks in
-    /// librdkafka on the reducer's own low-priority thread: on the
-    /// cooperative pool (one thread per core) a seconds-long model solve
-    /// would stall every other task of the process, among them a `fruits
-    /// reduce`'s answerer, and at normal priority it would compete with it
-    /// for the cores. `run` awaits it, so the state is still touched by one
-    /// task at a time.
-    private func onReducerThread<T: Sendable>(_ step: @escaping @Sendable (ReducerService) throws -> T) async throws -> T {
-        try await worker.run { [self] in try step(self) }
-    }
-
-    /// One thread, so steps run in order; nice 10, so the answerer and the
-    /// broker on the same cores go first.
-    private let worker = ThreadPool(threads: 1, name: "fruits-reducer", nice: 10)
 
     /// Loads the ids the results hold and removes files no checkpoint
     /// committed. Only the owner does this, after its claim: nobody else can
@@ -430,11 +422,10 @@ public final class ReducerService: Service, @unchecked Sendable {
         let started = ContinuousClock.now
         defer { flushDuration.recordNanoseconds((ContinuousClock.now - started).nanoseconds) }
         countDuplicates(pending.dropWritten(written))
-        let prepared = try await onReducerThread { $0.prepareFlush() }
+        let prepared = prepareFlush()
         do {
             checkpointVersion = try await prepared.commit.commit(
-                to: store, replacing: checkpointVersion, crashPoint: configuration.crashPoint,
-                encode: { file in try await self.onReducerThread { _ in try file.contents() } })
+                to: store, replacing: checkpointVersion, crashPoint: configuration.crashPoint)
         } catch is ObjectStoreConflict {
             throw fenced(at: prepared.commit.name)
         }
@@ -450,7 +441,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         pending = PendingBatch()
         pendingGauge.record(0)
         let offsets = nextOffsets
-        do { try await onReducerThread { try $0.consumer.commit(offsets) } } catch {
+        do { try consumer.commit(offsets) } catch {
             // The checkpoint, not Kafka, is the source of truth for offsets.
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
         }
@@ -517,7 +508,7 @@ public final class ReducerService: Service, @unchecked Sendable {
     @discardableResult
     private func publishModel(final: Bool) async throws -> (model: PCAModel, json: [UInt8]) {
         let started = ContinuousClock.now
-        var model = try await onReducerThread { try PCAModel($0.state.accumulator, dimension: $0.configuration.pca) }
+        var model = try PCAModel(state.accumulator, dimension: configuration.pca)
         var next = state
         next.modelVersion += 1
         next.modelSamples = model.nSamples
@@ -530,7 +521,7 @@ public final class ReducerService: Service, @unchecked Sendable {
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
         let solved = model
-        let published = try await onReducerThread { try $0.modelFiles(solved) }
+        let published = try modelFiles(solved)
         let store = self.store
         try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
         if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
@@ -587,9 +578,7 @@ public final class ReducerService: Service, @unchecked Sendable {
             let bytes = try await store.get(part.key)
             let projected: [UInt8]
             do {
-                projected = try await onReducerThread { _ in
-                    try ResultsLayout.encode(Self.projectedRows(ofFeaturesPart: bytes, model: model), schema: ResultsLayout.projected)
-                }
+                projected = try ResultsLayout.encode(Self.projectedRows(ofFeaturesPart: bytes, model: model), schema: ResultsLayout.projected)
             } catch {
                 // Someone else's file in our folder must not stop the finalize.
                 logger.warning("skipping a file that is not a features part of these results",

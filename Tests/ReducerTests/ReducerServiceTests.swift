@@ -46,7 +46,7 @@ struct ReducerServiceTests {
             configure(&configuration)
             let reducer = try await ReducerService(configuration: configuration, store: store, logger: Logger(label: "test"))
             try await reducer.run()
-            return reducer.totals
+            return await reducer.totals
         }
 
         /// `column` of every Parquet file under `folder`.

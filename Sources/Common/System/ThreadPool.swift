@@ -28,7 +28,11 @@ public final class ThreadPool: Sendable {
         precondition(threads >= 1, "a thread pool needs a thread")
         self.threads = threads
         for index in 0..<threads {
+            let threadName = threads == 1 ? name : "\(name)-\(index)"
             let thread = Thread { [jobs] in
+                // Named from inside: Linux threads otherwise keep the name of
+                // the thread that started them, and gdb or top -H show that.
+                Thread.current.name = threadName
                 if nice != 0 { ThreadPriority.lower(to: nice) }
                 while true {
                     jobs.available.wait()
@@ -36,7 +40,6 @@ public final class ThreadPool: Sendable {
                     job()
                 }
             }
-            thread.name = threads == 1 ? name : "\(name)-\(index)"
             thread.start()
         }
     }

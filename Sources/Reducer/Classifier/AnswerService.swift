@@ -15,8 +15,7 @@ import ServiceLifecycle
 /// solve takes seconds, and a person waiting for an answer must not wait
 /// for them. Offsets are committed once a batch's answers are acknowledged
 /// (in order, off the reading loop), so a crash answers again rather than never.
-public final class AnswerService: Service, @unchecked Sendable {
-    // Mutable state is touched only by `run`, one task.
+public final class AnswerService: Service, Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
         public var topics = PipelineTopics()
@@ -32,8 +31,7 @@ public final class AnswerService: Service, @unchecked Sendable {
     private let results: any ObjectStore
     private let logger: Logger
     private let consumer: KafkaConsumer
-    private let answers: ImageAnswers
-    private var version = 0
+    private let producer: KafkaProducer
 
     public init(configuration: Configuration, results: any ObjectStore, logger: Logger) throws {
         self.configuration = configuration
@@ -43,46 +41,46 @@ public final class AnswerService: Service, @unchecked Sendable {
         consumerConfiguration.setDefault(KafkaConsumer.lowLatencyFetch)
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      subscription: .group(topics: [configuration.topics.features, configuration.topics.deadLetters]))
-        answers = ImageAnswers(producer: try KafkaProducer(configuration: configuration.kafka), topic: configuration.topics.results,
-                               logger: logger)
+        producer = try KafkaProducer(configuration: configuration.kafka)
     }
 
     public func run() async throws {
         defer {
             try? consumer.close()
-            answers.close()
+            try? producer.close(timeout: .seconds(10))
         }
-        await refreshClassifier()  // before the first answer: a published model must not be missed
+        var answers = ImageAnswers(producer: producer, topic: configuration.topics.results, logger: logger)
+        await refreshClassifier(of: &answers)  // before the first answer: a published model must not be missed
         var lastRefresh = ContinuousClock.now
+        var committing: Task<Void, Never>?
+        var batches = 0
         for try await batch in consumer.batches(upTo: 500, timeout: .milliseconds(200)) {
             if Task.isShuttingDownGracefully { break }
             if ContinuousClock.now - lastRefresh >= configuration.modelRefresh {
                 lastRefresh = .now
-                await refreshClassifier()
+                await refreshClassifier(of: &answers)
             }
             guard !batch.isEmpty else { continue }
             // Uploads first: a person waits for those; a backfill's answers only need to exist.
             let decoded = batch.map { (message: $0, event: decode($0)) }
-            answer(decoded.filter { $0.event?.source == .upload })
-            answer(decoded.filter { $0.event?.source != .upload })
-            commitOnceAcknowledged(batch)
+            answer(decoded.filter { $0.event?.source == .upload }, with: &answers)
+            answer(decoded.filter { $0.event?.source != .upload }, with: &answers)
+            committing = commitOnceAcknowledged(batch, answers: answers.acknowledged(), after: committing)
             batches += 1
             if batches % 16 == 0 { await committing?.value }  // a broker that stops acknowledging slows reading down
         }
         await committing?.value
     }
 
-    private var committing: Task<Void, Never>?
-    private var batches = 0
-
     /// Commits the batch's offsets once its answers are acknowledged, after
-    /// the batches before it, without holding up the next batch: waiting
-    /// here made every answer behind it wait for a broker round trip.
-    private func commitOnceAcknowledged(_ batch: [KafkaMessage]) {
+    /// the batches before it (`previous`), without holding up the next
+    /// batch: waiting here made every answer behind it wait for a broker
+    /// round trip.
+    private func commitOnceAcknowledged(_ batch: [KafkaMessage], answers sent: Task<Void, Never>,
+                                        after previous: Task<Void, Never>?) -> Task<Void, Never> {
         var next: [TopicPartition: Int64] = [:]
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
-        let previous = committing, sent = answers.acknowledged()
-        committing = Task { [consumer, logger, next] in
+        return Task { [consumer, logger, next] in
             await previous?.value
             await sent.value
             do { try await BlockingIOPool.shared.run { try consumer.commit(next) } } catch {
@@ -99,7 +97,7 @@ public final class AnswerService: Service, @unchecked Sendable {
 
     /// Answers records: dead letters and what the reducer refuses as
     /// failures at once, then the usable features classified together.
-    private func answer(_ records: [(message: KafkaMessage, event: Fruits_V1_FeatureEvent?)]) {
+    private func answer(_ records: [(message: KafkaMessage, event: Fruits_V1_FeatureEvent?)], with answers: inout ImageAnswers) {
         var classifiable: [Fruits_V1_FeatureEvent] = []
         for (message, decoded) in records {
             if message.topic == configuration.topics.deadLetters {
@@ -126,13 +124,13 @@ public final class AnswerService: Service, @unchecked Sendable {
 
     /// Loads the latest published classifier if it is newer than the one in
     /// use; a failure keeps the current one and is retried at the next refresh.
-    private func refreshClassifier() async {
+    private func refreshClassifier(of answers: inout ImageAnswers) async {
+        let inUse = answers.classifier?.model.version ?? 0
         do {
-            guard let latest = try await NearestNeighbours.latestVersion(in: results), latest > version else { return }
+            guard let latest = try await NearestNeighbours.latestVersion(in: results), latest > inUse else { return }
             let loaded = try await NearestNeighbours.load(version: latest, from: results)
-            version = loaded.model.version ?? 0
             answers.use(loaded)
-            logger.info("answering with model", metadata: ["version": "\(version)", "references": "\(loaded.count)"])
+            logger.info("answering with model", metadata: ["version": "\(latest)", "references": "\(loaded.count)"])
         } catch {
             logger.warning("could not load the latest model; answering with the one in use", metadata: ["error": "\(error)"])
         }

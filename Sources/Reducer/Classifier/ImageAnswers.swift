@@ -10,8 +10,9 @@ import Metrics
 ///
 /// Sends run concurrently; `acknowledged` tells when they are done, so a
 /// caller can commit a record's offset only once its answer is delivered (a
-/// crash before that replays the record and answers again).
-final class ImageAnswers {
+/// crash before that replays the record and answers again). A value: one
+/// task answers with it.
+struct ImageAnswers {
     private let producer: KafkaProducer
     private let topic: String
     private let logger: Logger
@@ -25,10 +26,10 @@ final class ImageAnswers {
         self.logger = logger
     }
 
-    func use(_ classifier: NearestNeighbours) { self.classifier = classifier }
+    mutating func use(_ classifier: NearestNeighbours) { self.classifier = classifier }
 
     /// Answers `events` in their order, classified together (see `NearestNeighbours.classify(batch:)`).
-    func answer(_ events: [Fruits_V1_FeatureEvent]) {
+    mutating func answer(_ events: [Fruits_V1_FeatureEvent]) {
         guard !events.isEmpty else { return }
         let classified = classifier?.classify(batch: events.map(\.features))
         for (index, event) in events.enumerated() {
@@ -52,7 +53,7 @@ final class ImageAnswers {
         }
     }
 
-    func answer(_ letter: Fruits_V1_DeadLetter) {
+    mutating func answer(_ letter: Fruits_V1_DeadLetter) {
         guard !letter.imageID.isEmpty else { return }
         var result = Fruits_V1_ImageResult()
         result.imageID = letter.imageID
@@ -61,7 +62,7 @@ final class ImageAnswers {
         send(result)
     }
 
-    private func send(_ result: Fruits_V1_ImageResult) {
+    private mutating func send(_ result: Fruits_V1_ImageResult) {
         var result = result
         result.decidedAtMicros = EventIdentity.nowMicros()
         guard let value: [UInt8] = try? result.serializedBytes() else { return }
@@ -79,13 +80,9 @@ final class ImageAnswers {
 
     /// A task that ends once every answer sent so far is acknowledged (or
     /// given up on); the answers sent later are not its concern.
-    func acknowledged() -> Task<Void, Never> {
+    mutating func acknowledged() -> Task<Void, Never> {
         let waiting = sends
         sends = []
         return Task { for send in waiting { await send.value } }
-    }
-
-    func close() {
-        try? producer.close(timeout: .seconds(10))
     }
 }
