@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FRUITS = os.path.join(ROOT, ".build/release/fruits")
+FRUITS = os.environ.get("FRUITS_BIN", os.path.join(ROOT, ".build/release/fruits"))
 TOKEN = "bench-live-token"
 
 

@@ -520,8 +520,7 @@ public actor ReducerService: Service {
         state = next
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
-        let solved = model
-        let published = try modelFiles(solved)
+        let published = try modelFiles(model)
         let store = self.store
         try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
         if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
