@@ -1,3 +1,4 @@
+import Common
 import Extractor
 import Foundation
 import Synchronization
@@ -18,7 +19,7 @@ public enum ParallelExtraction {
         let done = DispatchGroup()
         for worker in 0..<workers {
             done.enter()
-            let thread = Thread {
+            Thread.start(named: "fruits-bench-\(worker)", stackSize: 8 << 20) {
                 defer { done.leave() }
                 do {
                     let extractor = try FeatureExtractor(weights: weights, configuration: configuration)
@@ -40,8 +41,6 @@ public enum ParallelExtraction {
                     ready.signal()
                 }
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
         for _ in 0..<workers { ready.wait() }
         let began = DispatchTimeNanos.now()

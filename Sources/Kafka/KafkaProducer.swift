@@ -55,8 +55,10 @@ private final class ProducerCore: @unchecked Sendable {
             rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR))
         }
         queue = rd_kafka_queue_get_main(handle.pointer)
-        let thread = Thread { [self] in serveEvents() }
-        thread.name = "kafka-producer-events"
+        let thread = Thread { [self] in
+            Thread.current.name = "kafka-delivery"  // from inside: Linux ignores a name given before start
+            serveEvents()
+        }
         thread.start()
     }
 

@@ -28,11 +28,7 @@ public final class ThreadPool: Sendable {
         precondition(threads >= 1, "a thread pool needs a thread")
         self.threads = threads
         for index in 0..<threads {
-            let threadName = threads == 1 ? name : "\(name)-\(index)"
-            let thread = Thread { [jobs] in
-                // Named from inside: Linux threads otherwise keep the name of
-                // the thread that started them, and gdb or top -H show that.
-                Thread.current.name = threadName
+            Thread.start(named: threads == 1 ? name : "\(name)-\(index)") { [jobs] in
                 if nice != 0 { ThreadPriority.lower(to: nice) }
                 while true {
                     jobs.available.wait()
@@ -40,7 +36,6 @@ public final class ThreadPool: Sendable {
                     job()
                 }
             }
-            thread.start()
         }
     }
 
@@ -65,7 +60,7 @@ public final class ThreadPool: Sendable {
 /// other task of the process.
 public enum BlockingIOPool {
     /// Sized for I/O latency, not for CPUs: these threads mostly wait.
-    public static let shared = ThreadPool(threads: 16, name: "fruits-blocking-io")
+    public static let shared = ThreadPool(threads: 16, name: "fruits-io")
 }
 
 public enum ThreadPriority {

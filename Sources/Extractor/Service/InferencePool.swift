@@ -12,7 +12,7 @@ import Synchronization
 /// host takes a vCPU away (README, "The extractor"), while independent workers
 /// overlap one image's decoding with another's convolutions. Dedicated threads
 /// rather than a dispatch queue: OpenMP keeps a team per calling thread.
-public final class InferencePool: @unchecked Sendable {
+public final class InferencePool: Sendable {
     public struct Configuration: Sendable {
         /// Independent extractors; by default one per CPU this process may use.
         public var workers: Int
@@ -56,7 +56,7 @@ public final class InferencePool: @unchecked Sendable {
         for index in 0..<configuration.workers {
             ready.enter()
             let niceness = configuration.niceness
-            let thread = Thread { [self] in
+            Thread.start(named: "fruits-infer-\(index)", stackSize: 8 << 20) { [self] in
                 ThreadPriority.lower(to: niceness)
                 let extractor: FeatureExtractor
                 do {
@@ -69,9 +69,6 @@ public final class InferencePool: @unchecked Sendable {
                 ready.leave()
                 serve(extractor)
             }
-            thread.name = "fruits-inference-\(index)"
-            thread.stackSize = 8 << 20
-            thread.start()
         }
         ready.wait()
         if let error = started.withLock({ $0.first }) { throw error }

@@ -1,4 +1,5 @@
 import CCurl
+import Common
 import Foundation
 import Synchronization
 
@@ -60,9 +61,7 @@ private final class TransferLoop: Sendable {
     init(maxConnections: Int) {
         multi = MultiHandle(pointer: curl_multi_init()!)
         _ = fruits_curl_multi_set_long(multi.pointer, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
-        let thread = Thread { [self] in run() }
-        thread.name = "fruits-http"
-        thread.start()
+        Thread.start(named: "fruits-http") { [self] in run() }
     }
 
     func add(_ transfer: Transfer) { send(.add(transfer)) }
