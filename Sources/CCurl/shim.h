@@ -19,6 +19,12 @@ static inline CURLcode fruits_curl_set_pointer(CURL *curl, CURLoption option, vo
 static inline CURLcode fruits_curl_set_callback(CURL *curl, CURLoption option, fruits_curl_data_callback value) {
     return curl_easy_setopt(curl, option, value);
 }
+// CURLOPT_SEEKFUNCTION: libcurl rewinds a request body with it before sending it again.
+typedef int (*fruits_curl_seek_callback)(void *context, curl_off_t offset, int origin);
+
+static inline CURLcode fruits_curl_set_seek_callback(CURL *curl, CURLoption option, fruits_curl_seek_callback value) {
+    return curl_easy_setopt(curl, option, value);
+}
 static inline CURLcode fruits_curl_get_long(CURL *curl, CURLINFO info, long *value) {
     return curl_easy_getinfo(curl, info, value);
 }

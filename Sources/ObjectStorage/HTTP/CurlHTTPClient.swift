@@ -136,16 +136,14 @@ private final class Transfer: @unchecked Sendable {
     private let maxResponseBytes: Int?
     private let sink: ResponseSink
     private var headerList: UnsafeMutablePointer<curl_slist>?
-    private let body: UnsafeMutableRawBufferPointer
+    private let body: RequestBody
 
     init(_ request: HTTPRequest, timeouts: CurlHTTPClient.Timeouts) throws {
         easy = curl_easy_init()!
         url = request.url
         maxResponseBytes = request.maxResponseBytes
         sink = ResponseSink(limit: request.maxResponseBytes)
-        // libcurl reads the body while the transfer runs: it lives here until then.
-        body = .allocate(byteCount: max(request.body.count, 1), alignment: 1)
-        body.copyBytes(from: request.body)
+        body = RequestBody(request.body)
         // An empty "Expect:" stops curl from waiting for 100-continue.
         for (name, value) in request.headers + [("Expect", "")] {
             headerList = curl_slist_append(headerList, value.isEmpty ? "\(name):" : "\(name): \(value)")
@@ -172,10 +170,17 @@ private final class Transfer: @unchecked Sendable {
         case "HEAD":
             set(fruits_curl_set_long(easy, CURLOPT_NOBODY, 1))
         default:
+            // An upload whatever the method: libcurl reads the body from the
+            // request's own bytes as it sends them (no copy), and rewinds it
+            // to send it again on a fresh connection.
+            let source = Unmanaged.passUnretained(body).toOpaque()
             set(fruits_curl_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
-            set(fruits_curl_set_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)))
-            // POSTFIELDS with a size sends exactly these bytes, whatever the method.
-            set(fruits_curl_set_pointer(easy, CURLOPT_POSTFIELDS, body.baseAddress))
+            set(fruits_curl_set_long(easy, CURLOPT_UPLOAD, 1))
+            set(fruits_curl_set_offset(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count)))
+            set(fruits_curl_set_callback(easy, CURLOPT_READFUNCTION, readBody))
+            set(fruits_curl_set_pointer(easy, CURLOPT_READDATA, source))
+            set(fruits_curl_set_seek_callback(easy, CURLOPT_SEEKFUNCTION, rewindBody))
+            set(fruits_curl_set_pointer(easy, CURLOPT_SEEKDATA, source))
         }
         guard status == CURLE_OK else { throw Self.transportError(status, url: request.url) }
     }
@@ -183,7 +188,6 @@ private final class Transfer: @unchecked Sendable {
     deinit {
         curl_easy_cleanup(easy)
         curl_slist_free_all(headerList)
-        body.deallocate()
     }
 
     /// What the caller gets for a transfer that ended with `code`.
@@ -206,6 +210,32 @@ private final class Transfer: @unchecked Sendable {
     private static func transportError(_ code: CURLcode, url: String) -> HTTPTransportError {
         HTTPTransportError(curlCode: Int32(code.rawValue), message: String(cString: curl_easy_strerror(code)), url: url)
     }
+}
+
+/// A request's body as libcurl reads it, on the loop thread.
+private final class RequestBody {
+    let bytes: [UInt8]
+    var sent = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+private let readBody: fruits_curl_data_callback = { buffer, size, count, context in
+    let body = Unmanaged<RequestBody>.fromOpaque(context!).takeUnretainedValue()
+    let length = min(size * count, body.bytes.count - body.sent)
+    guard length > 0, let buffer else { return 0 }
+    body.bytes.withUnsafeBytes { bytes in
+        UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + body.sent, byteCount: length)
+    }
+    body.sent += length
+    return length
+}
+
+private let rewindBody: fruits_curl_seek_callback = { context, offset, origin in
+    let body = Unmanaged<RequestBody>.fromOpaque(context!).takeUnretainedValue()
+    guard origin == SEEK_SET, offset >= 0, offset <= body.bytes.count else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+    body.sent = Int(offset)
+    return Int32(CURL_SEEKFUNC_OK)
 }
 
 /// Receives one response; reached from libcurl's callbacks through the
