@@ -44,7 +44,8 @@ private final class ProducerCore: @unchecked Sendable {
     let handle: KafkaHandle
     private let queue: OpaquePointer
     private let shutdownOnce = Mutex<Bool>(false)
-    private let pending = Mutex<[UInt: CheckedContinuation<DeliveryReport, any Error>]>([:])
+    /// Each send's delivery report, or nil when librdkafka's queue was full.
+    private let pending = Mutex<[UInt: CheckedContinuation<DeliveryReport?, any Error>]>([:])
     private let nextID = Atomic<UInt>(1)
     private let running = Atomic<Bool>(true)
     private let stopped = DispatchSemaphore(value: 0)
@@ -74,17 +75,27 @@ private final class ProducerCore: @unchecked Sendable {
     }
 
     func send(topic: String, key: [UInt8]?, value: [UInt8]) async throws -> DeliveryReport {
-        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await withCheckedThrowingContinuation { continuation in
-            guard running.load(ordering: .acquiring) else {
-                continuation.resume(throwing: KafkaError(.closed, "the producer is closed"))
-                return
-            }
-            pending.withLock { $0[id] = continuation }
-            if let error = produce(topic: topic, key: key, value: value, id: id) {
+        while true {
+            let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+            let report: DeliveryReport? = try await withCheckedThrowingContinuation { continuation in
+                guard running.load(ordering: .acquiring) else {
+                    continuation.resume(throwing: KafkaError(.closed, "the producer is closed"))
+                    return
+                }
+                pending.withLock { $0[id] = continuation }
+                let error = produce(topic: topic, key: key, value: value, id: id)
+                guard error != RD_KAFKA_RESP_ERR_NO_ERROR else { return }  // its delivery report resumes it
                 pending.withLock { _ = $0.removeValue(forKey: id) }
-                continuation.resume(throwing: error)
+                if error == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                    continuation.resume(returning: nil)
+                } else {
+                    continuation.resume(throwing: KafkaError(.delivery, error: error, "cannot produce to \(topic)"))
+                }
             }
+            if let report { return report }
+            // The local queue is full; it drains as delivery reports come
+            // back. The task waits, not its thread.
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 
@@ -95,42 +106,31 @@ private final class ProducerCore: @unchecked Sendable {
         }
     }
 
-    private func produce(topic: String, key: [UInt8]?, value: [UInt8], id: UInt) -> KafkaError? {
-        // librdkafka copies key and value (RD_KAFKA_MSG_F_COPY), so the
-        // buffers only need to live through the call.
-        while true {
-            let error: rd_kafka_resp_err_t = topic.withCString { topicName in
-                value.withUnsafeBytes { valueBytes in
-                    (key ?? []).withUnsafeBytes { keyBytes in
-                        var fields = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: key == nil ? 4 : 5)
-                        fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                        fields[0].u.cstr = topicName
-                        fields[1].vtype = RD_KAFKA_VTYPE_VALUE
-                        fields[1].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), size: valueBytes.count)
-                        fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                        fields[2].u.i = RD_KAFKA_MSG_F_COPY
-                        fields[3].vtype = RD_KAFKA_VTYPE_OPAQUE
-                        fields[3].u.ptr = UnsafeMutableRawPointer(bitPattern: id)
-                        if key != nil {
-                            fields[4].vtype = RD_KAFKA_VTYPE_KEY
-                            fields[4].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress), size: keyBytes.count)
-                        }
-                        guard let failure = rd_kafka_produceva(handle.pointer, fields, fields.count) else {
-                            return RD_KAFKA_RESP_ERR_NO_ERROR
-                        }
-                        defer { rd_kafka_error_destroy(failure) }
-                        return rd_kafka_error_code(failure)
+    /// Queues one record; librdkafka copies key and value
+    /// (RD_KAFKA_MSG_F_COPY), so the buffers only need to live through the call.
+    private func produce(topic: String, key: [UInt8]?, value: [UInt8], id: UInt) -> rd_kafka_resp_err_t {
+        topic.withCString { topicName in
+            value.withUnsafeBytes { valueBytes in
+                (key ?? []).withUnsafeBytes { keyBytes in
+                    var fields = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: key == nil ? 4 : 5)
+                    fields[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                    fields[0].u.cstr = topicName
+                    fields[1].vtype = RD_KAFKA_VTYPE_VALUE
+                    fields[1].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), size: valueBytes.count)
+                    fields[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    fields[2].u.i = RD_KAFKA_MSG_F_COPY
+                    fields[3].vtype = RD_KAFKA_VTYPE_OPAQUE
+                    fields[3].u.ptr = UnsafeMutableRawPointer(bitPattern: id)
+                    if key != nil {
+                        fields[4].vtype = RD_KAFKA_VTYPE_KEY
+                        fields[4].u.mem = .init(ptr: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress), size: keyBytes.count)
                     }
+                    guard let failure = rd_kafka_produceva(handle.pointer, fields, fields.count) else {
+                        return RD_KAFKA_RESP_ERR_NO_ERROR
+                    }
+                    defer { rd_kafka_error_destroy(failure) }
+                    return rd_kafka_error_code(failure)
                 }
-            }
-            switch error {
-            case RD_KAFKA_RESP_ERR_NO_ERROR:
-                return nil
-            case RD_KAFKA_RESP_ERR__QUEUE_FULL:
-                // The local queue drains as delivery reports come back.
-                usleep(1_000)
-            default:
-                return KafkaError(.delivery, error: error, "cannot produce to \(topic)")
             }
         }
     }

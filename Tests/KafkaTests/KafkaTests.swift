@@ -32,6 +32,24 @@ struct KafkaTests {
         try producer.close()
     }
 
+    /// More sends at once than librdkafka's queue holds wait their turn (the
+    /// task, not its thread) instead of failing with a full queue.
+    @Test func sendsBeyondAFullLocalQueueWaitAndAreAcknowledged() async throws {
+        let cluster = try EmbeddedKafkaCluster()
+        try cluster.createTopic("images", partitions: 2)
+        var configuration = Self.configuration(cluster)
+        configuration.setDefault("queue.buffering.max.messages", "10")
+        let producer = try KafkaProducer(configuration: configuration)
+        let delivered = try await withThrowingTaskGroup(of: DeliveryReport.self) { group in
+            for index in 0..<500 {
+                group.addTask { try await producer.send(topic: "images", key: nil, value: Array("payload \(index)".utf8)) }
+            }
+            return try await group.reduce(0) { count, _ in count + 1 }
+        }
+        #expect(delivered == 500)
+        try producer.close()
+    }
+
     @Test func sameKeyGoesToSamePartition() async throws {
         let cluster = try EmbeddedKafkaCluster()
         try cluster.createTopic("images", partitions: 6)
