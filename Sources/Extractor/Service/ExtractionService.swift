@@ -121,9 +121,6 @@ public final class ExtractionService: Service, Sendable {
         let reading = ReadingStats()
         defer {
             rebalances.cancel()
-            try? liveConsumer?.close()
-            try? consumer.close()
-            try? producer.close(timeout: .seconds(10))
             let busy = reading.firstRecord.map { ContinuousClock.now - $0 } ?? .zero
             logger.info("extractor stopped", metadata: ["records": "\(reading.records)", "since_first_record": "\(busy)"])
         }
@@ -131,7 +128,23 @@ public final class ExtractionService: Service, Sendable {
         // and starts their batches in one task, and delivers them in order in
         // another. The lanes share the inference pool, which serves uploads
         // first, so a photo never waits for a backfill batch to be delivered.
-        try await ConcurrentMap.run(lanes.map { lane in { try await self.run(lane, stats: reading) } })
+        do {
+            try await ConcurrentMap.run(lanes.map { lane in { try await self.run(lane, stats: reading) } })
+        } catch {
+            await closeClients()
+            throw error
+        }
+        await closeClients()
+    }
+
+    /// Leaves the groups and flushes the features still queued (up to 10 s)
+    /// on a blocking-I/O thread: both wait for the broker.
+    private func closeClients() async {
+        _ = try? await BlockingIOPool.shared.run { [liveConsumer, consumer, producer] in
+            try? liveConsumer?.close()
+            try? consumer.close()
+            try? producer.close(timeout: .seconds(10))
+        }
     }
 
     /// A consumer and the inference priority of its images.

@@ -45,10 +45,25 @@ public final class AnswerService: Service, Sendable {
     }
 
     public func run() async throws {
-        defer {
+        do {
+            try await answerAll()
+        } catch {
+            await closeClients()
+            throw error
+        }
+        await closeClients()
+    }
+
+    /// Leaves the group and flushes the answers still queued (up to 10 s) on
+    /// a blocking-I/O thread: both wait for the broker.
+    private func closeClients() async {
+        _ = try? await BlockingIOPool.shared.run { [consumer, producer] in
             try? consumer.close()
             try? producer.close(timeout: .seconds(10))
         }
+    }
+
+    private func answerAll() async throws {
         var answers = ImageAnswers(producer: producer, topic: configuration.topics.results, logger: logger)
         await refreshClassifier(of: &answers)  // before the first answer: a published model must not be missed
         var lastRefresh = ContinuousClock.now
