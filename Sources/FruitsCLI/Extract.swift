@@ -77,7 +77,7 @@ struct ExtractCommand: AsyncParsableCommand {
             logger.notice("no S3 client; an s3:// image will stop this extractor", metadata: ["reason": "\(error)"])
         }
         let extraction = try ExtractionService(configuration: configuration, pool: pool, fetcher: ObjectFetcher(s3: s3), logger: logger)
-        try extraction.checkReachable(timeout: .seconds(service.connectTimeout))
+        try await service.checkBroker(extraction.checkReachable(timeout:))
         try await service.runServices(extraction, gracePeriod: .seconds(20), logger: logger)
     }
 }

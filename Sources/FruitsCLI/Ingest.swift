@@ -31,7 +31,7 @@ struct IngestCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try service.storage.store(input)
             let producer = try KafkaProducer(configuration: try service.kafka())
-            try producer.checkReachable(timeout: .seconds(service.connectTimeout))
+            try await service.checkBroker(producer.checkReachable(timeout:))
             let backfill = Ingest.Backfill(store: store, producer: producer, topic: topic)
             let progress = ProgressReporter(total: 0, label: "ingest")
             let (sent, skipped) = try await backfill.sendAll(listed: { progress.expect($0) }, sent: { progress.advance(by: $0) })
@@ -83,7 +83,7 @@ struct IngestCommand: AsyncParsableCommand {
             }
             let logger = Logger(label: "fruits.ingest")
             let producer = try KafkaProducer(configuration: try service.kafka())
-            try producer.checkReachable(timeout: .seconds(service.connectTimeout))
+            try await service.checkBroker(producer.checkReachable(timeout:))
             var configuration = UploadServer.Configuration(token: token)
             configuration.port = port
             configuration.maxBodyBytes = maxBytes

@@ -104,7 +104,7 @@ struct ReduceCommand: AsyncParsableCommand {
         configuration.crashPoint = crashAt
         let store = try service.storage.store(output)
         let reduce = try await ReducerService(configuration: configuration, store: store, logger: logger)
-        try reduce.checkReachable(timeout: .seconds(service.connectTimeout))
+        try await service.checkBroker(reduce.checkReachable(timeout:))
         let answerer = try answers ? AnswerService(configuration: .init(kafka: try service.kafka()), results: store,
                                                    logger: Logger(label: "fruits.answer")) : nil
         try await service.runServices(reduce, others: answerer.map { [$0] } ?? [], gracePeriod: .seconds(100), logger: logger)

@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { stop(workers) }
 
         let producer = try KafkaProducer(configuration: kafka)
-        try producer.checkReachable(timeout: .seconds(service.connectTimeout))  // metadata first: sends then start at once
+        try await service.checkBroker(producer.checkReachable(timeout:))  // metadata first: sends then start at once
         let backfill = Backfill(store: inputStore, producer: producer, topic: PipelineTopics().images)
         let (events, skipped) = try await backfill.events()
         let ingestProgress = ProgressReporter(total: events.count, label: "ingest")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Common
 import Foundation
 import Kafka
 import Logging
@@ -21,6 +22,13 @@ struct ServiceOptions: ParsableArguments {
 
     @Option(help: "Serve Prometheus metrics at http://0.0.0.0:PORT/metrics (0: off).")
     var metricsPort: Int = 0
+
+    /// Fails fast when no broker answers within --connect-timeout. The
+    /// metadata request blocks its thread: a blocking-I/O one, not the pool's.
+    func checkBroker(_ check: @escaping @Sendable (Duration) throws -> Void) async throws {
+        let timeout = Duration.seconds(connectTimeout)
+        try await BlockingIOPool.shared.run { try check(timeout) }
+    }
 
     /// The service plus, when asked for, the metrics endpoint, run until
     /// SIGTERM/SIGINT; the main service finishing ends the group.
