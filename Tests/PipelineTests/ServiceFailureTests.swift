@@ -116,7 +116,7 @@ struct ServiceFailureTests {
             ["ingest", "serve", "--brokers", broker.bootstrap, "--store", Tools.temporaryPath("sigterm-uploads"), "--port", "\(port)"],
             environment: ["FRUITS_UPLOAD_TOKEN": "sigterm-test-token"])
         try await Tools.waitUntil("the endpoint answers /healthz") {
-            await (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
+            await (try? Tools.http.perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/healthz")).status) == 200
         }
         let stopping = ContinuousClock.now
         #expect(try await Tools.stop(server, "the upload endpoint") == 0)

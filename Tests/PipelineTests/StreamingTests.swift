@@ -18,14 +18,14 @@ struct StreamingTests {
 
         func upload(_ jpeg: [UInt8], label: String, wait: Int) async throws -> (status: Int, answer: [String: Any]) {
             let query = label.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""
-            let response = try await CurlHTTPClient().perform(HTTPRequest(
+            let response = try await Tools.http.perform(HTTPRequest(
                 method: "POST", url: "http://127.0.0.1:\(port)/v1/images?label=\(query)&wait=\(wait)",
                 headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "image/jpeg")], body: jpeg))
             return (response.status, try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] ?? [:])
         }
 
         func answer(_ imageID: String) async throws -> (status: Int, body: [UInt8]) {
-            let response = try await CurlHTTPClient().perform(HTTPRequest(
+            let response = try await Tools.http.perform(HTTPRequest(
                 method: "GET", url: "http://127.0.0.1:\(port)/v1/images/\(imageID)", headers: [("Authorization", "Bearer \(token)")]))
             return (response.status, response.body)
         }
@@ -69,7 +69,7 @@ struct StreamingTests {
                                               environment: ["FRUITS_UPLOAD_TOKEN": Self.token])
         defer { Tools.reap([reduce, extractor, serve]) }
         try await Tools.waitUntil("the upload endpoint answers", timeout: .seconds(30)) {
-            await (try? CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(endpoint.port)/healthz")).status) == 200
+            await (try? Tools.http.perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(endpoint.port)/healthz")).status) == 200
         }
 
         let ingest = try await Tools.run(Tools.fruits, ["ingest"] + brokers + [backfill], timeout: .seconds(60))

@@ -27,12 +27,12 @@ public struct AWSCredentialFakes: Decodable, Sendable {
 
     /// Credentials handed out so far by IMDS and the container endpoint.
     public func issued() async throws -> Int {
-        let response = try await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/count"))
+        let response = try await Tools.http.perform(HTTPRequest(method: "GET", url: metadata + "/count"))
         return Int(String(decoding: response.body, as: UTF8.self)) ?? -1
     }
 
     /// How long the next credentials last.
     public func setExpiry(seconds: Int) async throws {
-        _ = try await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: metadata + "/expires?expires=\(seconds)"))
+        _ = try await Tools.http.perform(HTTPRequest(method: "GET", url: metadata + "/expires?expires=\(seconds)"))
     }
 }

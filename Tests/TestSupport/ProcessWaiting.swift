@@ -2,9 +2,14 @@ import Foundation
 import ObjectStorage
 
 extension Tools {
+    /// One HTTP client for the tests' probes (metrics, health, fakes): each
+    /// client runs a thread of its own, so a client per poll would start one
+    /// every 100 ms.
+    public static let http = CurlHTTPClient()
+
     /// A gauge or counter of a service's Prometheus endpoint; nil while it does not answer.
     public static func metric(_ name: String, port: Int) async -> Double? {
-        guard let response = try? await CurlHTTPClient().perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
+        guard let response = try? await Tools.http.perform(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics")) else {
             return nil
         }
         let line = String(decoding: response.body, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(name + " ") }
