@@ -12,7 +12,9 @@ and checks them:
 - the promises of the deployment: one reducer that cannot run twice (replicas 1,
   Recreate, a grace period longer than a flush), probes on the upload endpoint,
   non-root pods with read-only root filesystems, limits on every container,
-  Prometheus annotations on every service.
+  Prometheus annotations on every service;
+- the alerting rules: every render carries them (ConfigMap fruits-alert-rules), and
+  tools/check_alerts.py checks and unit-tests them with promtool.
 
   tools/check_k8s.py --group fruits-extractors --topic fruits.images \
                      --group fruits-extractors-live --topic fruits.images.live
@@ -27,7 +29,10 @@ import sys
 import kubernetes_validate
 import yaml
 
+import check_alerts
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALERT_RULES = "deploy/k8s/base/alerts/fruits-rules.yaml"
 RENDERS = ["deploy/k8s", "deploy/k8s/overlays/local", "deploy/k8s/overlays/aws"]
 KUBERNETES_VERSION = "1.30.0"
 # KEDA's kafka trigger (keda.sh/docs/2.x/scalers/apache-kafka), and which are required.
@@ -181,6 +186,9 @@ def check(path, documents, groups, topics):
         partitions = 0
     else:
         partitions = int(option(fruits_container(topics_job)["args"], "--partitions") or 0)
+    with open(os.path.join(ROOT, ALERT_RULES)) as rules:
+        if by_kind.get("ConfigMap", {}).get("fruits-alert-rules", {}).get("data", {}).get("fruits-rules.yaml") != rules.read():
+            fail(path, f"no ConfigMap fruits-alert-rules carrying {ALERT_RULES}")
     scaled_objects = by_kind.get("ScaledObject", {})
     if len(scaled_objects) != 1:
         fail(path, f"{len(scaled_objects)} ScaledObjects, expected 1 (the extractors)")
@@ -197,9 +205,10 @@ def main():
     if len(args.group) != len(args.topic):
         parser.error("give each --group with its --topic")
     counts = {path: check(path, render(path), args.group, args.topic) for path in RENDERS}
+    failures.extend(f"alerts: {failure}" for failure in check_alerts.check(args.group))
     if failures:
         sys.exit("check_k8s:\n  " + "\n  ".join(failures))
-    print("ok: " + ", ".join(f"{path} ({count} resources)" for path, count in counts.items()))
+    print("ok: " + ", ".join(f"{path} ({count} resources)" for path, count in counts.items()) + "; alerting rules tested")
 
 
 if __name__ == "__main__":
