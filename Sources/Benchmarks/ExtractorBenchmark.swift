@@ -25,9 +25,11 @@ public struct ExtractorBenchmark {
         public var parallelImagesPerSecond = 0.0
         public var referenceConvolutionGFLOPS = 0.0
         /// The same convolution with BF16 activations and weights, and the
-        /// kernel oneDNN chose for it (AMX where the CPU has it).
-        public var referenceConvolutionBF16GFLOPS = 0.0
-        public var referenceConvolutionBF16Implementation = ""
+        /// kernel oneDNN chose for it (AMX where the CPU has it); nil on a
+        /// CPU without BF16 convolutions.
+        public var referenceConvolutionBF16: (gflops: Double, implementation: String)?
+        /// The CPU's model name and the instruction set oneDNN runs on.
+        public var cpu = CPUDescription.current
         public var layers: [LayerCost] = []
         public var activationBytes = 0
         public var peakResidentBytes: Int?
@@ -89,8 +91,9 @@ public struct ExtractorBenchmark {
 
         report.layers = try layerCosts(network: network, batch: batch)
         report.referenceConvolutionGFLOPS = try ReferenceConvolution.gflops(seconds: min(seconds, 3)).gflops
-        (report.referenceConvolutionBF16GFLOPS, report.referenceConvolutionBF16Implementation)
-            = try ReferenceConvolution.gflops(seconds: min(seconds, 3), precision: .bf16)
+        if Precision.bf16.isSupported {
+            report.referenceConvolutionBF16 = try ReferenceConvolution.gflops(seconds: min(seconds, 3), precision: .bf16)
+        }
         report.peakResidentBytes = ProcessStats.peakResidentBytes
         return report
     }

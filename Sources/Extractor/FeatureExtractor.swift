@@ -32,6 +32,7 @@ public final class FeatureExtractor {
     private var partial: InferenceNetwork?
 
     public init(weights: WeightFile, configuration: Configuration = .init()) throws {
+        guard configuration.precision.isSupported else { throw UnsupportedPrecision(precision: configuration.precision) }
         if let threads = configuration.threads { OpenMP.setThreads(threads) }
         self.configuration = configuration
         self.weights = weights

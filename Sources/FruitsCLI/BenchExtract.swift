@@ -25,10 +25,14 @@ struct BenchExtract: ParsableCommand {
     @Option(help: "Also measure this many independent single-threaded extractors side by side (0: skip).")
     var workers: Int = 2
 
-    @Option(help: "Activations and weights: fp32 (what every other command runs) or bf16, the experiment of README \"Beyond FP32\": about 1.9x faster on CPUs with AMX, not close enough to TensorFlow's features to offer.")
+    @Option(help: "Activations and weights: fp32 (what every other command runs) or bf16, the experiment of README \"Beyond FP32\": about 1.9x faster on CPUs with AMX, not close enough to TensorFlow's features to offer; needs AVX-512 or AMX.")
     var precision: Precision = .fp32
 
     func run() throws {
+        if let reason = precision.unsupportedReason {
+            FileHandle.standardError.write(Data("Error: --precision \(precision.rawValue): \(reason); use --precision fp32\n".utf8))
+            throw ExitCode(2)
+        }
         let paths = Array(ImageFiles.expand([images]).prefix(limit))
         guard !paths.isEmpty else { throw ValidationError("no *.jpg below \(images)") }
         let jpegs = try paths.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))) }
@@ -47,7 +51,7 @@ struct BenchExtract: ParsableCommand {
         func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
         var lines: [String] = []
         let threads = report.threads.map(String.init) ?? "?"
-        lines.append("images \(report.images), batch \(report.batchSize), oneDNN threads \(threads)")
+        lines.append("images \(report.images), batch \(report.batchSize), oneDNN threads \(threads), CPU: \(report.cpu)")
         lines.append("decode (1 thread)          \(f(report.decodeImagesPerSecond)) img/s")
         lines.append("decode+resize (1 thread)   \(f(report.decodeResizeImagesPerSecond)) img/s")
         lines.append("model only                 \(f(report.modelImagesPerSecond)) img/s  (\(f(report.modelGFLOPS)) GFLOP/s)")
@@ -56,7 +60,11 @@ struct BenchExtract: ParsableCommand {
             lines.append("decode+resize+model, \(report.parallelWorkers) workers x 1 thread \(f(report.parallelImagesPerSecond)) img/s")
         }
         lines.append("1x1 conv reference         \(f(report.referenceConvolutionGFLOPS)) GFLOP/s -> model at \(f(100 * report.modelGFLOPS / report.referenceConvolutionGFLOPS))%")
-        lines.append("1x1 conv reference, BF16   \(f(report.referenceConvolutionBF16GFLOPS)) GFLOP/s (\(report.referenceConvolutionBF16Implementation))")
+        if let bf16 = report.referenceConvolutionBF16 {
+            lines.append("1x1 conv reference, BF16   \(f(bf16.gflops)) GFLOP/s (\(bf16.implementation))")
+        } else {
+            lines.append("1x1 conv reference, BF16   skipped: \(Precision.bf16.unsupportedReason ?? "")")
+        }
         lines.append("activations \(report.activationBytes >> 20) MiB, peak RSS \((report.peakResidentBytes ?? 0) >> 20) MiB")
         lines.append("")
         let total = report.layers.map(\.secondsPerImage).reduce(0, +)
@@ -85,7 +93,8 @@ struct BenchExtract: ParsableCommand {
             "end_to_end_img_per_s": report.endToEndImagesPerSecond,
             "parallel_workers": report.parallelWorkers, "parallel_img_per_s": report.parallelImagesPerSecond,
             "reference_conv_gflops": report.referenceConvolutionGFLOPS,
-            "reference_conv_bf16_gflops": report.referenceConvolutionBF16GFLOPS,
+            "reference_conv_bf16_gflops": report.referenceConvolutionBF16?.gflops ?? NSNull(),
+            "cpu": report.cpu,
             "peak_rss_mib": (report.peakResidentBytes ?? 0) >> 20,
         ]
         lines.append(benchLine("EXTRACT_BENCH", json))

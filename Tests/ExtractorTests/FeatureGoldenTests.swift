@@ -113,7 +113,8 @@ struct BF16FeatureTests {
     /// pipeline stays FP32 (README: Beyond FP32). This pins what was
     /// measured: a broken BF16 path (wrong strides, unconverted input) falls
     /// far below, a better one shows up here first.
-    @Test(arguments: [1, 3])
+    @Test(.enabled(if: Precision.bf16.isSupported, "needs BF16 convolutions, which oneDNN 2.6 has only on AVX-512 or AMX CPUs"),
+          arguments: [1, 3])
     func everyFixtureStaysWhereItWasMeasured(batchSize: Int) throws {
         let extractor = try FeatureExtractor(weights: Fixtures.weights.get(), configuration: .init(batchSize: batchSize, precision: .bf16))
         let fixtures = Fixtures.manifest.good
@@ -123,5 +124,19 @@ struct BF16FeatureTests {
         }
         print("BF16, batch \(batchSize): cosine to TensorFlow \(cosines.min()!)...\(cosines.max()!) over \(fixtures.count) fixtures")
         #expect(cosines.allSatisfy { $0 >= 0.94 }, "\(cosines)")
+    }
+}
+
+@Suite("Precisions a CPU lacks")
+struct UnsupportedPrecisionTests {
+    /// On a CPU without BF16 convolutions the extractor refuses BF16 with the
+    /// reason, instead of oneDNN's "no implementation for these shapes".
+    @Test(.disabled(if: Precision.bf16.isSupported, "this CPU has BF16 convolutions; BenchExtractTests runs the refusal with oneDNN held to AVX2"))
+    func bf16IsRefusedWithTheReason() throws {
+        #expect {
+            try FeatureExtractor(weights: Fixtures.weights.get(), configuration: .init(precision: .bf16))
+        } throws: { error in
+            "\(error)".contains("need AVX-512 or AMX")
+        }
     }
 }
