@@ -85,6 +85,17 @@ def _label_allowed(text: str) -> bool | None:
     return len(label) <= 100 and not categories & {"Cc", "Cf"}
 
 
+@schemathesis.hook
+def filter_query(ctx, query):
+    """JSON Schema's maxLength counts a label as sent; the contract counts it after NFC and
+    trimming. The rare label on which the two disagree (over 100 scalars as sent, at most 100
+    after) is left out: negative_data_rejection would misjudge the server for accepting it."""
+    label = (query or {}).get("label")
+    if isinstance(label, str) and len(label) > 100:
+        return len(unicodedata.normalize("NFC", label).strip()) > 100
+    return True
+
+
 @schemathesis.check
 def refusals_match_the_contract(ctx, response, case):
     """A 400 that names a parameter is for a value the contract refuses."""
