@@ -23,7 +23,11 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try storage.store(results)
-        let html = Array(ReportPage(summary: try await ResultsSummary.load(from: store, maxPoints: maxPoints), title: "fruits results: \(results)").html.utf8)
+        let summary = try await ResultsSummary.load(from: store, maxPoints: maxPoints)
+        for part in summary.unreadableParts {
+            FileHandle.standardError.write(Data("warning: left out \(part.key): \(part.reason)\n".utf8))
+        }
+        let html = Array(ReportPage(summary: summary, title: "fruits results: \(results)").html.utf8)
         switch out {
         case "-":
             FileHandle.standardOutput.write(Data(html))

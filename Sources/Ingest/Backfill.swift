@@ -67,10 +67,10 @@ public struct Backfill: Sendable {
         return event
     }
 
-    /// The parent folder's name, or "" for a file at the root.
+    /// The parent folder's name (`ImageLabel.sanitized`), or "" for a file at the root.
     public static func label(of key: String) -> String {
         let parts = key.split(separator: "/")
-        return parts.count >= 2 ? String(parts[parts.count - 2]) : ""
+        return parts.count >= 2 ? ImageLabel.sanitized(String(parts[parts.count - 2])) : ""
     }
 
     /// Sends the events and returns once all are acknowledged.

@@ -4,56 +4,85 @@ import Synchronization
 
 /// The answers this upload endpoint can give: the latest result of the most
 /// recent images (read from the results topic, whichever replica took the
-/// upload), and the ids this replica accepted that have none yet. At most
-/// `capacity` images are kept; the oldest by first sight are forgotten
-/// first, and a forgotten id answers 404 like one never seen. A waiter for
+/// upload), and the ids this replica accepted that have none yet.
+///
+/// Uploads and everything else (a backfill's answers) are kept apart, each
+/// first-in first-out within its own bound: `capacity` uploads and
+/// `otherCapacity` others. A backfill of any size cannot push a person's
+/// upload out; a forgotten id answers 404 like one never seen. A waiter for
 /// an id is resumed the moment its result is recorded.
 ///
 /// Memory: about 1 KiB per image with a 64-component model, so the default
-/// 50,000 images hold about 50 MiB.
+/// 50,000 uploads and 10,000 others hold about 60 MiB.
 public final class RecentResults: Sendable {
     public enum Answer: Sendable {
         case pending(label: String)
         case result(Fruits_V1_ImageResult)
     }
 
-    private struct State {
+    /// Ids in order of first sight, oldest first, within a bound.
+    private struct Pool {
+        let capacity: Int
         var answers: [String: Answer] = [:]
-        /// Ids in order of first sight; `head` is the oldest still held.
         var order: [String] = []
         var head = 0
+
+        mutating func insert(_ imageID: String, _ answer: Answer) {
+            if answers.updateValue(answer, forKey: imageID) != nil { return }
+            order.append(imageID)
+            while answers.count > capacity {
+                answers[order[head]] = nil
+                head += 1
+            }
+            // Drop the forgotten prefix now and then rather than on every eviction.
+            if head > 1_024 && head * 2 > order.count {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    private struct State {
+        var uploads: Pool
+        var others: Pool
         var waiters: [String: [UInt64: CheckedContinuation<Fruits_V1_ImageResult?, Never>]] = [:]
         var nextWaiter: UInt64 = 0
+
+        func answer(_ imageID: String) -> Answer? { uploads.answers[imageID] ?? others.answers[imageID] }
     }
 
     public let capacity: Int
-    private let state = Mutex(State())
+    public let otherCapacity: Int
+    private let state: Mutex<State>
 
     public static let defaultCapacity = 50_000
+    public static let defaultOtherCapacity = 10_000
 
-    public init(capacity: Int = defaultCapacity) {
-        precondition(capacity >= 1)
+    public init(capacity: Int = defaultCapacity, otherCapacity: Int = defaultOtherCapacity) {
+        precondition(capacity >= 1 && otherCapacity >= 1)
         self.capacity = capacity
+        self.otherCapacity = otherCapacity
+        state = Mutex(State(uploads: Pool(capacity: capacity), others: Pool(capacity: otherCapacity)))
     }
 
-    public var count: Int { state.withLock { $0.answers.count } }
+    public var count: Int { state.withLock { $0.uploads.answers.count + $0.others.answers.count } }
 
-    public subscript(imageID: String) -> Answer? { state.withLock { $0.answers[imageID] } }
+    public subscript(imageID: String) -> Answer? { state.withLock { $0.answer(imageID) } }
 
     /// An upload this replica accepted: pending until its result arrives.
     public func accepted(_ imageID: String, label: String) {
         state.withLock { state in
-            guard state.answers[imageID] == nil else { return }
-            insert(imageID, .pending(label: label), into: &state)
+            guard state.answer(imageID) == nil else { return }
+            state.uploads.insert(imageID, .pending(label: label))
         }
     }
 
     public func record(_ result: Fruits_V1_ImageResult) {
         let waiting = state.withLock { state in
-            if state.answers[result.imageID] == nil {
-                insert(result.imageID, .result(result), into: &state)
+            if result.source == .upload || state.uploads.answers[result.imageID] != nil {
+                state.uploads.insert(result.imageID, .result(result))
             } else {
-                state.answers[result.imageID] = .result(result)
+                state.others.insert(result.imageID, .result(result))
             }
             return state.waiters.removeValue(forKey: result.imageID)
         }
@@ -64,7 +93,7 @@ public final class RecentResults: Sendable {
     public func result(of imageID: String, waitingUpTo timeout: Duration) async -> Fruits_V1_ImageResult? {
         await withCheckedContinuation { continuation in
             let ticket: UInt64? = state.withLock { state in
-                if case .result(let result) = state.answers[imageID] {
+                if case .result(let result) = state.answer(imageID) {
                     continuation.resume(returning: result)
                     return nil
                 }
@@ -82,20 +111,6 @@ public final class RecentResults: Sendable {
                 }
                 expired?.resume(returning: nil)
             }
-        }
-    }
-
-    private func insert(_ imageID: String, _ answer: Answer, into state: inout State) {
-        state.answers[imageID] = answer
-        state.order.append(imageID)
-        while state.answers.count > capacity {
-            state.answers[state.order[state.head]] = nil
-            state.head += 1
-        }
-        // Drop the forgotten prefix now and then rather than on every eviction.
-        if state.head > 1_024 && state.head * 2 > state.order.count {
-            state.order.removeFirst(state.head)
-            state.head = 0
         }
     }
 }

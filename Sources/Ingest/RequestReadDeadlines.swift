@@ -7,11 +7,16 @@ import NIOHTTPTypes
 /// - a request head must arrive within `headTimeout` of the connection
 ///   opening or of the previous response ending (so this is also the
 ///   keep-alive idle limit);
-/// - a request body gets `bodyTimeout` from its head, extended by one second
-///   for every `minimumRate` bytes received, the rule of Apache's
-///   mod_reqtimeout: an honest upload at any usable speed finishes, a client
-///   trickling a byte a second is dropped after about `bodyTimeout`.
+/// - a request body must keep an average of `minimumRate` bytes a second
+///   after a grace of `bodyTimeout` from its head (the rule of Apache's
+///   mod_reqtimeout), and end within `maxBodyDuration` whatever its rate: a
+///   client trickling bytes is dropped, and no client holds a body's budget
+///   for longer than that.
 /// Only reading is timed; the server's own work on a request is not.
+///
+/// A response that is complete before its request's body (a 401, 413 or
+/// 503 given on the head alone) closes the connection: the rest of that body
+/// is never read, so refusing an upload costs nothing more than the refusal.
 final class RequestReadDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -21,13 +26,17 @@ final class RequestReadDeadlines: ChannelDuplexHandler, RemovableChannelHandler 
     struct Limits: Sendable {
         var headTimeout: TimeAmount = .seconds(20)
         var bodyTimeout: TimeAmount = .seconds(20)
-        var minimumRate = 500
+        var minimumRate = 10 << 10
+        var maxBodyDuration: TimeAmount = .seconds(120)
     }
 
     private let limits: Limits
     private let onTimeout: @Sendable () -> Void
     private var deadline: NIODeadline?
     private var check: Scheduled<Void>?
+    /// The current request's body: when it started and how much arrived.
+    private var body: (start: NIODeadline, received: Int64)?
+    private var requestEnded = true
 
     init(limits: Limits, onTimeout: @escaping @Sendable () -> Void) {
         self.limits = limits
@@ -48,18 +57,46 @@ final class RequestReadDeadlines: ChannelDuplexHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            arm(.now() + limits.bodyTimeout, context: context)
+            requestEnded = false
+            body = (.now(), 0)
+            arm(bodyDeadline(), context: context)
         case .body(let buffer):
-            deadline = deadline.map { $0 + .nanoseconds(Int64(buffer.readableBytes) * 1_000_000_000 / Int64(limits.minimumRate)) }
+            body?.received += Int64(buffer.readableBytes)
+            deadline = body.map { _ in bodyDeadline() }
         case .end:
+            requestEnded = true
+            body = nil
             disarm()  // the server works on the request now; the response's end starts the next head's clock
         }
         context.fireChannelRead(data)
     }
 
+    /// Grace plus a second per `minimumRate` bytes received, capped.
+    private func bodyDeadline() -> NIODeadline {
+        guard let body else { return .now() + limits.headTimeout }
+        let earned = TimeAmount.nanoseconds(body.received / Int64(max(limits.minimumRate, 1)) * 1_000_000_000
+            + body.received % Int64(max(limits.minimumRate, 1)) * 1_000_000_000 / Int64(max(limits.minimumRate, 1)))
+        return min(body.start + limits.bodyTimeout + earned, body.start + limits.maxBodyDuration)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(.now() + limits.headTimeout, context: context) }
-        context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head(var head) where !requestEnded:
+            head.headerFields[.connection] = "close"
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .end where !requestEnded:
+            disarm()
+            let written = context.eventLoop.makePromise(of: Void.self)
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in loopBound.value.close(promise: nil) }
+            written.futureResult.cascade(to: promise)
+            context.writeAndFlush(data, promise: written)
+        case .end:
+            arm(.now() + limits.headTimeout, context: context)
+            context.write(data, promise: promise)
+        case .head, .body:
+            context.write(data, promise: promise)
+        }
     }
 
     private func arm(_ at: NIODeadline, context: ChannelHandlerContext) {

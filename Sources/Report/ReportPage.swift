@@ -54,6 +54,9 @@ public struct ReportPage {
         var rows = status
         rows.append(("images with features", "\(summary.images)"))
         rows.append(("dead letters", "\(summary.deadLetterReasons.values.reduce(0, +))"))
+        if !summary.unreadableParts.isEmpty {
+            rows.append(("unreadable parts, left out (their keys are logged)", "\(summary.unreadableParts.count)"))
+        }
         if let model = summary.model {
             rows.append(("PCA", "k = \(model.k) of \(model.mean.count) dimensions, fitted on \(model.nSamples) images, "
                 + String(format: "%.1f %% of the variance", model.explainedVarianceRatio.reduce(0, +) * 100)))

@@ -393,6 +393,7 @@ public enum DeadLetters {
         var letter = Fruits_V1_DeadLetter()
         letter.imageID = event?.imageID ?? ""
         letter.uri = event?.uri ?? ""
+        letter.source = event?.source ?? .unspecified
         letter.reason = reason
         letter.message = detail
         letter.stage = "extract"

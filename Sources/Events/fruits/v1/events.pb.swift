@@ -168,6 +168,9 @@ public nonisolated struct Fruits_V1_DeadLetter: Sendable {
 
   public var failedAtMicros: Int64 = 0
 
+  /// The image event's source, when there was one.
+  public var source: Fruits_V1_Source = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -205,6 +208,10 @@ public nonisolated struct Fruits_V1_ImageResult: Sendable {
   public var decidedAtMicros: Int64 = 0
 
   public var extractedAtMicros: Int64 = 0
+
+  /// Where the image came from (its ImageEvent's source): upload endpoints
+  /// keep uploads' answers apart from a backfill's.
+  public var source: Fruits_V1_Source = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -399,7 +406,7 @@ nonisolated extension Fruits_V1_FeatureEvent: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeadLetter"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}uri\0\u{1}reason\0\u{1}message\0\u{1}stage\0\u{1}topic\0\u{1}partition\0\u{1}offset\0\u{1}original\0\u{3}failed_at_micros\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}uri\0\u{1}reason\0\u{1}message\0\u{1}stage\0\u{1}topic\0\u{1}partition\0\u{1}offset\0\u{1}original\0\u{3}failed_at_micros\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -417,6 +424,7 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.offset) }()
       case 9: try { try decoder.decodeSingularBytesField(value: &self.original) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.failedAtMicros) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.source) }()
       default: break
       }
     }
@@ -453,6 +461,9 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
     if self.failedAtMicros != 0 {
       try visitor.visitSingularInt64Field(value: self.failedAtMicros, fieldNumber: 10)
     }
+    if self.source != .unspecified {
+      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -467,6 +478,7 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.offset != rhs.offset {return false}
     if lhs.original != rhs.original {return false}
     if lhs.failedAtMicros != rhs.failedAtMicros {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -474,7 +486,7 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ImageResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}status\0\u{1}label\0\u{1}top\0\u{1}pca\0\u{3}model_version\0\u{1}reason\0\u{3}ingested_at_micros\0\u{3}decided_at_micros\0\u{3}extracted_at_micros\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}status\0\u{1}label\0\u{1}top\0\u{1}pca\0\u{3}model_version\0\u{1}reason\0\u{3}ingested_at_micros\0\u{3}decided_at_micros\0\u{3}extracted_at_micros\0\u{1}source\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -492,6 +504,7 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.ingestedAtMicros) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.decidedAtMicros) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.extractedAtMicros) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.source) }()
       default: break
       }
     }
@@ -528,6 +541,9 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
     if self.extractedAtMicros != 0 {
       try visitor.visitSingularInt64Field(value: self.extractedAtMicros, fieldNumber: 10)
     }
+    if self.source != .unspecified {
+      try visitor.visitSingularEnumField(value: self.source, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -542,6 +558,7 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
     if lhs.ingestedAtMicros != rhs.ingestedAtMicros {return false}
     if lhs.decidedAtMicros != rhs.decidedAtMicros {return false}
     if lhs.extractedAtMicros != rhs.extractedAtMicros {return false}
+    if lhs.source != rhs.source {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
