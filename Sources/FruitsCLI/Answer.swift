@@ -20,6 +20,8 @@ struct AnswerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "fruits.answer")
         let answerer = try AnswerService(configuration: .init(kafka: try service.kafka()), results: try service.storage.store(results), logger: logger)
+        try await answerer.checkResults()
+        try await service.checkBroker(answerer.checkReachable(timeout:))
         try await service.runServices(answerer, gracePeriod: .seconds(20), logger: logger)
     }
 }

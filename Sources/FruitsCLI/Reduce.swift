@@ -1,4 +1,6 @@
 import ArgumentParser
+import Events
+import Foundation
 import Kafka
 import Logging
 import Reducer
@@ -33,6 +35,31 @@ struct ReducerOptions: ParsableArguments {
     @Option(help: "Labelled images per label the classifier compares against (those with the smallest ids).")
     var referencesPerLabel = ReducerOptions.defaults.referencesPerLabel
 
+    @Option(help: "Labels the classifier may learn at most, from backfills and --labels-file; references take at most this x --references-per-label x 5 KiB.")
+    var maxLabels = ReducerOptions.defaults.maxLabels
+
+    @Option(help: "A file of labels the classifier may learn from uploads too, one per line (backfill folders add theirs).")
+    var labelsFile: String?
+
+    /// The operator's labels, normalized as uploads' are; a line that is no
+    /// label is an error naming its number.
+    static func labels(in path: String, max: Int) throws -> Set<String> {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ValidationError("--labels-file \(path) cannot be read as UTF-8 text")
+        }
+        var labels: Set<String> = []
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { continue }
+            do { labels.insert(try ImageLabel.normalized(trimmed)) } catch {
+                throw ValidationError("--labels-file \(path), line \(number + 1): \(error)")
+            }
+        }
+        guard labels.count <= max else { throw ValidationError("--labels-file \(path) names \(labels.count) labels, more than --max-labels \(max)") }
+        return labels
+    }
+
     private static var defaultPCA: String {
         switch defaults.pca {
         case .components(let k): "\(k)"
@@ -43,13 +70,16 @@ struct ReducerOptions: ParsableArguments {
     func validate() throws {
         if pcaK != nil && pcaVariance != nil { throw ValidationError("give --pca-k or --pca-variance, not both") }
         guard neighbours >= 1 else { throw ValidationError("--neighbours must be at least 1") }
-        guard referencesPerLabel >= 1 else { throw ValidationError("--references-per-label must be at least 1") }
+        guard (1...100_000).contains(referencesPerLabel) else { throw ValidationError("--references-per-label must be from 1 to 100000") }
+        guard (1...100_000).contains(maxLabels) else { throw ValidationError("--max-labels must be from 1 to 100000") }
         if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
     }
 
-    func apply(to configuration: inout ReducerService.Configuration) {
+    func apply(to configuration: inout ReducerService.Configuration) throws {
         configuration.neighbours = neighbours
         configuration.referencesPerLabel = referencesPerLabel
+        configuration.maxLabels = maxLabels
+        if let labelsFile { configuration.trustedLabels = try Self.labels(in: labelsFile, max: maxLabels) }
         configuration.modelEvery = modelEvery > 0 ? .seconds(modelEvery) : nil
         configuration.modelMinImages = modelMinImages
         configuration.flushRecords = flushRecords
@@ -90,17 +120,21 @@ struct ReduceCommand: AsyncParsableCommand {
     @Option(help: "Ignore the checkpoint's offsets and read from the topics' start (earliest) or only new records (latest): for results whose checkpoint came from another cluster.")
     var resetOffsets: ReducerService.OffsetReset?
 
+    @Flag(help: "Go on when the topics' retention deleted records the checkpoint had not read yet (the reducer refuses by default, naming them).")
+    var acceptRetentionLoss = false
+
     @Option(help: .hidden)  // crash tests: `after-id-manifests:2` (see CrashPoint)
     var crashAt: CrashPoint?
 
     func run() async throws {
         let logger = Logger(label: "fruits.reduce")
         var configuration = ReducerService.Configuration(kafka: try service.kafka())
-        reducer.apply(to: &configuration)
+        try reducer.apply(to: &configuration)
         configuration.exitWhenIdle = exitWhenIdle.map { .seconds($0) }
         configuration.expectedImages = expectImages
         configuration.finalizeOnExit = finalize
         configuration.resetOffsets = resetOffsets
+        configuration.acceptRetentionLoss = acceptRetentionLoss
         configuration.crashPoint = crashAt
         let store = try service.storage.store(output)
         let reduce = try await ReducerService(configuration: configuration, store: store, logger: logger)

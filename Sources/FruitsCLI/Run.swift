@@ -67,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("ingested", metadata: ["images": "\(events.count)", "skipped": "\(skipped)"])
 
         var configuration = ReducerService.Configuration(kafka: kafka)
-        reducer.apply(to: &configuration)
+        try reducer.apply(to: &configuration)
         configuration.expectedImages = Set(events.map(\.imageID)).count
         configuration.resetOffsets = .earliest  // a new embedded broker every run
         configuration.modelEvery = nil  // it finalizes within the minute anyway

@@ -29,10 +29,13 @@ public struct KafkaConfiguration: Sendable {
         setDefault(property.key, property.value)
     }
 
+    /// A malformed entry is named by its position, never quoted: it may be
+    /// a secret typed with the wrong separator (`sasl.password:...`).
     public mutating func apply(overrides: [String]) throws {
-        for override in overrides {
+        for (position, override) in overrides.enumerated() {
             guard let equals = override.firstIndex(of: "="), equals != override.startIndex else {
-                throw KafkaError(.configuration, "-X \(override) is not key=value")
+                throw KafkaError(.configuration, "Kafka property \(position + 1) of \(overrides.count) (-X or FRUITS_KAFKA_PROPERTIES) "
+                    + "is not key=value; its text is not shown, as it may hold a secret")
             }
             properties[String(override[..<equals])] = String(override[override.index(after: equals)...])
         }

@@ -217,6 +217,21 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         }
     }
 
+    /// Each partition's first offset the broker still keeps (its log start,
+    /// which retention moves on), asked of the broker: synchronous.
+    public func logStartOffsets(of partitions: [TopicPartition], timeout: Duration = .seconds(5)) throws -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            var low: Int64 = 0, high: Int64 = 0
+            let error = rd_kafka_query_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high, timeout.milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(.client, error: error, "cannot read the offsets of \(partition.topic)[\(partition.partition)]")
+            }
+            starts[partition] = low
+        }
+        return starts
+    }
+
     /// Records not yet consumed in each assigned partition, from the cached
     /// high watermarks (no broker round trip); partitions not yet fetched are left out.
     public func lag() -> [TopicPartition: Int64] {

@@ -53,6 +53,9 @@ public actor ReducerService: Service {
         /// nil: use the checkpoint's offsets, and refuse to start if they
         /// belong to another cluster or to a topic with fewer partitions.
         public var resetOffsets: OffsetReset?
+        /// Go on when retention deleted records the checkpoint had not read
+        /// yet (`RetentionLoss`); they are logged and counted either way.
+        public var acceptRetentionLoss = false
         public var pca: PCAModel.Dimension = .components(64)
         /// A model is published while the reducer runs: first once it holds
         /// `modelMinImages` images and has run `modelFirstAfter`, whichever
@@ -65,6 +68,13 @@ public actor ReducerService: Service {
         /// references vote, from at most `referencesPerLabel` per label.
         public var neighbours = 5
         public var referencesPerLabel = 200
+        /// The classifier's vocabulary: labels a backfill brings, up to
+        /// `maxLabels`, and the operator's `trustedLabels`; an upload's label
+        /// outside it never becomes a reference (`ReferenceSet`). The
+        /// references' memory is at most maxLabels x referencesPerLabel x
+        /// dimension x 4 bytes (500 MiB with these defaults).
+        public var maxLabels = 512
+        public var trustedLabels: Set<String> = []
         public var dimension = 1280
         /// Fault injection for the crash tests: die here, as a killed pod dies.
         public var crashPoint: CrashPoint?
@@ -118,6 +128,10 @@ public actor ReducerService: Service {
     /// Records read but not yet flushed: what a crash now would make Kafka redeliver.
     private let pendingGauge = Gauge(label: "fruits_reducer_pending_records")
     private let flushDuration = Timer(label: "fruits_flush_duration_seconds")
+    /// Times this reducer found another owner of its results (0 from the start, so the series exists).
+    private let fencedCounter = Counter(label: "fruits_reducer_fenced_total")
+    /// The latest model version this reducer knows published.
+    private let modelVersionGauge = Gauge(label: "fruits_model_version")
     private var model: PCAModel?
     private var references: ReferenceSet
     /// When, and over how many images, the last model was published.
@@ -142,7 +156,7 @@ public actor ReducerService: Service {
         self.store = store
         self.logger = logger
         self.state = ReducerCheckpoint(dimension: configuration.dimension)
-        self.references = ReferenceSet(perLabel: configuration.referencesPerLabel)
+        self.references = Self.emptyReferences(configuration)
         self.progress = configuration.expectedImages.map(ExpectedImages.init)
         let reset = configuration.resetOffsets, resume = StartOffsets()
         self.startOffsets = resume
@@ -159,6 +173,10 @@ public actor ReducerService: Service {
         LinearAlgebra.limitThreads(to: CPUBudget.current.cpus)
     }
 
+    private static func emptyReferences(_ configuration: Configuration) -> ReferenceSet {
+        ReferenceSet(perLabel: configuration.referencesPerLabel, maxLabels: configuration.maxLabels, trusted: configuration.trustedLabels)
+    }
+
     private func loadCheckpoint() async throws {
         var state = ReducerCheckpoint(dimension: configuration.dimension)
         checkpointVersion = nil
@@ -170,6 +188,7 @@ public actor ReducerService: Service {
         }
         if configuration.resetOffsets != nil { state.offsets = [:] }
         self.state = state
+        modelVersionGauge.record(state.modelVersion)
         source = state.source
         nextOffsets = state.offsets
         startOffsets.set(state.offsets)
@@ -209,7 +228,8 @@ public actor ReducerService: Service {
     }
 
     private func fenced(at flush: FlushName) -> Fenced {
-        Fenced(description: "another reducer took over \(store.location) (its checkpoint changed under this one at flush "
+        fencedCounter.increment()
+        return Fenced(description: "another reducer took over \(store.location) (its checkpoint changed under this one at flush "
             + "\(flush.sequence)); stopping: only the newest reducer writes, and it re-reads what this one had not committed")
     }
 
@@ -226,6 +246,7 @@ public actor ReducerService: Service {
                 if waiting {
                     try await claimResults()
                     try record(partitions, checkingCheckpoint: true)  // the claim may have read a newer checkpoint
+                    try checkRetention(of: partitions)
                 }
                 try consumer.assign(partitions)
                 return
@@ -260,6 +281,19 @@ public actor ReducerService: Service {
             throw OffsetsDoNotMatch(description: "the checkpoint read \(count) partitions of \(topic), which now has "
                 + "\(current.partitions[topic] ?? 0): the topic was created again; \(hint)")
         }
+    }
+
+    /// At start, before reading: records retention deleted before this
+    /// reducer read them are a `RetentionLoss` unless the operator accepts it.
+    private func checkRetention(of partitions: [TopicPartition]) throws {
+        guard configuration.resetOffsets == nil else { return }
+        let loss = RetentionLoss(resumeAt: state.offsets, logStarts: try consumer.logStartOffsets(of: partitions))
+        for (topic, lost) in loss.byTopic {
+            Gauge(label: "fruits_reducer_retention_lost_records", dimensions: [("topic", topic)]).record(lost)
+        }
+        guard !loss.isEmpty else { return }
+        guard configuration.acceptRetentionLoss else { throw loss }
+        logger.error("going on without records retention deleted (--accept-retention-loss)", metadata: ["loss": "\(loss)"])
     }
 
     public struct OffsetsDoNotMatch: Error, CustomStringConvertible {
@@ -335,7 +369,7 @@ public actor ReducerService: Service {
         let abandoned = try await ConcurrentMap.map(ResultsLayout.folders, parallelism: ResultsLayout.folders.count) { folder in
             try await store.abandonIncompleteWrites(under: folder, startedBefore: startedAt)
         }.reduce(0, +)
-        references = try await ReferenceSet.load(from: store, committedBy: state, perLabel: configuration.referencesPerLabel,
+        references = try await ReferenceSet.load(from: store, committedBy: state, empty: Self.emptyReferences(configuration),
                                                  dimension: configuration.dimension)
         if state.modelVersion > 0, let latest = try? await store.get(ResultsLayout.model(version: state.modelVersion)) {
             model = try JSONDecoder().decode(PCAModel.self, from: Data(latest))  // flushes project with it until the next
@@ -482,7 +516,8 @@ public actor ReducerService: Service {
         var nextReferences = references
         let joined = pendingFeatures.compactMap { event -> ReferenceSet.Reference? in
             guard let key = ImageKey(imageID: event.imageID),
-                  nextReferences.offer(key: key, label: event.label, features: event.features) else { return nil }
+                  nextReferences.offer(key: key, label: event.label, features: event.features, trusted: event.source != .upload)
+            else { return nil }
             return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
         }
         if let file = ReferenceSet.file(of: joined, flush: name) { files.append(file) }
@@ -525,6 +560,7 @@ public actor ReducerService: Service {
         try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
         if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
         lastModel = (ContinuousClock.now, published.model.nSamples)
+        modelVersionGauge.record(next.modelVersion)
         self.model = published.model
         logger.info("model published", metadata: [
             "version": "\(next.modelVersion)", "samples": "\(model.nSamples)", "k": "\(model.k)", "final": "\(final)",

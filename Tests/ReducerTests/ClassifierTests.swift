@@ -127,7 +127,7 @@ extension ClassifierTests {
         let stray = ReferenceSet.Reference(key: Self.key(0), label: "Apple", features: [9, 9, 9, 9, 9, 9])
         try await store.put(try #require(ReferenceSet.file(of: [stray], flush: FlushName(sequence: checkpoint.sequence + 1, epoch: 8))))
 
-        let loaded = try await ReferenceSet.load(from: store, committedBy: checkpoint, perLabel: 5, dimension: 6)
+        let loaded = try await ReferenceSet.load(from: store, committedBy: checkpoint, empty: ReferenceSet(perLabel: 5), dimension: 6)
         #expect(loaded.all.map(\.key) == live.all.map(\.key))
         #expect(loaded.all.map(\.features) == live.all.map(\.features))
         #expect(!loaded.all.contains { $0.key == stray.key })
@@ -145,5 +145,56 @@ extension ClassifierTests {
         }
         #expect(Projector(written.model).project(rows: [references[3].features])[0]
                     .elementsEqual(written.model.project(references[3].features)) { abs($0 - $1) < 1e-5 })
+    }
+}
+
+@Suite("Classifier: whose labels it learns")
+struct LabelPolicyTests {
+    static func key(_ value: Int) -> ImageKey { ImageKey(high: UInt64(value), low: 0) }
+
+    /// 100,000 uploads with 100,000 new labels: none becomes a reference, the
+    /// vocabulary is the backfill's, and the set's memory stays within its
+    /// documented cap (maxLabels x perLabel references).
+    @Test func aFloodOfUploadLabelsChangesNothing() {
+        var set = ReferenceSet(perLabel: 4, maxLabels: 8)
+        for (index, label) in ["Apple", "Kiwi", "Plum"].enumerated() {
+            let taken = set.offer(key: Self.key(index), label: label, features: [1], trusted: true)
+            #expect(taken)
+        }
+        let vocabulary = set.vocabulary
+        var taken = 0
+        for index in 0..<100_000 where set.offer(key: Self.key(1_000 + index), label: "spam \(index)", features: [1], trusted: false) {
+            taken += 1
+        }
+        #expect(taken == 0)
+        #expect(set.vocabulary == vocabulary && set.count == 3)
+        let known = set.offer(key: Self.key(99), label: "Kiwi", features: [1], trusted: false)
+        #expect(known, "an upload may join a label the classifier knows")
+    }
+
+    /// Trusted sources too stop at `maxLabels`: a backfill of a million
+    /// folders cannot grow the references past the cap.
+    @Test func trustedLabelsStopAtTheCap() {
+        var set = ReferenceSet(perLabel: 2, maxLabels: 5, trusted: ["Operator"])
+        for index in 0..<1_000 { set.offer(key: Self.key(index), label: "folder \(index % 100)", features: [1]) }
+        #expect(set.vocabulary.count == 5 && set.vocabulary.contains("Operator"))
+        #expect(set.count <= set.capacity && set.capacity == 10)
+        let operators = set.offer(key: Self.key(5_000), label: "Operator", features: [1], trusted: false)
+        #expect(operators, "the operator's labels take uploads")
+    }
+
+    /// A restart rebuilds under the same cap while loading: parts holding
+    /// more labels than it allows are not all held first.
+    @Test func loadingHoldsTheCap() async throws {
+        let store = try WrittenImagesTests.store()
+        var checkpoint = ReducerCheckpoint(dimension: 2)
+        for sequence in 1...4 {
+            let references = (0..<50).map { ReferenceSet.Reference(key: Self.key(sequence * 100 + $0), label: "label \(sequence)-\($0)", features: [1, 2]) }
+            try await store.put(try #require(ReferenceSet.file(of: references, flush: FlushName(sequence: sequence, epoch: 3))))
+            checkpoint.sequence = sequence
+            checkpoint.epochs.commit(sequence: sequence, by: 3)
+        }
+        let loaded = try await ReferenceSet.load(from: store, committedBy: checkpoint, empty: ReferenceSet(perLabel: 3, maxLabels: 20), dimension: 2)
+        #expect(loaded.vocabulary.count == 20 && loaded.count == 20)
     }
 }

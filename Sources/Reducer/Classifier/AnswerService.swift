@@ -2,6 +2,7 @@ import Common
 import Events
 import Kafka
 import Logging
+import Metrics
 import ObjectStorage
 import ServiceLifecycle
 
@@ -14,7 +15,8 @@ import ServiceLifecycle
 /// It is apart from the reducer on purpose: a reducer's flush or model
 /// solve takes seconds, and a person waiting for an answer must not wait
 /// for them. Offsets are committed once a batch's answers are acknowledged
-/// (in order, off the reading loop), so a crash answers again rather than never.
+/// (in order, off the reading loop), never past an answer that was not, so a
+/// crash or a results-topic outage answers again rather than never.
 public final class AnswerService: Service, Sendable {
     public struct Configuration: Sendable {
         public var kafka: KafkaConfiguration
@@ -32,6 +34,7 @@ public final class AnswerService: Service, Sendable {
     private let logger: Logger
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
+    private let lag = Gauge(label: "fruits_consumer_lag", dimensions: [("group", PipelineGroups.answerers)])
 
     public init(configuration: Configuration, results: any ObjectStore, logger: Logger) throws {
         self.configuration = configuration
@@ -44,30 +47,48 @@ public final class AnswerService: Service, Sendable {
         producer = try KafkaProducer(configuration: configuration.kafka)
     }
 
+    /// Reads the published model's version once: results this answerer
+    /// cannot read (no credentials, no such bucket, no permission) fail here,
+    /// at start, instead of every answer saying "no model yet".
+    public func checkResults() async throws {
+        do { _ = try await NearestNeighbours.latestVersion(in: results) } catch {
+            throw UnreadableResults(description: "cannot read the published model in \(results.location): \(error)")
+        }
+    }
+
+    public struct UnreadableResults: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
+
     public func run() async throws {
+        let committing: Task<Bool, Never>?
         do {
-            try await answerAll()
+            committing = try await answerAll()
         } catch {
-            await closeClients()
+            await close(committing: nil)
             throw error
         }
-        await closeClients()
+        await close(committing: committing)
     }
 
-    /// Leaves the group and flushes the answers still queued (up to 10 s) on
-    /// a blocking-I/O thread: both wait for the broker.
-    private func closeClients() async {
-        _ = try? await BlockingIOPool.shared.run { [consumer, producer] in
-            try? consumer.close()
-            try? producer.close(timeout: .seconds(10))
-        }
+    /// Stopping: the answers still unsent get the producer's flush (up to
+    /// 10 s, on a blocking-I/O thread: it waits for the broker); closing it
+    /// fails the rest, so the commits made now cover only what was
+    /// delivered. Then the consumer leaves its group.
+    private func close(committing: Task<Bool, Never>?) async {
+        _ = try? await BlockingIOPool.shared.run { [producer] in try? producer.close(timeout: .seconds(10)) }
+        _ = await committing?.value
+        _ = try? await BlockingIOPool.shared.run { [consumer] in try? consumer.close() }
     }
 
-    private func answerAll() async throws {
+    /// Answers until shutdown; returns the last batch's commit, still running.
+    private func answerAll() async throws -> Task<Bool, Never>? {
         var answers = ImageAnswers(producer: producer, topic: configuration.topics.results, logger: logger)
         await refreshClassifier(of: &answers)  // before the first answer: a published model must not be missed
         var lastRefresh = ContinuousClock.now
-        var committing: Task<Void, Never>?
+        var committing: Task<Bool, Never>?
         var batches = 0
         for try await batch in consumer.batches(upTo: 500, timeout: .milliseconds(200)) {
             if Task.isShuttingDownGracefully { break }
@@ -81,26 +102,30 @@ public final class AnswerService: Service, Sendable {
             answer(decoded.filter { $0.event?.source == .upload }, with: &answers)
             answer(decoded.filter { $0.event?.source != .upload }, with: &answers)
             committing = commitOnceAcknowledged(batch, answers: answers.acknowledged(), after: committing)
+            lag.record(consumer.lag().values.reduce(0, +))
             batches += 1
-            if batches % 16 == 0 { await committing?.value }  // a broker that stops acknowledging slows reading down
+            if batches % 16 == 0 { _ = await committing?.value }  // a broker that stops acknowledging stops the reading
         }
-        await committing?.value
+        return committing
     }
 
     /// Commits the batch's offsets once its answers are acknowledged, after
     /// the batches before it (`previous`), without holding up the next
     /// batch: waiting here made every answer behind it wait for a broker
-    /// round trip.
-    private func commitOnceAcknowledged(_ batch: [KafkaMessage], answers sent: Task<Void, Never>,
-                                        after previous: Task<Void, Never>?) -> Task<Void, Never> {
+    /// round trip. Once one batch's answers were not all delivered, neither
+    /// it nor any later batch is committed (a later offset would skip it):
+    /// they are answered again after a restart or rebalance. True while
+    /// every batch so far was delivered.
+    private func commitOnceAcknowledged(_ batch: [KafkaMessage], answers sent: Task<Bool, Never>,
+                                        after previous: Task<Bool, Never>?) -> Task<Bool, Never> {
         var next: [TopicPartition: Int64] = [:]
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         return Task { [consumer, logger, next] in
-            await previous?.value
-            await sent.value
+            guard await previous?.value ?? true, await sent.value else { return false }
             do { try await BlockingIOPool.shared.run { try consumer.commit(next) } } catch {
                 logger.warning("commit failed; these images will be answered again", metadata: ["error": "\(error)"])
             }
+            return true
         }
     }
 
@@ -124,6 +149,7 @@ public final class AnswerService: Service, Sendable {
             // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
             var refused = Fruits_V1_DeadLetter()
             refused.imageID = event.imageID
+            refused.source = event.source
             if event.features.count != configuration.dimension {
                 refused.reason = "malformed_event"
             } else if !event.features.allSatisfy(\.isFinite) {

@@ -8,16 +8,17 @@ import Metrics
 /// it failed. The topic is compacted, so its latest record per id is the
 /// state any number of upload endpoints serve from.
 ///
-/// Sends run concurrently; `acknowledged` tells when they are done, so a
-/// caller can commit a record's offset only once its answer is delivered (a
-/// crash before that replays the record and answers again). A value: one
-/// task answers with it.
+/// Sends run concurrently and are retried until acknowledged; `acknowledged`
+/// tells when they are done and whether all were delivered, so a caller
+/// commits a record's offset only once its answer is (a crash or a stop
+/// before that replays the record and answers again). A value: one task
+/// answers with it.
 struct ImageAnswers {
     private let producer: KafkaProducer
     private let topic: String
     private let logger: Logger
     private(set) var classifier: NearestNeighbours?
-    private var sends: [Task<Void, Never>] = []
+    private var sends: [Task<Bool, Never>] = []
     private let failedSends = Counter(label: "fruits_answers_failed_total")
 
     init(producer: KafkaProducer, topic: String, logger: Logger) {
@@ -37,6 +38,7 @@ struct ImageAnswers {
             result.imageID = event.imageID
             result.status = .done
             result.label = event.label
+            result.source = event.source
             result.ingestedAtMicros = event.ingestedAtMicros
             result.extractedAtMicros = event.extractedAtMicros
             if let classifier, let (pca, top) = classified?[index] {
@@ -58,6 +60,7 @@ struct ImageAnswers {
         var result = Fruits_V1_ImageResult()
         result.imageID = letter.imageID
         result.status = .failed
+        result.source = letter.source
         result.reason = letter.reason.isEmpty ? "failed" : letter.reason
         send(result)
     }
@@ -68,21 +71,43 @@ struct ImageAnswers {
         guard let value: [UInt8] = try? result.serializedBytes() else { return }
         let key = Array(result.imageID.utf8)
         sends.append(Task { [producer, topic, logger, failedSends] in
-            do {
-                try await producer.send(topic: topic, key: key, value: value)
-            } catch {
-                // The features are safe; only this answer is missing, and the app sees "pending".
-                failedSends.increment()
-                logger.error("an image's answer could not be published", metadata: ["image_id": "\(result.imageID)", "error": "\(error)"])
-            }
+            await Self.deliver(value, key: key, imageID: result.imageID, producer: producer, topic: topic, logger: logger, failures: failedSends)
         })
     }
 
-    /// A task that ends once every answer sent so far is acknowledged (or
-    /// given up on); the answers sent later are not its concern.
-    mutating func acknowledged() -> Task<Void, Never> {
+    /// Sends until the broker acknowledges, backing off up to 30 s between
+    /// tries: an answer is never given up while the producer is open, since
+    /// its offset must not be committed without it. False once the producer
+    /// closed (the process is stopping): that record is answered again by
+    /// whoever reads it next.
+    private static func deliver(_ value: [UInt8], key: [UInt8], imageID: String, producer: KafkaProducer, topic: String,
+                                logger: Logger, failures: Counter) async -> Bool {
+        var backoff: Duration = .milliseconds(100)
+        while true {
+            do {
+                try await producer.send(topic: topic, key: key, value: value)
+                return true
+            } catch let error as KafkaError where error.kind == .closed {
+                return false
+            } catch {
+                failures.increment()
+                logger.error("an image's answer could not be published; retrying", metadata: [
+                    "image_id": "\(imageID)", "retry_in": "\(backoff)", "error": "\(error)"])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(30))
+            }
+        }
+    }
+
+    /// A task that ends once every answer sent so far is acknowledged, true,
+    /// or one of them was given up on, false; later answers are not its concern.
+    mutating func acknowledged() -> Task<Bool, Never> {
         let waiting = sends
         sends = []
-        return Task { for send in waiting { await send.value } }
+        return Task {
+            var all = true
+            for send in waiting where !(await send.value) { all = false }
+            return all
+        }
     }
 }

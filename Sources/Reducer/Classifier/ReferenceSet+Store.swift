@@ -15,26 +15,35 @@ extension ReferenceSet {
         return .parquet(ResultsLayout.referencesPart(flush), rows, ResultsLayout.referenceFeatures)
     }
 
-    /// The set the committed flushes built.
-    static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, perLabel: Int,
+    /// The set the committed flushes built, rebuilt part by part: each batch
+    /// of parts is offered as it arrives, so loading holds the set and at
+    /// most 16 parts, and the label cap holds while loading too.
+    static func load(from store: any ObjectStore, committedBy checkpoint: ReducerCheckpoint, empty: ReferenceSet,
                      dimension: Int) async throws -> ReferenceSet {
         let keys = try await store.list(prefix: "_references/").map(\.key).filter { key in
             FlushName(key: key).map { checkpoint.commits($0) } ?? false
         }
-        let parts = try await ConcurrentMap.map(keys, parallelism: 16) { key in
-            let reader = try ParquetReader(bytes: try await store.get(key))
-            let ids = try reader.strings("image_id"), labels = try reader.strings("label"), features = try reader.floatLists("features")
-            let rows = zip(ids, zip(labels, features)).compactMap { id, rest -> Reference? in
-                guard let key = id.flatMap(ImageKey.init(imageID:)), let label = rest.0, let vector = rest.1,
-                      vector.count == dimension else { return nil }
-                return Reference(key: key, label: label, features: vector)
+        var set = empty
+        for start in stride(from: 0, to: keys.count, by: 16) {
+            let parts = try await ConcurrentMap.map(Array(keys[start..<min(start + 16, keys.count)]), parallelism: 16) { key in
+                try await part(key, from: store, dimension: dimension)
             }
-            guard rows.count == reader.rowCount else { throw Corrupt(key: key) }
-            return rows
+            for part in parts { for reference in part { set.offer(key: reference.key, label: reference.label, features: reference.features) } }
         }
-        var set = ReferenceSet(perLabel: perLabel)
-        for part in parts { for reference in part { set.offer(key: reference.key, label: reference.label, features: reference.features) } }
         return set
+    }
+
+    private static func part(_ key: String, from store: any ObjectStore, dimension: Int) async throws -> [Reference] {
+        let reader = try ParquetReader(bytes: try await store.get(key))
+        let ids = try reader.strings("image_id"), labels = try reader.strings("label"), features = try reader.floatLists("features")
+        guard ids.count == reader.rowCount, labels.count == reader.rowCount, features.count == reader.rowCount else { throw Corrupt(key: key) }
+        let rows = zip(ids, zip(labels, features)).compactMap { id, rest -> Reference? in
+            guard let key = id.flatMap(ImageKey.init(imageID:)), let label = rest.0, let vector = rest.1,
+                  vector.count == dimension else { return nil }
+            return Reference(key: key, label: label, features: vector)
+        }
+        guard rows.count == reader.rowCount else { throw Corrupt(key: key) }
+        return rows
     }
 
     struct Corrupt: Error, CustomStringConvertible {

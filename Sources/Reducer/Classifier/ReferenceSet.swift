@@ -5,8 +5,16 @@ import Events
 /// URI, so this is a uniform sample that does not depend on arrival order:
 /// the same images give the same set after any replay or restart.
 ///
-/// Memory: the raw features of every reference (5 KiB each at 1,280
-/// dimensions), so 200 per label over 131 labels is about 130 MiB.
+/// Labels are free text from the open internet, so the classifier's
+/// vocabulary is not: only a trusted source (a backfill's folders, the
+/// operator's list in `trusted`) adds a label, at most `maxLabels` of them.
+/// An upload's label outside the vocabulary stays with its image in the
+/// results (feedback an operator can read) but never becomes a reference,
+/// so no user can put a label into another user's answers.
+///
+/// Memory: the raw features of every reference, at most `maxLabels` x
+/// `perLabel` of them (5 KiB each at 1,280 dimensions): 512 x 200 is 500
+/// MiB at most; 131 labels x 200 is about 130 MiB.
 struct ReferenceSet: Sendable {
     struct Reference: Sendable {
         let key: ImageKey
@@ -15,13 +23,25 @@ struct ReferenceSet: Sendable {
     }
 
     let perLabel: Int
+    let maxLabels: Int
     /// Per label, sorted by key.
     private(set) var byLabel: [String: [Reference]] = [:]
+    /// The labels a reference may have: the operator's, then those trusted
+    /// sources brought, up to `maxLabels`.
+    private(set) var vocabulary: Set<String>
 
-    init(perLabel: Int) {
+    static let defaultMaxLabels = 512
+
+    init(perLabel: Int, maxLabels: Int = defaultMaxLabels, trusted: Set<String> = []) {
         precondition(perLabel >= 1, "a reference set keeps at least one image per label")
+        precondition(maxLabels >= 1, "a reference set allows at least one label")
         self.perLabel = perLabel
+        self.maxLabels = maxLabels
+        vocabulary = Set(trusted.prefix(maxLabels))
     }
+
+    /// The most references this set can hold, whatever it is offered.
+    var capacity: Int { perLabel * maxLabels }
 
     var count: Int { byLabel.values.reduce(0) { $0 + $1.count } }
 
@@ -29,16 +49,24 @@ struct ReferenceSet: Sendable {
     var all: [Reference] { byLabel.keys.sorted().flatMap { byLabel[$0]! } }
 
     /// Offers an image; returns whether it is now a reference. Unlabelled
-    /// images and ones already held are never taken.
+    /// images, ones already held, and labels outside the vocabulary from an
+    /// untrusted source (or beyond `maxLabels`) are never taken.
     @discardableResult
-    mutating func offer(key: ImageKey, label: String, features: [Float]) -> Bool {
-        guard !label.isEmpty else { return false }
+    mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true) -> Bool {
+        guard !label.isEmpty, admits(label, trusted: trusted) else { return false }
         var references = byLabel[label, default: []]
         let index = references.partitioningIndex { $0.key >= key }
         guard index < perLabel, index == references.count || references[index].key != key else { return false }
         references.insert(Reference(key: key, label: label, features: features), at: index)
         if references.count > perLabel { references.removeLast() }
         byLabel[label] = references
+        return true
+    }
+
+    private mutating func admits(_ label: String, trusted: Bool) -> Bool {
+        if vocabulary.contains(label) { return true }
+        guard trusted, vocabulary.count < maxLabels else { return false }
+        vocabulary.insert(label)
         return true
     }
 }

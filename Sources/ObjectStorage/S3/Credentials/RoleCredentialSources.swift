@@ -75,7 +75,12 @@ enum RoleCredentialSources {
 
     private static func decodeJSON(_ body: [UInt8], source: String) throws -> AWSCredentials {
         guard let json = try? JSONDecoder().decode(RoleCredentialsJSON.self, from: Data(body)) else {
-            throw S3Error.credentialSource(source, "unexpected answer: \(String(decoding: body.prefix(200), as: UTF8.self))")
+            // Named by its shape, never quoted: a half-right answer may hold a secret key.
+            let fields = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+            let missing = ["AccessKeyId", "SecretAccessKey"].filter { !(fields?[$0] is String) }
+            throw S3Error.credentialSource(source, fields == nil
+                ? "unexpected answer: \(body.count) bytes that are not a JSON object (not shown: they may hold a secret)"
+                : "unexpected answer: a JSON object without string \(missing.isEmpty ? "fields of the expected types" : missing.joined(separator: " and "))")
         }
         return AWSCredentials(accessKeyID: json.AccessKeyId, secretAccessKey: json.SecretAccessKey, sessionToken: json.Token,
                               expiration: json.Expiration.flatMap(parseDate))
