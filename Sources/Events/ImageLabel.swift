@@ -26,8 +26,11 @@ public enum ImageLabel {
     /// The label in its one spelling, or why the text cannot be one: for
     /// text a client sent, which is refused rather than guessed at.
     public static func normalized(_ text: String) throws(Problem) -> String {
-        let label = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespaces)
-        if let scalar = label.unicodeScalars.first(where: isForbidden) { throw .forbidden(scalar) }
+        let composed = text.precomposedStringWithCanonicalMapping
+        // Before trimming: Foundation's white space may include a format
+        // character (U+200B was a space before Unicode 4.0.1).
+        if let scalar = composed.unicodeScalars.first(where: isForbidden) { throw .forbidden(scalar) }
+        let label = composed.trimmingCharacters(in: .whitespaces)
         let count = label.unicodeScalars.count
         guard count <= maxScalars else { throw .tooLong(scalars: count) }
         return label

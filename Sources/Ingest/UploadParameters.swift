@@ -15,7 +15,13 @@ struct UploadParameters: Equatable {
         self.label = label
     }
 
+    static let names: Set<String> = ["wait", "label"]
+
     init(query: Parameters, maxWait: Duration) throws(APIError) {
+        // A parameter this endpoint does not know is a mistake (`?wiat=5`), not something to ignore.
+        if let unknown = query.first(where: { !Self.names.contains(String($0.key)) }) {
+            throw .badParameter(String(String(unknown.key).prefix(40)), "unknown parameter \(String(unknown.key).prefix(40).debugDescription); this endpoint takes wait and label")
+        }
         if let text = try Self.single("wait", in: query) {
             wait = try Self.seconds(text, upTo: maxWait)
         }

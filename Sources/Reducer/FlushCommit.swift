@@ -6,7 +6,11 @@ import Parquet
 /// commit point), a conditional replace of the version the writer last saw.
 /// A crash in between leaves files that no checkpoint commits; the next
 /// start removes them. A refused checkpoint means another reducer owns the
-/// results: the files are removed again and the conflict is thrown.
+/// results: the conflict is thrown, and the files are removed again only if
+/// the checkpoint now in place does not count them. It may: a first attempt
+/// that landed but whose answer was lost, then a new owner that claimed on
+/// top of it, make a retry fail although the flush is committed, and its
+/// files are the new owner's data now.
 package struct FlushCommit: Sendable {
     /// A file of the flush; its bytes are made when it is written, so a
     /// flush holds one encoded file at a time, not all of them.
@@ -47,10 +51,22 @@ package struct FlushCommit: Sendable {
             return try await store.put(ResultsLayout.checkpoint, try checkpoint.serialized(), contentType: "application/octet-stream",
                                        ifUnchangedSince: version)
         } catch let conflict as ObjectStoreConflict {
-            // They never count; the new owner's next start removes any left.
+            guard try await !Self.isCommitted(name, in: store) else { throw conflict }
+            // Not committed now, so never: the checkpoint in place descends from
+            // another writer, not from this flush. The new owner's next start
+            // removes anything left.
             for file in files { try? await store.delete(file.key) }
             throw conflict
         }
+    }
+}
+
+extension FlushCommit {
+    /// Whether the checkpoint in place counts `flush` (an unreadable one
+    /// throws: nothing is deleted on a guess).
+    static func isCommitted(_ flush: FlushName, in store: any ObjectStore) async throws -> Bool {
+        guard let bytes = try await store.getIfPresent(ResultsLayout.checkpoint) else { return false }
+        return try ReducerCheckpoint(bytes: bytes).commits(flush)
     }
 }
 

@@ -592,13 +592,23 @@ public actor ReducerService: Service {
         return (model, json, files, classifier.count, evaluation.accuracy)
     }
 
-    /// `pca/model.json`, then `pca/version` (what answerers poll: a few bytes).
+    /// `pca/model.json`, then `pca/version` (what answerers poll: a few
+    /// bytes), once this reducer has proved it still owns the results, and
+    /// never over a newer version: the published version only goes forward.
     private func publishPointer(json: [UInt8], version: Int) async throws {
+        try await proveOwnership()
+        if let published = try await NearestNeighbours.latestVersion(in: store), published > version {
+            logger.notice("a newer model is published already; leaving it", metadata: ["published": "\(published)", "this": "\(version)"])
+            return
+        }
         try await store.put(ResultsLayout.model, json, contentType: "application/json")
         try await store.put(ResultsLayout.latestVersion, Array("\(version)\n".utf8), contentType: "text/plain")
     }
 
-    /// Solves the PCA and writes the model and every projected part.
+    /// Solves the PCA and writes the model and every projected part. A part
+    /// this reducer's checkpoint does not count is left alone: it may be a
+    /// newer owner's, and only an owner's start removes what is not
+    /// committed. Ownership is proved again before each write others read.
     private func finalizeResults() async throws {
         guard state.accumulator.count >= 2 else {
             logger.warning("fewer than 2 images: no PCA model written")
@@ -606,10 +616,7 @@ public actor ReducerService: Service {
         }
         let (model, json) = try await publishModel(final: true)
         for part in try await store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
-            if let flush = FlushName(key: part.key), !state.commits(flush) {
-                try await store.delete(part.key)  // a fenced writer's late part: it never counts
-                continue
-            }
+            guard let flush = FlushName(key: part.key), state.commits(flush) else { continue }
             let bytes = try await store.get(part.key)
             let projected: [UInt8]
             do {
@@ -620,6 +627,7 @@ public actor ReducerService: Service {
                                metadata: ["key": "\(part.key)", "error": "\(error)"])
                 continue
             }
+            try await proveOwnership()
             try await store.put(ResultsLayout.projectedPart(forFeaturesPart: part.key), projected, contentType: ResultsLayout.parquetType)
         }
         // Last: a reader that finds this version in pca/model.json finds every projected part too.
@@ -627,6 +635,19 @@ public actor ReducerService: Service {
         logger.info("PCA written", metadata: [
             "k": "\(model.k)", "samples": "\(model.nSamples)",
             "explained": "\(String(format: "%.4f", model.explainedVarianceRatio.reduce(0, +)))"])
+    }
+
+    /// The checkpoint rewritten as it is, conditionally: refused if another
+    /// reducer claimed the results since this one last wrote it. Done
+    /// right before a write that readers see outside the commit protocol
+    /// (projected parts, the published pointer), so a reducer fenced while
+    /// it evaluated or projected stops there.
+    private func proveOwnership() async throws {
+        do {
+            try await replaceCheckpoint(with: state)
+        } catch is ObjectStoreConflict {
+            throw fenced(at: FlushName(sequence: state.sequence + 1, epoch: epoch))
+        }
     }
 }
 

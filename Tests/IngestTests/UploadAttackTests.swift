@@ -42,6 +42,13 @@ struct UploadAttackTests {
         }
     }
 
+    @Test func anUnknownParameterIsA400NamingIt() async throws {
+        let harness = try UploadServerTests.Harness()
+        let response = try await harness.upload("?wiat=5")
+        let refusal = try Self.refusal(response)
+        #expect(response.status == .badRequest && refusal.parameter == "wiat")
+    }
+
     @Test func aParameterGivenTwiceIsA400() async throws {
         let harness = try UploadServerTests.Harness()
         let response = try await harness.upload("?wait=1&wait=2")
@@ -51,7 +58,7 @@ struct UploadAttackTests {
 
     /// Labels are shown to every user: what could make one look like another
     /// or break out of markup is refused; the rest is stored in NFC.
-    @Test(arguments: ["x\u{202E}gpj", "a\u{200B}b", "tab\there", "new\nline", "a/b", String(repeating: "k", count: 101)])
+    @Test(arguments: ["x\u{202E}gpj", "a\u{200B}b", "\u{200B}", "\u{85}", "tab\there", "new\nline", "a/b", String(repeating: "k", count: 101)])
     func aLabelWithForbiddenCharactersOrTooLongIsA400(label: String) async throws {
         let harness = try UploadServerTests.Harness()
         let response = try await harness.upload("?label=" + label.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)

@@ -52,4 +52,29 @@ struct FlushCommitTests {
         #expect(try await store.getVersioned(ResultsLayout.checkpoint)?.version == newOwner)
         for file in Self.flush(2, epoch: 9).files { #expect(try await store.getIfPresent(file.key) != nil) }
     }
+
+    /// A's checkpoint lands but its answer is lost; before A's retry, B
+    /// claims on top of it (so B's checkpoint counts A's flush); the retry
+    /// is refused. A's flush is committed: its files are B's data now and
+    /// must stay (they were once deleted here, losing those rows for good).
+    @Test func aLostAnswerThenANewOwnerLeavesTheCommittedFilesInPlace() async throws {
+        let directory = try Self.store()
+        let seen = try await Self.flush(1, epoch: 7).commit(to: directory, replacing: nil)
+        let lost = Once()
+        let store = HookedStore(directory, afterConditionalPut: { key in
+            guard key == ResultsLayout.checkpoint, lost() else { return }
+            // B claims on top of what landed, then A's retry meets B's bytes.
+            let (bytes, version) = try #require(try await directory.getVersioned(ResultsLayout.checkpoint))
+            var claimed = try ReducerCheckpoint(bytes: bytes)
+            claimed.epochs.commit(sequence: claimed.sequence + 1, by: 9)
+            _ = try await directory.put(ResultsLayout.checkpoint, try claimed.serialized(), contentType: "application/octet-stream",
+                                        ifUnchangedSince: version)
+            throw ObjectStoreConflict(key: key, expected: seen)
+        })
+        let flush = Self.flush(2, epoch: 7)
+        await #expect(throws: ObjectStoreConflict.self) { try await flush.commit(to: store, replacing: seen) }
+        let checkpoint = try ReducerCheckpoint(bytes: try await directory.get(ResultsLayout.checkpoint))
+        #expect(checkpoint.commits(flush.name), "B's checkpoint counts A's flush")
+        for file in flush.files { #expect(try await directory.getIfPresent(file.key) != nil, "\(file.key) was deleted") }
+    }
 }

@@ -56,6 +56,12 @@ public struct ObjectVersion: Hashable, Sendable, CustomStringConvertible {
 public struct ObjectStoreConflict: Error, CustomStringConvertible, Sendable {
     public let key: String
     public let expected: ObjectVersion?
+
+    public init(key: String, expected: ObjectVersion?) {
+        self.key = key
+        self.expected = expected
+    }
+
     public var description: String {
         "\(key) was " + (expected == nil ? "created" : "changed") + " by another writer"
     }
