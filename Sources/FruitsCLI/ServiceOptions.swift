@@ -80,7 +80,12 @@ struct StorageOptions: ParsableArguments {
         try S3Configuration.fromEnvironment(endpoint: s3Endpoint)
     }
 
+    /// The store at `location`; an error names it (never a credential).
     func store(_ location: String) throws -> any ObjectStore {
-        try ObjectStores.open(try ObjectLocation(parsing: location), s3: try s3())
+        do {
+            return try ObjectStores.open(try ObjectLocation(parsing: location), s3: try s3())
+        } catch {
+            throw RunError(message: "cannot use the store \(location): \(error)")
+        }
     }
 }

@@ -45,6 +45,15 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
         }
     }
 
+    /// The next `count` produce requests the cluster receives are refused
+    /// (topic authorization failed, an error librdkafka does not retry): the
+    /// delivery failures of a results topic a producer may not write to.
+    public func refuseNextProduceRequests(_ count: Int) {
+        Self.letTheClusterThreadSettle()
+        var errors = [rd_kafka_resp_err_t](repeating: RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, count: count)
+        rd_kafka_mock_push_request_errors_array(cluster, 0 /* Produce */, errors.count, &errors)
+    }
+
     /// librdkafka 2.0.2's mock cluster thread wakes on a pipe. When a request
     /// follows the previous reply within microseconds, the thread drains both
     /// wake-ups while serving the first, then sleeps through its 1 s poll with

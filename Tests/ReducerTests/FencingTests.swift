@@ -66,3 +66,34 @@ struct FencingTests {
         #expect(String(decoding: try await fixture.store.get(ResultsLayout.latestVersion), as: UTF8.self) == "99\n")
     }
 }
+
+/// Records the broker's retention deleted before the reducer read them are
+/// a loud stop, not a silent gap. The embedded broker keeps about 5 MiB per
+/// partition, so 8 MiB of feature events meet this for real.
+@Suite("Reducer: retention loss is loud", .serialized)
+struct RetentionLossTests {
+    @Test func aReducerStartedAfterRetentionRefusesUnlessTold() async throws {
+        let fixture = try ReducerServiceTests.Fixture()
+        let features = [Float](repeating: 0.5, count: 1280)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 1...1_600 {
+                group.addTask { try await fixture.send(fixture.topics.features, ReducerServiceTests.features(n, features)) }
+            }
+            try await group.waitForAll()
+        }
+        var configuration = ReducerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: fixture.cluster.bootstrapServers))
+        configuration.exitWhenIdle = .seconds(2)
+        configuration.finalizeWhenDone = false
+        let refused = try await ReducerService(configuration: configuration, store: fixture.store, logger: Logger(label: "test"))
+        let error = await #expect(throws: RetentionLoss.self) { try await refused.run() }
+        let lost = error?.lost[TopicPartition(topic: fixture.topics.features, partition: 0)] ?? 0
+        #expect(lost > 0 && lost < 1_600, "\(String(describing: error))")
+        #expect(error.map { "\($0)".contains("fruits.features[0]: \(lost)") && "\($0)".contains("--accept-retention-loss") } == true)
+        #expect(try await fixture.checkpoint()?.offsets.isEmpty ?? true, "nothing was read past the gap")
+
+        configuration.acceptRetentionLoss = true
+        let told = try await ReducerService(configuration: configuration, store: fixture.store, logger: Logger(label: "test"))
+        try await told.run()
+        #expect(await told.totals.features == 1_600 - Int(lost))
+    }
+}
