@@ -13,6 +13,8 @@ public struct ReduceBenchmark: Sendable {
         public let events: Int
         public let seconds: Double
         public let peakResidentBytes: Int
+        /// Labelled references the classifier holds at the end.
+        public let references: Int
         public var eventsPerSecond: Double { Double(events) / seconds }
     }
 
@@ -24,6 +26,9 @@ public struct ReduceBenchmark: Sendable {
     public var window = 3_000
     /// Also solve the PCA and project every part at the end.
     public var finalize = false
+    /// Every event an upload with a label of its own, as a flood of
+    /// uploads with free-text labels sends them: none may become a reference.
+    public var labelFlood = false
 
     public init() {}
 
@@ -48,7 +53,7 @@ public struct ReduceBenchmark: Sendable {
         try await produce(to: producer, topic: topics.features, pacedBy: reducer)
         try await reducing
         return Result(events: events, seconds: (ContinuousClock.now - started).seconds,
-                      peakResidentBytes: ProcessStats.peakResidentBytes ?? 0)
+                      peakResidentBytes: ProcessStats.peakResidentBytes ?? 0, references: await reducer.referenceCount)
     }
 
     private func produce(to producer: KafkaProducer, topic: String, pacedBy reducer: ReducerService) async throws {
@@ -62,7 +67,8 @@ public struct ReduceBenchmark: Sendable {
                 }
                 var event = Fruits_V1_FeatureEvent()
                 event.imageID = String(format: "%032llx", UInt64(n) &* 0x9E37_79B9_7F4A_7C15)
-                event.label = "label-\(n % 5)"
+                event.label = labelFlood ? "flood-\(n)" : "label-\(n % 5)"
+                event.source = labelFlood ? .upload : .backfill
                 event.uri = "bench://\(n)"
                 event.features = (0..<dimension).map { Float(($0 &* 31 &+ n &* 17) % 1000) / 1000 }
                 let value: [UInt8] = try event.serializedBytes()

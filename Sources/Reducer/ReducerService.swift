@@ -137,6 +137,9 @@ public actor ReducerService: Service {
     /// When, and over how many images, the last model was published.
     private var lastModel: (at: ContinuousClock.Instant, images: Int)?
 
+    /// Labelled references the classifier holds (bounded by `maxLabels` x `referencesPerLabel`).
+    public var referenceCount: Int { references.count }
+
     public var totals: Totals {
         Totals(features: state.accumulator.count, deadLetters: state.deadLetters,
                duplicatesDropped: duplicatesDropped, model: model)
