@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     var weightsPath: String {
-        weights ?? ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"] ?? "models/mobilenet_v2_1.0_224.fw"
+        weights ?? ProcessInfo.processInfo.environment["FRUITS_WEIGHTS"].flatMap { $0.isEmpty ? nil : $0 } ?? "models/mobilenet_v2_1.0_224.fw"
     }
 
     func makeExtractor(precision: Precision = .fp32) throws -> FeatureExtractor {

@@ -44,4 +44,15 @@ struct FailFastTests {
         #expect(rejected.status != 0 && rejected.output.contains("Kafka property security.protocol was rejected"), "\(rejected.output.suffix(800))")
         for run in [flag, environment, rejected] { #expect(!run.output.contains(secret), "\(run.output.suffix(800))") }
     }
+
+    /// Run from another directory, the extractor once printed an
+    /// NSCocoaErrorDomain dump; it names the file it looked for and how to get it.
+    @Test func missingWeightsSayWhereTheyWereLookedForAndHowToGetThem() async throws {
+        let run = try await Tools.run(Tools.fruits, ["extract", "--brokers", "127.0.0.1:1"], environment: ["FRUITS_WEIGHTS": ""],
+                                      timeout: .seconds(30), directory: NSTemporaryDirectory())
+        #expect(run.status == 1, "\(run.output.suffix(800))")
+        let line = run.output.split(separator: "\n").last { $0.hasPrefix("Error: ") } ?? ""
+        #expect(line.contains("models/mobilenet_v2_1.0_224.fw") && line.contains("scripts/fetch-weights")
+                && line.contains("--weights") && line.contains("FRUITS_WEIGHTS") && !line.contains("NSCocoaErrorDomain"), "\(line)")
+    }
 }

@@ -34,20 +34,24 @@ extension Tools {
     /// one of the cooperative pool's threads (two on this machine).
     @discardableResult
     public static func run(
-        _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(600)
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(600),
+        directory: String? = nil
     ) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try runBlocking(executable, arguments, environment: environment, timeout: timeout) })
+                continuation.resume(with: Result {
+                    try runBlocking(executable, arguments, environment: environment, timeout: timeout, directory: directory)
+                })
             }.start()
         }
     }
 
     private static func runBlocking(
-        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration
+        _ executable: String, _ arguments: [String], environment: [String: String], timeout: Duration, directory: String?
     ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let pipe = Pipe()

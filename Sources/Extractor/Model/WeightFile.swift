@@ -24,7 +24,8 @@ public final class WeightFile: @unchecked Sendable {
         public var description: String {
             switch self {
             case .cannotOpen(let path, let code):
-                "cannot open weights \(path): \(String(cString: strerror(code))); run scripts/fetch-weights"
+                "cannot open the weights \(path)\(path.hasPrefix("/") ? "" : " (from \(FileManager.default.currentDirectoryPath))"): "
+                    + "\(String(cString: strerror(code))); run scripts/fetch-weights in the fruits checkout, or give the file with --weights or FRUITS_WEIGHTS"
             case .notAWeightFile(let path, let why):
                 "\(path) is not a fruits weight file (\(why)); run scripts/fetch-weights to rebuild it"
             case .missingTensor(let name):

@@ -49,8 +49,8 @@ public final class InferencePool: Sendable {
 
     public init(weightsPath: String, configuration: Configuration) throws {
         self.configuration = configuration
+        let weights = try WeightFile(path: weightsPath)  // first: its error says how to get the file
         modelVersion = try Self.modelVersion(weightsPath: weightsPath)
-        let weights = try WeightFile(path: weightsPath)
         let started = Mutex<[any Error]>([])
         let ready = DispatchGroup()
         for index in 0..<configuration.workers {
