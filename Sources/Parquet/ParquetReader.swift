@@ -7,6 +7,8 @@ import CZstd
 public struct ParquetReader {
     public let rowCount: Int
     public let columnNames: [String]
+    /// What every error names: the file's key or path, when the caller gave it.
+    public let name: String?
     private let bytes: [UInt8]
     private let leaves: [Leaf]
     private let rowGroups: [ThriftCompactReader.Value]
@@ -18,7 +20,18 @@ public struct ParquetReader {
         let maxDefinition: Int
     }
 
-    public init(bytes: [UInt8]) throws {
+    public init(bytes: [UInt8], name: String? = nil) throws {
+        self.name = name
+        let footer: (rowCount: Int, rowGroups: [ThriftCompactReader.Value], leaves: [Leaf])
+        do { footer = try Self.footer(of: bytes) } catch let error as ThriftCompactReader.Malformed { throw Self.named(error, name) }
+        self.bytes = bytes
+        rowCount = footer.rowCount
+        rowGroups = footer.rowGroups
+        leaves = footer.leaves
+        columnNames = leaves.map(\.name)
+    }
+
+    private static func footer(of bytes: [UInt8]) throws -> (rowCount: Int, rowGroups: [ThriftCompactReader.Value], leaves: [Leaf]) {
         guard bytes.count >= 12, bytes.prefix(4).elementsEqual("PAR1".utf8), bytes.suffix(4).elementsEqual("PAR1".utf8) else {
             throw ThriftCompactReader.Malformed(description: "not a Parquet file")
         }
@@ -27,10 +40,9 @@ public struct ParquetReader {
         guard length < bytes.count - 8 else { throw ThriftCompactReader.Malformed(description: "footer length") }
         var reader = ThriftCompactReader(bytes: bytes, position: bytes.count - 8 - length)
         let footer = try reader.readStruct()
-        self.bytes = bytes
-        self.rowCount = Int(footer[3]?.int ?? 0)
+        let rowCount = Int(footer[3]?.int ?? 0)
         guard rowCount >= 0 else { throw Self.malformed("negative row count") }
-        self.rowGroups = footer[4]?.list ?? []
+        let rowGroups = footer[4]?.list ?? []
 
         // Walk the schema tree: a leaf's levels count its optional/repeated ancestors.
         var leaves: [Leaf] = []
@@ -56,22 +68,42 @@ public struct ParquetReader {
         let top = elements.first?[5]?.int ?? 0
         guard top >= 0, top < Int64(max(elements.count, 1)) else { throw Self.malformed("schema root with \(top) children") }
         for _ in 0..<top { try walk(topName: nil, repetition: 0, definition: 0) }
-        self.leaves = leaves
-        self.columnNames = leaves.map(\.name)
+        return (rowCount, rowGroups, leaves)
+    }
+
+    /// The most bytes one column's pages may decode to, values and levels
+    /// together: 64 times the file's size (at least 16 MiB). The reducer's
+    /// parts decode to about their size (floats and random ids barely
+    /// compress); a ZSTD page of zeros decodes to thousands of times its size,
+    /// and page after page of them must not exhaust memory.
+    public var decodedBytesLimit: Int { max(16 << 20, bytes.count * 64) }
+
+    private static func named(_ error: ThriftCompactReader.Malformed, _ name: String?) -> ThriftCompactReader.Malformed {
+        name.map { ThriftCompactReader.Malformed(description: "\($0): \(error.description)") } ?? error
+    }
+
+    /// Runs `read`, naming the file in its error.
+    private func naming<T>(_ read: () throws -> T) throws -> T {
+        do { return try read() } catch let error as ThriftCompactReader.Malformed { throw Self.named(error, name) }
     }
 
     /// Every value of a string column (nil for nulls).
     public func strings(_ name: String) throws -> [String?] {
-        try column(name).map { values in values.map { $0.map { String(decoding: $0, as: UTF8.self) } } }.flatMap { $0 }
+        try naming { try column(name).map { values in values.map { $0.map { String(decoding: $0, as: UTF8.self) } } }.flatMap { $0 } }
     }
 
     /// Every row of a `list<float>` column (nil for null lists).
     public func floatLists(_ name: String) throws -> [[Float]?] {
+        try naming { try floatRows(name) }
+    }
+
+    private func floatRows(_ name: String) throws -> [[Float]?] {
         guard let leafIndex = leaves.firstIndex(where: { $0.name == name }) else { throw missing(name) }
         let leaf = leaves[leafIndex]
         var rows: [[Float]?] = []
+        var budget = decodedBytesLimit
         for group in rowGroups {
-            let pages = try pagesOf(group: group, leafIndex: leafIndex)
+            let pages = try pagesOf(group: group, leafIndex: leafIndex, budget: &budget)
             for page in pages {
                 var valueIndex = 0
                 for (rep, def) in zip(page.repetition, page.definition) {
@@ -96,9 +128,10 @@ public struct ParquetReader {
     private func column(_ name: String) throws -> [[[UInt8]?]] {
         guard let leafIndex = leaves.firstIndex(where: { $0.name == name }) else { throw missing(name) }
         let leaf = leaves[leafIndex]
+        var budget = decodedBytesLimit
         return try rowGroups.map { group in
             var values: [[UInt8]?] = []
-            for page in try pagesOf(group: group, leafIndex: leafIndex) {
+            for page in try pagesOf(group: group, leafIndex: leafIndex, budget: &budget) {
                 var position = page.valuesStart
                 for def in page.definition {
                     guard def == leaf.maxDefinition else { values.append(nil); continue }
@@ -118,7 +151,9 @@ public struct ParquetReader {
         let valuesStart: Int
     }
 
-    private func pagesOf(group: ThriftCompactReader.Value, leafIndex: Int) throws -> [Page] {
+    /// A column chunk's data pages, decoded; each page's values and levels
+    /// are charged to `budget`, which must not run out.
+    private func pagesOf(group: ThriftCompactReader.Value, leafIndex: Int, budget: inout Int) throws -> [Page] {
         let leaf = leaves[leafIndex]
         guard let chunks = group[1]?.list, leafIndex < chunks.count, let meta = chunks[leafIndex][3] else {
             throw Self.malformed("row group without column \(leaf.name)")
@@ -143,6 +178,13 @@ public struct ParquetReader {
                   uncompressedSize >= 0, uncompressedSize <= Self.maximumPageSize else {
                 throw Self.malformed("page of column \(leaf.name) with \(count) values in \(uncompressedSize) bytes")
             }
+            // The page's data and its two level arrays (a byte per value each).
+            let decoded = (codec == 6 ? uncompressedSize : body.count) + 2 * count
+            guard decoded <= budget else {
+                throw Self.malformed("column \(leaf.name) decodes to more than \(decodedBytesLimit) bytes, "
+                    + "the most a file of \(bytes.count) bytes may hold (64 times its size, at least 16 MiB)")
+            }
+            budget -= decoded
             let data = codec == 6 ? try Self.unzstd(body, size: uncompressedSize) : body
             var offset = 0
             let repetition = leaf.maxRepetition > 0

@@ -87,4 +87,33 @@ struct ParquetReaderFuzzTests {
         file += (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) } + Array("PAR1".utf8)
         #expect(throws: (any Error).self) { try ParquetReader(bytes: file) }
     }
+
+    /// A file of `rows` lists of 262,144 zeros: 1 MiB of floats per row, a
+    /// few dozen bytes each once compressed.
+    static func zeros(rows: Int) throws -> [UInt8] {
+        let output = ParquetMemoryOutput()
+        let writer = try ParquetWriter(schema: ParquetSchema([.init("v", .floatList)]), output: output, layout: .init())
+        for _ in 0..<rows { try writer.append([.floatList([Float](repeating: 0, count: 1 << 18))]) }
+        try writer.close()
+        return output.bytes
+    }
+
+    /// Pages each within the page limit, summed past what the file's size
+    /// can hold: an error naming the file, before the memory is taken.
+    @Test func aDecompressionBombThrowsNamingTheFile() throws {
+        let bomb = try Self.zeros(rows: 40)
+        #expect(bomb.count < 100_000, "\(bomb.count) bytes")
+        let reader = try ParquetReader(bytes: bomb, name: "results/bomb.parquet")
+        #expect { try reader.floatLists("v") } throws: { error in
+            "\(error)".hasPrefix("results/bomb.parquet: ") && "\(error)".contains("decodes to more than")
+        }
+        // The same kind of file, under the limit, reads.
+        #expect(try ParquetReader(bytes: try Self.zeros(rows: 8), name: "small.parquet").floatLists("v").count == 8)
+    }
+
+    @Test func everyErrorNamesTheFile() throws {
+        #expect { try ParquetReader(bytes: [1, 2, 3], name: "s3://b/x.parquet") } throws: { "\($0)" == "s3://b/x.parquet: not a Parquet file" }
+        let reader = try ParquetReader(bytes: try Self.sample(compression: .none), name: "x.parquet")
+        #expect { try reader.strings("nothing") } throws: { "\($0)" == "x.parquet: no column nothing" }
+    }
 }
