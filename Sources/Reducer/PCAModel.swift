@@ -39,6 +39,26 @@ public struct PCAModel: Sendable, Codable {
         public let description: String
     }
 
+    /// Every reader of a `model.json` gets these shapes checked (see
+    /// `checkShapes`), so none indexes past an array or hands BLAS a matrix
+    /// smaller than the sizes it is told.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        k = try values.decode(Int.self, forKey: .k)
+        nSamples = try values.decode(Int.self, forKey: .nSamples)
+        mean = try values.decode([Double].self, forKey: .mean)
+        components = try values.decode([[Double]].self, forKey: .components)
+        explainedVariance = try values.decode([Double].self, forKey: .explainedVariance)
+        explainedVarianceRatio = try values.decode([Double].self, forKey: .explainedVarianceRatio)
+        spectrum = try values.decodeIfPresent([Double].self, forKey: .spectrum)
+        version = try values.decodeIfPresent(Int.self, forKey: .version)
+        createdAt = try values.decodeIfPresent(String.self, forKey: .createdAt)
+        classifier = try values.decodeIfPresent(ClassifierSummary.self, forKey: .classifier)
+        if let flaw = shapeFlaw {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: flaw))
+        }
+    }
+
     public init(_ accumulator: PCAAccumulator, dimension: Dimension) throws {
         let d = accumulator.dimension
         guard accumulator.count >= 2 else { throw SolveError(description: "PCA needs at least 2 samples, has \(accumulator.count)") }

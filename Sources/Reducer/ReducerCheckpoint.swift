@@ -83,21 +83,46 @@ public struct ReducerCheckpoint: Sendable {
         return bytes
     }
 
-    public init(bytes: [UInt8]) throws {
-        struct Corrupt: Error, CustomStringConvertible { let description: String }
+    /// The largest dimension a checkpoint may declare: its Gram matrix is
+    /// d(d+1)/2 doubles, so this bounds what a hostile header makes the
+    /// reader compute and compare before the byte count is checked.
+    static let maximumDimension = 1 << 16
+    /// More flushes, images or versions than any results reach, and far
+    /// enough below Int.max that the reducer's own arithmetic on them
+    /// (the next sequence, the next version) cannot overflow.
+    static let maximumCount = 1 << 53
+
+    /// Reads a checkpoint, checking every length, count and total before it
+    /// is used; `file` names it in every error. With `dimension`, a
+    /// checkpoint of another dimension is refused too (its Gram matrix could
+    /// not take these features).
+    public init(bytes: [UInt8], file: String = "the reducer checkpoint", dimension: Int? = nil) throws {
+        func unreadable(_ why: String) -> UnreadableFile { UnreadableFile(file: file, why: why) }
         if bytes.starts(with: Array("FRCKPT02".utf8)) {
-            throw Corrupt(description: "these results were written by an earlier fruits (one id marker per image), which this "
+            throw unreadable("these results were written by an earlier fruits (one id marker per image), which this "
                 + "one does not read; finish them with that version, or write to new results")
         }
         guard bytes.count >= 16, bytes.prefix(8).elementsEqual(Self.magic) else {
-            throw Corrupt(description: "not a reducer checkpoint of this version (\(String(decoding: bytes.prefix(8), as: UTF8.self)))")
+            throw unreadable("not a reducer checkpoint of this version (\(String(decoding: bytes.prefix(8), as: UTF8.self).debugDescription))")
         }
-        let length = bytes[8..<16].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard 16 + length <= bytes.count else { throw Corrupt(description: "checkpoint header runs past the end") }
-        let header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + length)]))
+        let declared = bytes[8..<16].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard declared <= UInt64(bytes.count - 16) else {
+            throw unreadable("its header length \(declared) runs past the end of its \(bytes.count) bytes")
+        }
+        let length = Int(declared)
+        let header: Header
+        do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[16..<(16 + length)])) } catch {
+            throw unreadable("its header is not the checkpoint's JSON: \(error)")
+        }
         let d = header.dimension
+        guard (1...Self.maximumDimension).contains(d) else { throw unreadable("dimension \(d) is not from 1 to \(Self.maximumDimension)") }
+        if let dimension, d != dimension {
+            throw unreadable("it holds \(d)-dimensional statistics, and this reducer reads \(dimension)-dimensional features")
+        }
         let needed = 16 + length + (d + d * (d + 1) / 2) * 8
-        guard bytes.count == needed else { throw Corrupt(description: "checkpoint has \(bytes.count) bytes, expected \(needed)") }
+        guard bytes.count == needed else { throw unreadable("it has \(bytes.count) bytes, its header says \(needed)") }
+        try Self.check(header, unreadable: unreadable)
+
         var position = 16 + length
         func double() -> Double {
             var raw: UInt64 = 0
@@ -108,6 +133,12 @@ public struct ReducerCheckpoint: Sendable {
         let sum = (0..<d).map { _ in double() }
         var gram = [Double](repeating: 0, count: d * d)
         for i in 0..<d { for j in i..<d { gram[i * d + j] = double() } }
+        // A NaN or infinity here would poison every later model.
+        guard sum.allSatisfy(\.isFinite), gram.allSatisfy(\.isFinite) else { throw unreadable("its sums hold NaN or infinity") }
+        guard (0..<d).allSatisfy({ gram[$0 * d + $0] >= 0 }) else { throw unreadable("a sum of squares is negative") }
+        guard header.count > 0 || (sum.allSatisfy { $0 == 0 } && gram.allSatisfy { $0 == 0 }) else {
+            throw unreadable("it counts no image but holds sums")
+        }
         sequence = header.sequence
         accumulator = PCAAccumulator(dimension: d, count: header.count, sum: sum, gram: gram)
         offsets = Dictionary(uniqueKeysWithValues: header.offsets.map { (TopicPartition(topic: $0.topic, partition: $0.partition), $0.next) })
@@ -116,6 +147,36 @@ public struct ReducerCheckpoint: Sendable {
         source = header.source
         modelVersion = header.modelVersion ?? 0
         modelSamples = header.modelSamples ?? 0
+    }
+
+    /// The header's counts and totals, each within what a reducer writes.
+    private static func check(_ header: Header, unreadable: (String) -> UnreadableFile) throws {
+        let counts = [header.sequence, header.count, header.deadLetters, header.modelVersion ?? 0, header.modelSamples ?? 0]
+        guard counts.allSatisfy({ (0...maximumCount).contains($0) }) else {
+            throw unreadable("a sequence, image, dead-letter, model version or sample count outside 0...\(maximumCount): \(counts)")
+        }
+        var seen = Set<TopicPartition>()
+        for offset in header.offsets {
+            guard offset.partition >= 0, offset.next >= 0 else {
+                throw unreadable("offset \(offset.next) of \(offset.topic) partition \(offset.partition) is negative")
+            }
+            guard seen.insert(TopicPartition(topic: offset.topic, partition: offset.partition)).inserted else {
+                throw unreadable("\(offset.topic) partition \(offset.partition) has two offsets")
+            }
+        }
+        // A claim records the epoch of the flush after `sequence` before it commits it.
+        var previous = 0
+        for entry in header.epochs {
+            guard entry.first >= max(previous, 1), entry.first - 1 <= header.sequence else {
+                throw unreadable("epoch history out of order: flush \(entry.first) after \(previous), checkpoint at \(header.sequence)")
+            }
+            previous = entry.first
+        }
+        guard (header.source?.partitions.values.allSatisfy { $0 >= 0 }) ?? true else { throw unreadable("a negative partition count") }
+        let version = header.modelVersion ?? 0, samples = header.modelSamples ?? 0
+        guard samples <= header.count else {
+            throw unreadable("model version \(version) over \(samples) samples, of \(header.count) images")
+        }
     }
 }
 

@@ -184,7 +184,7 @@ public actor ReducerService: Service {
         var state = ReducerCheckpoint(dimension: configuration.dimension)
         checkpointVersion = nil
         if let (bytes, version) = try await store.getVersioned(ResultsLayout.checkpoint) {
-            state = try ReducerCheckpoint(bytes: bytes)
+            state = try ReducerCheckpoint(bytes: bytes, file: store.location.uri(of: ResultsLayout.checkpoint), dimension: configuration.dimension)
             checkpointVersion = version
             logger.info("resuming from checkpoint", metadata: [
                 "sequence": "\(state.sequence)", "images": "\(state.accumulator.count)", "offsets": "\(state.offsets.count)"])
@@ -374,8 +374,10 @@ public actor ReducerService: Service {
         }.reduce(0, +)
         references = try await ReferenceSet.load(from: store, committedBy: state, empty: Self.emptyReferences(configuration),
                                                  dimension: configuration.dimension)
-        if state.modelVersion > 0, let latest = try? await store.get(ResultsLayout.model(version: state.modelVersion)) {
-            model = try JSONDecoder().decode(PCAModel.self, from: Data(latest))  // flushes project with it until the next
+        let modelKey = ResultsLayout.model(version: state.modelVersion)
+        if state.modelVersion > 0, let latest = try? await store.get(modelKey) {
+            // Flushes project with it until the next.
+            model = try PCAModel.decode(latest, file: store.location.uri(of: modelKey), dimension: configuration.dimension)
         }
         logger.info("results loaded", metadata: [
             "images": "\(written.count)", "references": "\(references.count)", "model_version": "\(state.modelVersion)",

@@ -34,7 +34,7 @@ public struct ResultsSummary: Sendable {
     public static func load(from store: any ObjectStore, maxPoints: Int = defaultMaxPoints) async throws -> ResultsSummary {
         var summary = ResultsSummary()
         if let bytes = try await store.getIfPresent(ResultsLayout.model) {
-            summary.model = try JSONDecoder().decode(PCAModel.self, from: Data(bytes))
+            summary.model = try PCAModel.decode(bytes, file: store.location.uri(of: ResultsLayout.model))
         }
         var rows: [(id: String, point: Point)] = []
         for part in try await store.list(prefix: "pca/projected/") where part.key.hasSuffix(".parquet") {

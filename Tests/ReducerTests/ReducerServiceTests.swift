@@ -62,7 +62,7 @@ struct ReducerServiceTests {
         }
 
         func checkpoint() async throws -> ReducerCheckpoint? {
-            try await store.getIfPresent(ResultsLayout.checkpoint).map(ReducerCheckpoint.init(bytes:))
+            try await store.getIfPresent(ResultsLayout.checkpoint).map { try ReducerCheckpoint(bytes: $0) }
         }
     }
 

@@ -169,7 +169,7 @@ public final class AnswerService: Service, Sendable {
         let inUse = answers.classifier?.model.version ?? 0
         do {
             guard let latest = try await NearestNeighbours.latestVersion(in: results), latest > inUse else { return }
-            let loaded = try await NearestNeighbours.load(version: latest, from: results)
+            let loaded = try await NearestNeighbours.load(version: latest, from: results, dimension: configuration.dimension)
             answers.use(loaded)
             logger.info("answering with model", metadata: ["version": "\(latest)", "references": "\(loaded.count)"])
         } catch {

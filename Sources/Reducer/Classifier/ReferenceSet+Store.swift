@@ -34,20 +34,20 @@ extension ReferenceSet {
     }
 
     private static func part(_ key: String, from store: any ObjectStore, dimension: Int) async throws -> [Reference] {
-        let reader = try ParquetReader(bytes: try await store.get(key))
+        let file = store.location.uri(of: key)
+        let reader = try ParquetReader(bytes: try await store.get(key), name: file)
         let ids = try reader.strings("image_id"), labels = try reader.strings("label"), features = try reader.floatLists("features")
-        guard ids.count == reader.rowCount, labels.count == reader.rowCount, features.count == reader.rowCount else { throw Corrupt(key: key) }
+        guard ids.count == reader.rowCount, labels.count == reader.rowCount, features.count == reader.rowCount else {
+            throw UnreadableFile(file: file, why: "its columns hold \(ids.count), \(labels.count) and \(features.count) values for \(reader.rowCount) rows")
+        }
         let rows = zip(ids, zip(labels, features)).compactMap { id, rest -> Reference? in
             guard let key = id.flatMap(ImageKey.init(imageID:)), let label = rest.0, let vector = rest.1,
-                  vector.count == dimension else { return nil }
+                  vector.count == dimension, vector.allSatisfy(\.isFinite) else { return nil }
             return Reference(key: key, label: label, features: vector)
         }
-        guard rows.count == reader.rowCount else { throw Corrupt(key: key) }
+        guard rows.count == reader.rowCount else {
+            throw UnreadableFile(file: file, why: "not a reference part of these results: a row without an image id, a label or \(dimension) finite features")
+        }
         return rows
-    }
-
-    struct Corrupt: Error, CustomStringConvertible {
-        let key: String
-        var description: String { "\(key) is not a reference part of these results" }
     }
 }
