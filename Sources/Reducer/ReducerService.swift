@@ -399,13 +399,8 @@ public actor ReducerService: Service {
         guard let key = ImageKey(imageID: event.imageID) else {
             return holdDeadLetter(Self.malformed(message, why: "image_id \(event.imageID.prefix(64).debugDescription) is not 32 lowercase hex digits"))
         }
-        guard event.features.count == configuration.dimension else {
-            return holdDeadLetter(Self.rejected(event, message, reason: "malformed_event",
-                                               why: "\(event.features.count) features, expected \(configuration.dimension)"))
-        }
-        // One NaN or infinity would poison the Gram matrix, every later checkpoint and the PCA.
-        guard event.features.allSatisfy(\.isFinite) else {
-            return holdDeadLetter(Self.rejected(event, message, reason: "non_finite_features", why: "features hold NaN or infinity"))
+        if let refusal = FeatureEventValidation(dimension: configuration.dimension).refusal(of: event.features) {
+            return holdDeadLetter(Self.rejected(event, message, reason: refusal.reason, why: refusal.message))
         }
         note(pending.add(event, key: key))
     }

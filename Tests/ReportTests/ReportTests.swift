@@ -28,7 +28,7 @@ struct ReportTests {
                 event.imageID = String(format: "%032x", labelIndex * 1000 + n + 1)
                 event.uri = "file:///photos/\(label)/\(n).jpg"
                 event.label = label
-                event.features = (0..<8).map { Float($0 == labelIndex ? 10 : 0) + Float.random(in: -1...1, using: &generator) }
+                event.features = (0..<8).map { Float($0 == labelIndex ? 4 : 1) + Float.random(in: -1...1, using: &generator) }
                 _ = try await producer.send(topic: topics.features, key: nil, value: try event.serializedBytes())
             }
         }

@@ -146,18 +146,16 @@ public final class AnswerService: Service, Sendable {
             }
             // Without a usable id there is nobody to answer; the reducer dead-letters the record.
             guard let event = decoded, ImageKey(imageID: event.imageID) != nil else { continue }
-            // What the reducer refuses (see `ReducerService.accept`) fails here too, with the same reason.
-            var refused = Fruits_V1_DeadLetter()
-            refused.imageID = event.imageID
-            refused.source = event.source
-            if event.features.count != configuration.dimension {
-                refused.reason = "malformed_event"
-            } else if !event.features.allSatisfy(\.isFinite) {
-                refused.reason = "non_finite_features"
-            } else {
+            // What the reducer refuses fails here too, with the same reason.
+            guard let refusal = FeatureEventValidation(dimension: configuration.dimension).refusal(of: event.features) else {
                 classifiable.append(event)
                 continue
             }
+            var refused = Fruits_V1_DeadLetter()
+            refused.imageID = event.imageID
+            refused.source = event.source
+            refused.reason = refusal.reason
+            refused.message = refusal.message
             answers.answer(refused)
         }
         answers.answer(classifiable)

@@ -1,0 +1,73 @@
+import Events
+import Foundation
+import Kafka
+import Logging
+import ObjectStorage
+import TestSupport
+import Testing
+
+@testable import Reducer
+
+@Suite("Answerer: refuses what the reducer refuses, with the same reason", .serialized)
+struct AnswerServiceTests {
+    /// Features outside MobileNetV2's [0, 6], NaN and a wrong dimension are
+    /// answered FAILED with the reducer's reasons; good features are DONE.
+    @Test(.timeLimit(.minutes(1)))
+    func absurdFeaturesAreAnsweredAsFailed() async throws {
+        let cluster = try EmbeddedKafkaCluster()
+        let topics = PipelineTopics()
+        for topic in topics.all { try cluster.createTopic(topic, partitions: 1) }
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: kafka)
+        let sent: [(features: [Float], expect: String)] = [
+            ([1e30, 1e30, 1e30, 1e30], "features_out_of_range"),
+            ([1, 2, 6.5, 4], "features_out_of_range"),
+            ([1, -1, 3, 4], "features_out_of_range"),
+            ([1, .nan, 3, 4], "non_finite_features"),
+            ([1, 2, 3], "malformed_event"),
+            ([0, 2, 6, 4], "done"),
+        ]
+        for (n, item) in sent.enumerated() {
+            _ = try await producer.send(topic: topics.features, key: nil, value: try ReducerServiceTests.features(n + 1, item.features))
+        }
+
+        var configuration = AnswerService.Configuration(kafka: kafka)
+        configuration.dimension = 4
+        let results = try LocalObjectStore(root: Tools.temporaryPath("answers-\(UUID().uuidString.prefix(8))"))
+        let answerer = try AnswerService(configuration: configuration, results: results, logger: Logger(label: "test"))
+        let running = Task { try await answerer.run() }
+        defer { running.cancel() }
+
+        let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", subscription: .group(topics: [topics.results]))
+        defer { try? reader.close() }
+        var outcomes: [String: String] = [:]
+        while outcomes.count < sent.count {
+            for message in try await reader.poll(upTo: 10, timeout: .milliseconds(200)) {
+                let result = try Fruits_V1_ImageResult(serializedBytes: message.value)
+                outcomes[result.imageID] = result.status == .done ? "done" : result.reason
+            }
+        }
+        #expect(outcomes == Dictionary(uniqueKeysWithValues: sent.enumerated().map { (ReducerServiceTests.id($0.offset + 1), $0.element.expect) }))
+    }
+}
+
+@Suite("Feature event validation: MobileNetV2's physical range")
+struct FeatureEventValidationTests {
+    let validation = FeatureEventValidation(dimension: 3)
+
+    @Test func theBoundsAndRoundingAreAccepted() {
+        #expect(validation.refusal(of: [0, 3, 6]) == nil)
+        #expect(validation.refusal(of: [-0.0, 6.0005, 0.000001]) == nil)
+        #expect(validation.refusal(of: [Float(6).nextUp, 1, 1]) == nil)
+    }
+
+    @Test func everythingElseIsRefusedWithItsReason() {
+        #expect(validation.refusal(of: [1e30, 1, 1])?.reason == "features_out_of_range")
+        #expect(validation.refusal(of: [1, 6.01, 1])?.reason == "features_out_of_range")
+        #expect(validation.refusal(of: [1, 1, -Float.leastNonzeroMagnitude])?.reason == "features_out_of_range")
+        #expect(validation.refusal(of: [1, -1e30, 1])?.message.contains("feature 1 is") == true)
+        #expect(validation.refusal(of: [1, .infinity, 1e30])?.reason == "non_finite_features")
+        #expect(validation.refusal(of: [.nan, 1, 1])?.reason == "non_finite_features")
+        #expect(validation.refusal(of: [1, 1])?.reason == "malformed_event")
+    }
+}
