@@ -14,7 +14,14 @@ gets 403 SignatureDoesNotMatch).
 The proxy fails two requests of every three: the first of each three is
 forwarded, the second answered 503 SlowDown, the third's connection closed
 without an answer. The first CompleteMultipartUpload of each upload is
-answered 200 with an <Error> body, as S3 may do. A second proxy injects no
+answered 200 with an <Error> body, as S3 may do.
+
+A second proxy ("fault_endpoint") forwards everything except the objects it
+is told to fail, each with its own answer: POST /_faults with a JSON object
+{"/bucket/key": {"status": 403, "code": "InvalidObjectState", "message": "..."}}
+adds rules ("/bucket/*" fails every object of that bucket); GET
+/_faults?path=/bucket/key answers how many requests that path has had. Rules
+and counts are per path, so tests in their own buckets do not meet. A second proxy injects no
 fault but holds every request FRUITS_S3_LATENCY_MS (30) ms before forwarding
 it ("slow_endpoint", `latency_relay.py`): S3's latency, for benchmarks. With
 FRUITS_S3_REQUEST_LOG set to a file, it appends a line per request to it.
@@ -25,6 +32,7 @@ with "+", "=", "&", "%" or non-ASCII, and prefixes with "/", then fail for
 every client, boto3 included. `sign_s3_requests_as_sent` makes moto use the
 request target as sent, as AWS does.
 """
+import collections
 import http.client
 import itertools
 import json
@@ -53,10 +61,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_proxy(target_port):
+def make_proxy(target_port, keyed=False):
+    """The rotating-fault proxy, or with `keyed` the per-object one."""
     counter = itertools.count()
     lock = threading.Lock()
     completed_once = set()
+    rules = {}
+    requests = collections.Counter()
 
     class Proxy(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -71,6 +82,9 @@ def make_proxy(target_port):
         def handle_any(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if keyed:
+                self.handle_keyed(body)
+                return
             with lock:
                 n = next(counter)
                 upload_id = parse_qs(urlparse(self.path).query).get("uploadId", [None])[0]
@@ -90,12 +104,38 @@ def make_proxy(target_port):
                 return
             self.forward(body)
 
+        def handle_keyed(self, body):
+            url = urlparse(self.path)
+            if url.path == "/_faults":
+                if self.command == "POST":
+                    with lock:
+                        rules.update(json.loads(body))
+                    self.send_payload(200, b"{}")
+                else:
+                    path = parse_qs(url.query).get("path", [""])[0]
+                    with lock:
+                        count = requests[path]
+                    self.send_payload(200, json.dumps({"requests": count}).encode())
+                return
+            bucket = url.path.split("/")[1] if url.path.count("/") >= 2 else ""
+            with lock:
+                requests[url.path] += 1
+                rule = rules.get(url.path) or rules.get(f"/{bucket}/*")
+            if rule:
+                self.send_error_document(rule["status"], rule["code"], rule.get("message", "injected"))
+            else:
+                self.forward(body)
+
         def send_error_document(self, status, code, message):
             payload = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
+            self.send_payload(status, payload)
+
+        def send_payload(self, status, payload):
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
 
         def forward(self, body):
             upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
@@ -157,12 +197,14 @@ def main():
     iam.put_user_policy(UserName="fruits", PolicyName="all", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     proxy = make_proxy(port)
+    fault_proxy = make_proxy(port, keyed=True)
     request_log = os.environ.get("FRUITS_S3_REQUEST_LOG")
     slow_port, stop_slow = make_latency_relay(port, float(os.environ.get("FRUITS_S3_LATENCY_MS", "30")) / 1000,
                                               log=open(request_log, "a") if request_log else None)
     print(json.dumps({
         "endpoint": endpoint,
         "faulty_endpoint": f"http://127.0.0.1:{proxy.server_address[1]}",
+        "fault_endpoint": f"http://127.0.0.1:{fault_proxy.server_address[1]}",
         "slow_endpoint": f"http://127.0.0.1:{slow_port}",
         "access_key": key["AccessKeyId"],
         "secret_key": key["SecretAccessKey"],
@@ -170,6 +212,7 @@ def main():
     }), flush=True)
     sys.stdin.read()  # until the test process goes away
     proxy.shutdown()
+    fault_proxy.shutdown()
     stop_slow()
     moto.stop()
 

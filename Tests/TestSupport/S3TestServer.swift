@@ -8,6 +8,8 @@ import ObjectStorage
 public struct S3TestServer: Decodable, Sendable {
     public let endpoint: String
     public let faultyEndpoint: String
+    /// Forwards every request but those of objects told to fail (`fail(_:)`).
+    public let faultEndpoint: String
     public let accessKey: String
     public let secretKey: String
     public let region: String
@@ -15,6 +17,7 @@ public struct S3TestServer: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case endpoint, region
         case faultyEndpoint = "faulty_endpoint"
+        case faultEndpoint = "fault_endpoint"
         case accessKey = "access_key"
         case secretKey = "secret_key"
     }
@@ -56,5 +59,37 @@ extension S3TestServer {
     public var environment: [String: String] {
         ["AWS_ACCESS_KEY_ID": accessKey, "AWS_SECRET_ACCESS_KEY": secretKey, "AWS_REGION": region,
          "AWS_ENDPOINT_URL": endpoint]
+    }
+}
+
+extension S3TestServer {
+    /// S3's answer to a request the fault endpoint fails.
+    public struct Fault: Encodable, Sendable {
+        public let status: Int
+        public let code: String
+        public let message: String
+
+        public init(_ status: Int, _ code: String, _ message: String = "injected") {
+            self.status = status
+            self.code = code
+            self.message = message
+        }
+    }
+
+    /// From now on the fault endpoint answers every request of `bucket/key`
+    /// (or, with key "*", of every object of the bucket) with its fault.
+    public func fail(_ faults: [String: Fault]) async throws {
+        let rules = Dictionary(uniqueKeysWithValues: faults.map { ("/" + $0.key, $0.value) })
+        let response = try await Tools.http.perform(HTTPRequest(method: "POST", url: faultEndpoint + "/_faults",
+                                                                headers: [("Content-Type", "application/json")],
+                                                                body: Array(try JSONEncoder().encode(rules))))
+        guard response.status == 200 else { throw TestServerError(message: "the fault endpoint answered \(response.status)") }
+    }
+
+    /// The requests the fault endpoint has had for `bucket/key`.
+    public func requests(_ object: String) async throws -> Int {
+        let response = try await Tools.http.perform(HTTPRequest(method: "GET", url: faultEndpoint + "/_faults?path=/" + object))
+        struct Count: Decodable { let requests: Int }
+        return try JSONDecoder().decode(Count.self, from: Data(response.body)).requests
     }
 }

@@ -46,9 +46,7 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .http(let status, let code, let message, let resource):
-            var text = "S3 \(resource): HTTP \(status) \(code): \(message)"
-            if status == 403 { text += " — check the access key, secret and region (AWS_* variables or ~/.aws/credentials)" }
-            return text
+            return "S3 \(resource): HTTP \(status) \(code): \(message)" + (hint.map { " — \($0)" } ?? "")
         case .unreachable(let error, let attempts):
             return "S3 unreachable after \(attempts) attempts: \(error) — check --s3-endpoint/AWS_ENDPOINT_URL"
         case .missingCredentials(let profile, let file):
