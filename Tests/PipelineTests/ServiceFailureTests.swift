@@ -56,6 +56,37 @@ struct ServiceFailureTests {
         #expect(try await store.list(prefix: "deadletters/").isEmpty)
     }
 
+    /// S3 refuses every object once the extractor has read one (a role that
+    /// lost s3:GetObject): the object it read before is refused too, so it
+    /// stops (exit 1, batch uncommitted) and turns no photo into a dead letter.
+    @Test(.timeLimit(.minutes(3)))
+    func anExtractorDeniedEveryObjectStopsAndDeadLettersNothing() async throws {
+        let server = try await S3TestServer.shared()
+        let client = try server.client()
+        let (bucket, _) = try await PipelineTests.uploadImages(count: 10, to: client)
+        let first = try #require(try await client.listAllObjects(bucket: bucket, prefix: "Test/").first)
+        try await client.putObject(bucket: bucket, key: "First/one.jpg", body: try await client.getObject(bucket: bucket, key: first.key))
+        let broker = try Broker()
+        let brokers = ["--brokers", broker.bootstrap]
+        let port = Tools.freePort()
+        async let extractor = Tools.run(Tools.fruits, ["extract"] + brokers + ["--metrics-port", "\(port)"],
+                                        environment: server.environment.merging(["AWS_ENDPOINT_URL": server.faultEndpoint]) { $1 },
+                                        timeout: .seconds(120))
+        let ingestFirst = try await Tools.run(Tools.fruits, ["ingest"] + brokers + ["s3://\(bucket)/First/"], environment: server.environment)
+        try #require(ingestFirst.status == 0, "\(ingestFirst.output)")
+        try await Tools.waitUntil("the extractor read the first image") {
+            await Tools.metric("fruits_images_processed_total", port: port) == 1
+        }
+        try await server.fail(["\(bucket)/*": .init(403, "AccessDenied", "Access Denied")])
+        let ingest = try await Tools.run(Tools.fruits, ["ingest"] + brokers + ["s3://\(bucket)/Test/"], environment: server.environment)
+        try #require(ingest.status == 0, "\(ingest.output)")
+
+        let stopped = try await extractor
+        #expect(stopped.status != 0)
+        #expect(stopped.output.contains("S3 denied access") && stopped.output.contains("refused too"), "\(stopped.output.suffix(1500))")
+        #expect(!stopped.output.contains("dead letter"), "\(stopped.output.suffix(1500))")
+    }
+
     @Test func sigtermStopsAnIdleExtractorWithExitZero() async throws {
         let broker = try Broker()
         let extractor = Process()

@@ -45,9 +45,14 @@ public final class ExtractionService: Service, Sendable {
         /// for a run that starts reading before its images are produced and
         /// ends when the last is done (`fruits run`).
         public var lowLatencyBackfill = false
-        /// How long 401/403 answers from S3 are retried before the service
-        /// gives up (credentials being rotated, a role still propagating).
+        /// How long S3's refusals of the service (bad credentials, access
+        /// denied to every object) are retried before the service gives up
+        /// (credentials being rotated, a role still propagating).
         public var accessDeniedPatience: Duration = .seconds(20)
+        /// Tries of an object S3 or the file system refuses (missing,
+        /// archived, denied to it alone, not a regular file) before its
+        /// image is dead-lettered (`ImageFetch`).
+        public var objectAttempts = 3
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
 
@@ -323,35 +328,15 @@ public final class ExtractionService: Service, Sendable {
         return sends
     }
 
-    /// Fetches the whole batch at once, every request in flight together.
-    /// What the image is to blame for (missing, oversized) becomes its dead letter; transient failures are retried
-    /// until they pass, since giving up would lose the image; what only the
-    /// operator can fix (no credentials, access denied past
-    /// `accessDeniedPatience`) stops the service, batch uncommitted.
+    /// Fetches the whole batch at once, every request in flight together,
+    /// each retried as `ImageFetch` says: the object's faults become its
+    /// dead letter, the service's stop the service with the batch uncommitted.
     private func fetchAll(_ uris: [String]) async throws -> [Result<[UInt8], any Error>] {
-        try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
+        let fetch = ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
+                               accessDeniedPatience: configuration.accessDeniedPatience, logger: logger)
+        return try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
             for (index, uri) in uris.enumerated() {
-                group.addTask { [fetcher, logger, configuration] in
-                    var delay = Duration.milliseconds(200)
-                    let started = ContinuousClock.now
-                    while true {
-                        do {
-                            return (index, .success(try await fetcher.fetch(uri)))
-                        } catch let error as ObjectFetcher.FetchError {
-                            return (index, .failure(error))
-                        } catch let error as ObjectFetcher.ServiceError {
-                            guard error.isRetriable, ContinuousClock.now - started < configuration.accessDeniedPatience else {
-                                throw error
-                            }
-                            logger.warning("S3 refused access, retrying", metadata: ["uri": "\(uri)", "error": "\(error)"])
-                        } catch {
-                            try Task.checkCancellation()  // the batch stays uncommitted, not dead-lettered
-                            logger.warning("fetch failed, retrying", metadata: ["uri": "\(uri)", "error": "\(error)"])
-                        }
-                        try await Task.sleep(for: delay)
-                        delay = min(delay * 2, .seconds(10))
-                    }
-                }
+                group.addTask { (index, try await fetch.fetch(uri)) }
             }
             var results = [Result<[UInt8], any Error>](repeating: .failure(CancellationError()), count: uris.count)
             for try await (index, result) in group { results[index] = result }

@@ -126,7 +126,8 @@ public nonisolated struct Fruits_V1_FeatureEvent: Sendable {
   /// The model and its weights, e.g. "mobilenet_v2_1.0_224@sha256:65bb1590".
   public var modelVersion: String = String()
 
-  /// 1280 float32 values: MobileNetV2's global-average-pooled output.
+  /// 1280 float32 values: MobileNetV2's global-average-pooled output, each in
+  /// [0, 6] (a mean of ReLU6 outputs).
   public var features: [Float] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -145,9 +146,15 @@ public nonisolated struct Fruits_V1_DeadLetter: Sendable {
 
   public var uri: String = String()
 
-  /// Machine-readable: empty, unsupported_format, truncated, corrupt,
-  /// too_large, too_small, unsupported_colorspace, unreadable_object,
-  /// malformed_event.
+  /// Machine-readable. Extract stage: empty, unsupported_format, truncated,
+  /// corrupt, too_large, too_small, unsupported_colorspace, too_many_scans,
+  /// unreadable_object (the object could not be had after a few tries: missing,
+  /// archived, denied to this object alone, encrypted with a KMS key the
+  /// extractor may not use or with a customer's key, in another region, not a
+  /// regular file, over the size limit; `message` says which), malformed_event.
+  /// Reduce stage (the answerer answers such an event FAILED with the same
+  /// reason): malformed_event, non_finite_features, features_out_of_range (a
+  /// feature outside MobileNetV2's pooled ReLU6 range [0, 6]).
   public var reason: String = String()
 
   /// Human-readable detail.
