@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Kafka
 import Synchronization
@@ -91,7 +92,7 @@ struct OAuthBearerTests {
         let recorder = Recorder()
         let producer = try KafkaProducer(configuration: Self.configuration(cluster, recorder: recorder) { _ in throw NoCredentials() })
         let started = ContinuousClock.now
-        let error = try #require(throws: KafkaError.self) { try producer.checkReachable(timeout: .seconds(10)) }
+        let error = try await thrownKafkaError { try producer.checkReachable(timeout: .seconds(10)) }
         #expect(error.kind == .authentication && !error.isRetriable)
         #expect(error.description.contains("no AWS credentials from instance metadata: HTTP 404"), "\(error)")
         #expect(ContinuousClock.now - started < .seconds(5), "waited for the metadata timeout instead of naming the cause")
@@ -111,7 +112,7 @@ struct OAuthBearerTests {
             let recorder = Recorder()
             let admin = try KafkaAdmin(configuration: Self.configuration(cluster, recorder: recorder) { _ in token })
             let refreshes = try await recorder.waitForRefreshes(1, within: 5)
-            let error = try #require(throws: KafkaError.self, "\(name)") { _ = try admin.topics(timeout: .seconds(2)) }
+            let error = try await thrownKafkaError { _ = try admin.topics(timeout: .seconds(2)) }
             guard case .failed(let reason) = try #require(refreshes.first) else {
                 Issue.record("\(name): librdkafka accepted the token")
                 continue
@@ -135,4 +136,18 @@ struct OAuthBearerTests {
         withExtendedLifetime(admin) {}
         #expect(refreshes.first == .failed("no OAUTHBEARER token: the token took longer than 1.0 seconds"), "\(refreshes)")
     }
+}
+
+struct NoErrorThrown: Error {}
+
+/// What a blocking client call throws, awaited on a blocking-I/O thread: the
+/// cooperative pool's threads (two here) stay free for the suites running
+/// beside, whose consumers would otherwise miss a rebalance.
+func thrownKafkaError(_ body: @escaping @Sendable () throws -> Void) async throws -> KafkaError {
+    let result = try await BlockingIOPool.shared.run { Result { try body() } }
+    guard case .failure(let error) = result else {
+        Issue.record("no error thrown")
+        throw NoErrorThrown()
+    }
+    return try #require(error as? KafkaError, "\(error)")
 }
