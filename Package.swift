@@ -57,6 +57,8 @@ let package = Package(
             name: "ObjectStorage",
             dependencies: ["CCurl", "Common", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Kafka on AWS: MSK IAM authentication from the AWS credential chain.
+        .target(name: "KafkaAWS", dependencies: ["Kafka", "ObjectStorage", logging]),
         // Parquet files (writer, reader, Thrift compact protocol, ZSTD).
         .target(name: "Parquet", dependencies: ["CZstd"]),
         // The pipeline's contracts: events.proto, image ids, topics and groups.
@@ -112,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Benchmarks", "Extractor", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
+                "Benchmarks", "Extractor", "Common", "Events", "Kafka", "KafkaAWS", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +126,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaAWS", "ObjectStorage", "TestSupport", logging]),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage", "TestSupport"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "TestSupport"]),
         .testTarget(name: "EventsTests", dependencies: ["Events", "TestSupport"]),

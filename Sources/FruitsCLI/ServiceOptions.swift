@@ -15,6 +15,8 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: [.customShort("X"), .long], help: "A librdkafka property, key=value (repeatable; also $FRUITS_KAFKA_PROPERTIES, one per line).")
     var kafkaProperty: [String] = []
 
+    @OptionGroup var kafkaSecurity: KafkaSecurityOptions
+
     @OptionGroup var storage: StorageOptions
 
     @Option(help: "Seconds to wait for a broker at start before giving up.")
@@ -56,7 +58,10 @@ struct ServiceOptions: ParsableArguments {
             throw ValidationError("no Kafka brokers: pass --brokers host:port or set FRUITS_BROKERS")
         }
         var configuration = KafkaConfiguration(bootstrapServers: brokers)
+        try kafkaSecurity.apply(to: &configuration)
         try configuration.apply(overrides: environmentKafkaProperties + kafkaProperty)
+        _ = try configuration.effectiveProperties()  // a contradiction with --kafka-auth fails here, before any client
+        KafkaSecurityOptions.warn(about: configuration)
         return configuration
     }
 

@@ -109,8 +109,11 @@ public final class KafkaAdmin: Sendable {
     public func lag(group: String, topic: String, timeout: Duration = .seconds(10)) throws -> [Int32: Int64] {
         let partitions = try handle.partitions(of: [topic], timeout: timeout)
         guard !partitions.isEmpty else { return [:] }
-        let reader = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: KafkaConfiguration(
-            bootstrapServers: handle.bootstrapServers, ["group.id": group, "enable.auto.commit": "false"]))
+        // The admin's own configuration: its security properties and authentication too.
+        var readerConfiguration = handle.configuration
+        readerConfiguration["group.id"] = group
+        readerConfiguration["enable.auto.commit"] = "false"
+        let reader = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: readerConfiguration)
         let list = makePartitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let error = rd_kafka_committed(reader.pointer, list, timeout.milliseconds)

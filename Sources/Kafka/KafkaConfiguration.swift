@@ -5,6 +5,7 @@ import CRdKafka
 /// the ones this project sets itself.
 public struct KafkaConfiguration: Sendable {
     public var properties: [String: String]
+    public var authentication = KafkaAuthentication.none
 
     public init(bootstrapServers: String, _ properties: [String: String] = [:]) {
         self.properties = properties
@@ -41,11 +42,12 @@ public struct KafkaConfiguration: Sendable {
         }
     }
 
-    /// A fresh `rd_kafka_conf_t`; ownership passes to `rd_kafka_new`.
+    /// A fresh `rd_kafka_conf_t` of `effectiveProperties()`; ownership passes to `rd_kafka_new`.
     func makeHandle() throws -> OpaquePointer {
+        let effective = try effectiveProperties()
         let conf = rd_kafka_conf_new()!
         var errorText = [CChar](repeating: 0, count: 512)
-        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in effective.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, key, value, &errorText, errorText.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 // The value may be a secret (sasl.password, ssl.key.password), and

@@ -79,8 +79,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         self.state = state
         self.rebalances = stream
         self.groupID = groupID
-        self.handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration) { conf in
-            rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(state).toOpaque())
+        self.handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, rebalance: state) { conf in
             rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
         }
         rd_kafka_poll_set_consumer(handle.pointer)
@@ -294,8 +293,8 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     }
 }
 
-/// What the rebalance callback needs; reached through librdkafka's opaque.
-private final class RebalanceState: Sendable {
+/// What the rebalance callback needs; reached through the client's `KafkaClientContext`.
+final class RebalanceState: Sendable {
     let continuation: AsyncStream<KafkaConsumer.Rebalance>.Continuation
     let startOffsets: (@Sendable (TopicPartition) -> Int64?)?
     let assignment = Mutex<Set<TopicPartition>>([])
@@ -311,8 +310,9 @@ private final class RebalanceState: Sendable {
 private let rebalanceCallback: @convention(c) (
     OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
 ) -> Void = { consumer, error, partitions, opaque in
-    guard let consumer, let partitions, let opaque else { return }
-    let state = Unmanaged<RebalanceState>.fromOpaque(opaque).takeUnretainedValue()
+    guard let consumer, let partitions, let opaque,
+          let state = Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue().rebalance
+    else { return }
     let listed = partitions.pointee.topicPartitions
     let cooperative = String(cString: rd_kafka_rebalance_protocol(consumer)) == "COOPERATIVE"
     let assigned = error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS

@@ -12,6 +12,8 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         case rebalanced
         case closed
         case client
+        /// No credential for the brokers (an OAUTHBEARER token could not be had).
+        case authentication
     }
 
     public let kind: Kind
@@ -38,7 +40,7 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public var isRetriable: Bool {
         switch kind {
         case .brokerUnreachable, .rebalanced: true
-        case .configuration, .closed: false
+        case .configuration, .closed, .authentication: false
         case .delivery, .consume, .commit, .client: Self.retriableCodes.contains(code)
         }
     }

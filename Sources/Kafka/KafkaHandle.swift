@@ -3,18 +3,42 @@ import CRdKafka
 /// An `rd_kafka_t` (producer or consumer). librdkafka handles are thread-safe.
 final class KafkaHandle: @unchecked Sendable {
     let pointer: OpaquePointer
-    let bootstrapServers: String
+    let configuration: KafkaConfiguration
+    /// Reached by the C callbacks through the client's opaque; lives as long as the client.
+    private let context: KafkaClientContext
 
-    init(type: rd_kafka_type_t, configuration: KafkaConfiguration, prepare: (OpaquePointer) -> Void = { _ in }) throws {
+    var bootstrapServers: String { configuration.bootstrapServers }
+
+    init(
+        type: rd_kafka_type_t, configuration: KafkaConfiguration, rebalance: RebalanceState? = nil,
+        prepare: (OpaquePointer) -> Void = { _ in }
+    ) throws {
+        var oauthBearer: OAuthBearerRefresher?
+        if case .oauthBearer(let source) = configuration.authentication { oauthBearer = OAuthBearerRefresher(source) }
+        let context = KafkaClientContext(rebalance: rebalance, oauthBearer: oauthBearer)
         let conf = try configuration.makeHandle()
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(context).toOpaque())
+        if oauthBearer != nil {
+            rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, oauthBearerRefreshCallback)
+            // Its own queue, served by librdkafka's background thread: tokens
+            // come whether or not anyone polls the client.
+            rd_kafka_conf_enable_sasl_queue(conf, 1)
+        }
         prepare(conf)
         var errorText = [CChar](repeating: 0, count: 512)
         guard let pointer = rd_kafka_new(type, conf, &errorText, errorText.count) else {
             rd_kafka_conf_destroy(conf)
             throw KafkaError(.client, "cannot create Kafka client: \(text(errorText))")
         }
+        if oauthBearer != nil, let error = rd_kafka_sasl_background_callbacks_enable(pointer) {
+            let message = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            rd_kafka_destroy(pointer)
+            throw KafkaError(.client, "cannot serve OAUTHBEARER token refreshes: \(message)")
+        }
         self.pointer = pointer
-        self.bootstrapServers = configuration.bootstrapServers
+        self.configuration = configuration
+        self.context = context
     }
 
     deinit { rd_kafka_destroy(pointer) }
@@ -23,6 +47,7 @@ final class KafkaHandle: @unchecked Sendable {
     /// request within `timeout`. librdkafka itself retries forever, so a
     /// service calls this once at start to fail fast on a wrong address.
     func checkReachable(timeout: Duration) throws {
+        try checkAuthentication(timeout: timeout)
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(pointer, 0, nil, &metadata, timeout.milliseconds)
         if let metadata { rd_kafka_metadata_destroy(metadata) }
@@ -34,12 +59,35 @@ final class KafkaHandle: @unchecked Sendable {
 }
 
 extension KafkaHandle {
+    /// Fails with `.authentication` when the client has no OAUTHBEARER token
+    /// because the latest refresh failed, after waiting up to `timeout` for
+    /// the first: a client without a token never connects, so this names the
+    /// cause where a metadata request would only time out.
+    func checkAuthentication(timeout: Duration) throws {
+        guard let failure = context.oauthBearer?.failure(waitingUpTo: timeout) else { return }
+        throw KafkaError(.authentication, "cannot authenticate to Kafka at \(bootstrapServers): \(failure)")
+    }
+}
+
+/// What librdkafka's C callbacks reach through the client's opaque pointer.
+final class KafkaClientContext: Sendable {
+    let rebalance: RebalanceState?
+    let oauthBearer: OAuthBearerRefresher?
+
+    init(rebalance: RebalanceState?, oauthBearer: OAuthBearerRefresher?) {
+        self.rebalance = rebalance
+        self.oauthBearer = oauthBearer
+    }
+}
+
+extension KafkaHandle {
     /// Every partition of `topics` (nil: of every topic) that the cluster's metadata lists.
     func partitions(of topics: [String]?, timeout: Duration) throws -> [TopicPartition] {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let error = rd_kafka_metadata(pointer, 1, nil, &metadata, timeout.milliseconds)
         defer { if let metadata { rd_kafka_metadata_destroy(metadata) } }
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            try checkAuthentication(timeout: .zero)
             throw KafkaError(.brokerUnreachable, error: error, "cannot read the topics of \(bootstrapServers)")
         }
         var partitions: [TopicPartition] = []

@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
 
-/// AWS Signature Version 4 for S3 (service "s3"): canonical request, string
-/// to sign, derived signing key, `Authorization` header. The payload is
-/// always hashed (no UNSIGNED-PAYLOAD).
+/// AWS Signature Version 4 (service "s3" unless told): canonical request,
+/// string to sign, derived signing key, `Authorization` header, or the query
+/// of a presigned URL (`presignedQuery`). The payload is always hashed (no
+/// UNSIGNED-PAYLOAD).
 public struct SigV4Signer: Sendable {
     public let credentials: AWSCredentials
     public let region: String
@@ -34,17 +35,23 @@ public struct SigV4Signer: Sendable {
             signed.map(\.0).joined(separator: ";"),
             payloadHash,
         ].joined(separator: "\n")
-        let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))))"
+        let scope = scope(day: day)
+        let signature = signature(canonicalRequest: canonicalRequest, amzDate: amzDate, day: day)
+        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
+            + "SignedHeaders=\(signed.map(\.0).joined(separator: ";")), Signature=\(signature)"
+        return signed.filter { $0.0 != "host" }.map { ($0.0, $0.1) } + [("Authorization", authorization)]
+    }
 
+    func scope(day: String) -> String { "\(day)/\(region)/\(service)/aws4_request" }
+
+    /// The hex HMAC of the string to sign, with the key derived for `day`.
+    func signature(canonicalRequest: String, amzDate: String, day: String) -> String {
+        let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope(day: day))\n\(Self.hex(SHA256.hash(data: Array(canonicalRequest.utf8))))"
         var key = SymmetricKey(data: Array("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
-        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), "
-            + "SignedHeaders=\(signed.map(\.0).joined(separator: ";")), Signature=\(signature)"
-        return signed.filter { $0.0 != "host" }.map { ($0.0, $0.1) } + [("Authorization", authorization)]
+        return Self.hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
     }
 
     /// Sorted by encoded name, then value; both RFC 3986-encoded.
