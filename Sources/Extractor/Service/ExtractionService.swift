@@ -48,6 +48,11 @@ public final class ExtractionService: Service, Sendable {
         /// How long 401/403 answers from S3 are retried before the service
         /// gives up (credentials being rotated, a role still propagating).
         public var accessDeniedPatience: Duration = .seconds(20)
+        /// How each lane decodes its photos (docs/phone-photos.md): uploads as
+        /// the phone showed them, at the reduced scale a person need not wait
+        /// for; backfills as the seed did, so their features stay comparable.
+        public var uploadDecoding = DecodeOptions.upload
+        public var backfillDecoding = DecodeOptions.seed
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
 
@@ -293,7 +298,8 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority)
+        let decoding = priority == .interactive ? configuration.uploadDecoding : configuration.backfillDecoding
+        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority, decoding: decoding)
         let extractedAt = EventIdentity.nowMicros()
         var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
         for (item, result) in zip(decodable, results) {
@@ -308,6 +314,7 @@ public final class ExtractionService: Service, Sendable {
                 output.extractedAtMicros = extractedAt
                 output.modelVersion = pool.modelVersion
                 output.features = features
+                output.decode = decoding.description
                 sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
             case .failure(let error):
                 failures.append(DeadLetters.make(message: item.message, event: item.event, reason: error.reason, detail: error.description))
