@@ -23,10 +23,14 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "EXIF orientation: stored (ignored, the seed's behaviour) or exif (applied, as the phone showed the photo). Default: stored.")
     var orientation: DecodeOptions.Orientation?
 
-    /// `--decode` and `--orientation` over `base` (what the command decodes by default).
+    @Option(help: "With --decode reduced: the smallest side the DCT scaling may leave (default 448, twice the model's input).")
+    var reducedMinSide: Int?
+
+    /// `--decode`, `--orientation` and `--reduced-min-side` over `base` (what the command decodes by default).
     func decoding(over base: DecodeOptions = .seed) -> DecodeOptions {
         var options = base
         if let decode { options.scale = decode }
+        if let reducedMinSide { options.reducedMinimumSide = reducedMinSide }
         if let orientation { options.orientation = orientation }
         return options
     }
@@ -34,6 +38,7 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let reducedMinSide, !(1...4096).contains(reducedMinSide) { throw ValidationError("--reduced-min-side must be 1 to 4096") }
     }
 
     var weightsPath: String {
