@@ -16,7 +16,11 @@ public struct ExtractorBenchmark {
         public var images = 0
         public var batchSize = 0
         public var threads: Int?
+        /// How the images were decoded (`FeatureExtractor.Configuration.decoding`).
+        public var decoding = DecodeOptions.seed
         public var decodeImagesPerSecond = 0.0
+        /// libjpeg-turbo's own decode at the same scale, nothing of ours around it.
+        public var turboJPEGImagesPerSecond = 0.0
         public var decodeResizeImagesPerSecond = 0.0
         public var modelImagesPerSecond = 0.0
         public var modelGFLOPS = 0.0
@@ -52,12 +56,23 @@ public struct ExtractorBenchmark {
         report.batchSize = extractor.configuration.batchSize
         report.threads = OpenMP.maxThreads
 
-        // Decode alone, then decode + resize, one thread.
+        // libjpeg-turbo alone, our decode, then decode + resize, one thread;
+        // the first two in turn, twice, so drift on a shared machine hits both.
+        let decoding = extractor.configuration.decoding
+        report.decoding = decoding
         let decoder = JPEGDecoder(limits: extractor.configuration.limits)
-        let decodeOnlyTime = try time {
-            for jpeg in jpegs { _ = try decoder.decode(jpeg) }
+        let reference = TurboJPEGReference()
+        var decodeOnlyTime = 0.0, referenceTime = 0.0
+        for _ in 0..<2 {
+            referenceTime += time {
+                for jpeg in jpegs { _ = reference.decode(jpeg, options: decoding) }
+            }
+            decodeOnlyTime += try time {
+                for jpeg in jpegs { _ = try decoder.decode(jpeg, options: decoding) }
+            }
         }
-        report.decodeImagesPerSecond = Double(jpegs.count) / decodeOnlyTime
+        report.turboJPEGImagesPerSecond = Double(2 * jpegs.count) / referenceTime
+        report.decodeImagesPerSecond = Double(2 * jpegs.count) / decodeOnlyTime
         var prepared: [RGBImage] = []
         let decodeTime = try time {
             prepared = try jpegs.map { try extractor.prepare(jpeg: $0) }

@@ -14,13 +14,18 @@ public final class FeatureExtractor {
         public var limits: JPEGDecoder.Limits
         /// FP32 (the default) equals TensorFlow; BF16 trades that for speed.
         public var precision: Precision
+        /// How JPEGs are decoded unless a call says otherwise; the default,
+        /// `.seed`, reproduces the seed's features.
+        public var decoding: DecodeOptions
 
-        public init(batchSize: Int = 1, threads: Int? = nil, limits: JPEGDecoder.Limits = .init(), precision: Precision = .fp32) {
+        public init(batchSize: Int = 1, threads: Int? = nil, limits: JPEGDecoder.Limits = .init(), precision: Precision = .fp32,
+                    decoding: DecodeOptions = .seed) {
             precondition(batchSize >= 1, "batch size must be at least 1")
             self.batchSize = batchSize
             self.threads = threads
             self.limits = limits
             self.precision = precision
+            self.decoding = decoding
         }
     }
 
@@ -47,8 +52,9 @@ public final class FeatureExtractor {
     }
 
     /// Decode and resize: the model's input image, or why there is none.
-    public func prepare(jpeg: [UInt8]) throws(ImageError) -> RGBImage {
-        let image = try decoder.decode(jpeg)
+    /// `decoding` overrides the configuration's, e.g. per lane of a service.
+    public func prepare(jpeg: [UInt8], decoding: DecodeOptions? = nil) throws(ImageError) -> RGBImage {
+        let image = try decoder.decode(jpeg, options: decoding ?? configuration.decoding)
         return PillowResize.resize(image, width: MobileNetV2.inputSize, height: MobileNetV2.inputSize)
     }
 
@@ -73,8 +79,8 @@ public final class FeatureExtractor {
     }
 
     /// Features of JPEG files: one result per input, failures kept in place.
-    public func features(ofJPEGs jpegs: [[UInt8]]) throws -> [Result<[Float], ImageError>] {
-        let prepared = jpegs.map { jpeg in Result { () throws(ImageError) in try prepare(jpeg: jpeg) } }
+    public func features(ofJPEGs jpegs: [[UInt8]], decoding: DecodeOptions? = nil) throws -> [Result<[Float], ImageError>] {
+        let prepared = jpegs.map { jpeg in Result { () throws(ImageError) in try prepare(jpeg: jpeg, decoding: decoding) } }
         let good = prepared.compactMap { try? $0.get() }
         var computed = try features(of: good).makeIterator()
         return prepared.map { result in result.map { _ in computed.next()! } }

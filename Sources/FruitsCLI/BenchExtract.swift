@@ -42,7 +42,8 @@ struct BenchExtract: ParsableCommand {
             report.parallelWorkers = workers
             report.parallelImagesPerSecond = try ParallelExtraction.imagesPerSecond(
                 weights: extractor.weights, jpegs: jpegs, workers: workers,
-                configuration: .init(batchSize: model.batch, threads: 1, precision: precision), seconds: seconds)
+                configuration: .init(batchSize: model.batch, threads: 1, precision: precision, decoding: model.decoding()),
+                seconds: seconds)
         }
         print(Self.render(report))
     }
@@ -51,10 +52,14 @@ struct BenchExtract: ParsableCommand {
         func f(_ value: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", value) }
         var lines: [String] = []
         let threads = report.threads.map(String.init) ?? "?"
-        lines.append("images \(report.images), batch \(report.batchSize), oneDNN threads \(threads), CPU: \(report.cpu)")
-        lines.append("decode (1 thread)          \(f(report.decodeImagesPerSecond)) img/s")
-        lines.append("decode+resize (1 thread)   \(f(report.decodeResizeImagesPerSecond)) img/s")
-        lines.append("model only                 \(f(report.modelImagesPerSecond)) img/s  (\(f(report.modelGFLOPS)) GFLOP/s)")
+        func ms(_ imagesPerSecond: Double) -> String { f(1e3 / imagesPerSecond, 2) + " ms/img" }
+        let resizeSeconds = 1 / report.decodeResizeImagesPerSecond - 1 / report.decodeImagesPerSecond
+        lines.append("images \(report.images), batch \(report.batchSize), oneDNN threads \(threads), decode \(report.decoding), CPU: \(report.cpu)")
+        lines.append("libjpeg-turbo alone        \(f(report.turboJPEGImagesPerSecond)) img/s  \(ms(report.turboJPEGImagesPerSecond))  (same scale, reference)")
+        lines.append("decode (1 thread)          \(f(report.decodeImagesPerSecond)) img/s  \(ms(report.decodeImagesPerSecond))  (\(f(report.turboJPEGImagesPerSecond / report.decodeImagesPerSecond, 2))x libjpeg-turbo)")
+        lines.append("resize (1 thread)                       \(f(resizeSeconds * 1e3, 2)) ms/img  (decode+resize minus decode)")
+        lines.append("decode+resize (1 thread)   \(f(report.decodeResizeImagesPerSecond)) img/s  \(ms(report.decodeResizeImagesPerSecond))")
+        lines.append("model only                 \(f(report.modelImagesPerSecond)) img/s  \(ms(report.modelImagesPerSecond))  (\(f(report.modelGFLOPS)) GFLOP/s)")
         lines.append("decode+resize+model        \(f(report.endToEndImagesPerSecond)) img/s")
         if report.parallelWorkers > 0 {
             lines.append("decode+resize+model, \(report.parallelWorkers) workers x 1 thread \(f(report.parallelImagesPerSecond)) img/s")
@@ -87,6 +92,8 @@ struct BenchExtract: ParsableCommand {
             .map { "\($0.key) \(f(100 * $0.value / total))%" }.joined(separator: ", "))
         let json: [String: Any] = [
             "images": report.images, "batch": report.batchSize, "threads": report.threads ?? 0,
+            "decode": report.decoding.description,
+            "turbojpeg_img_per_s": report.turboJPEGImagesPerSecond,
             "decode_img_per_s": report.decodeImagesPerSecond,
             "decode_resize_img_per_s": report.decodeResizeImagesPerSecond,
             "model_img_per_s": report.modelImagesPerSecond, "model_gflops": report.modelGFLOPS,

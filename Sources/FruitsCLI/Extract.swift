@@ -28,6 +28,12 @@ struct ExtractCommand: AsyncParsableCommand {
     @Option(help: "Read only these partitions of the images topic (comma-separated) instead of joining the group.")
     var partitions: String?
 
+    @Option(help: "The uploads lane's decode (exact or reduced); --decode and --orientation set the backfill lane's. Default: reduced.")
+    var uploadDecode: DecodeOptions.Scale?
+
+    @Option(help: "The uploads lane's EXIF orientation (stored or exif). Default: exif.")
+    var uploadOrientation: DecodeOptions.Orientation?
+
     @Flag(help: .hidden)  // `fruits run`'s extractors: see ExtractionService.Configuration.lowLatencyBackfill
     var lowLatencyBackfill = false
 
@@ -53,6 +59,9 @@ struct ExtractCommand: AsyncParsableCommand {
         configuration.maxWait = .milliseconds(maxWaitMs)
         configuration.partitions = partitionList
         configuration.lowLatencyBackfill = lowLatencyBackfill
+        configuration.backfillDecoding = model.decoding(over: configuration.backfillDecoding)
+        if let uploadDecode { configuration.uploadDecoding.scale = uploadDecode }
+        if let uploadOrientation { configuration.uploadDecoding.orientation = uploadOrientation }
         let budget = CPUBudget.current
         let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
             workers: workers ?? budget.cpus,

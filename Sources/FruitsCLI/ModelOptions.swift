@@ -17,9 +17,28 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Largest accepted image, in pixels (width x height).")
     var maxPixels: Int = JPEGDecoder.Limits().maxPixels
 
+    @Option(help: "JPEG decode: exact (every pixel, the seed's features) or reduced (libjpeg's 1/2-1/8 DCT scaling down to >= 448 px a side, then the same resize; docs/phone-photos.md). Default: exact.")
+    var decode: DecodeOptions.Scale?
+
+    @Option(help: "EXIF orientation: stored (ignored, the seed's behaviour) or exif (applied, as the phone showed the photo). Default: stored.")
+    var orientation: DecodeOptions.Orientation?
+
+    @Option(help: "With --decode reduced: the smallest side the DCT scaling may leave (default 448, twice the model's input).")
+    var reducedMinSide: Int?
+
+    /// `--decode`, `--orientation` and `--reduced-min-side` over `base` (what the command decodes by default).
+    func decoding(over base: DecodeOptions = .seed) -> DecodeOptions {
+        var options = base
+        if let decode { options.scale = decode }
+        if let reducedMinSide { options.reducedMinimumSide = reducedMinSide }
+        if let orientation { options.orientation = orientation }
+        return options
+    }
+
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let reducedMinSide, !(1...4096).contains(reducedMinSide) { throw ValidationError("--reduced-min-side must be 1 to 4096") }
     }
 
     var weightsPath: String {
@@ -30,8 +49,11 @@ struct ModelOptions: ParsableArguments {
         let limits = JPEGDecoder.Limits(maxPixels: maxPixels)
         return try FeatureExtractor(
             weightsPath: weightsPath,
-            configuration: .init(batchSize: batch, threads: threads ?? CPUBudget.current.cpus, limits: limits, precision: precision))
+            configuration: .init(batchSize: batch, threads: threads ?? CPUBudget.current.cpus, limits: limits, precision: precision,
+                                 decoding: decoding()))
     }
 }
 
 extension Precision: ExpressibleByArgument {}
+extension DecodeOptions.Scale: ExpressibleByArgument {}
+extension DecodeOptions.Orientation: ExpressibleByArgument {}

@@ -2,7 +2,9 @@ import CTurboJPEG
 
 /// Decodes JPEG bytes to RGB with libjpeg-turbo, producing the same bytes as
 /// Pillow's `Image.open(...).convert("RGB")`: accurate integer DCT and smooth
-/// (fancy) upsampling, i.e. no TurboJPEG speed flags.
+/// (fancy) upsampling, i.e. no TurboJPEG speed flags. A reduced decode
+/// (`DecodeOptions.Scale.reduced`) equals Pillow's `draft("RGB", (side, side))`
+/// before the conversion, and `.exif` orientation its `ImageOps.exif_transpose`.
 ///
 /// Not thread-safe: one decoder per worker. Limits are checked from the
 /// header, before any pixel buffer is allocated.
@@ -47,14 +49,14 @@ public final class JPEGDecoder {
 
     deinit { tjDestroy(handle) }
 
-    public func decode(_ bytes: [UInt8]) throws(ImageError) -> RGBImage {
+    public func decode(_ bytes: [UInt8], options: DecodeOptions = .seed) throws(ImageError) -> RGBImage {
         let result: Result<RGBImage, ImageError> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ImageError) in try decode(buffer) }
+            Result { () throws(ImageError) in try decode(buffer, options: options) }
         }
         return try result.get()
     }
 
-    public func decode(_ buffer: UnsafeRawBufferPointer) throws(ImageError) -> RGBImage {
+    public func decode(_ buffer: UnsafeRawBufferPointer, options: DecodeOptions = .seed) throws(ImageError) -> RGBImage {
         guard !buffer.isEmpty else { throw .empty }
         guard FileSignature.isJPEG(buffer) else { throw .unsupportedFormat(FileSignature.describe(buffer)) }
         let jpeg = buffer.bindMemory(to: UInt8.self)
@@ -73,15 +75,23 @@ public final class JPEGDecoder {
             throw .tooManyScans("\(scans) scans of a \(w)x\(h) image, above the budget of \(limits.maxScanPixels) scan-pixels")
         }
 
+        // The reduction happens inside libjpeg's inverse DCT: only the reduced
+        // image is ever allocated (1/64 of the pixels at 1/8).
+        let denominator = options.scale == .reduced
+            ? JPEGReduction.denominator(width: w, height: h, minimumSide: options.reducedMinimumSide) : 1
+        let sw = JPEGReduction.scaled(w, by: denominator), sh = JPEGReduction.scaled(h, by: denominator)
+        let image: RGBImage
         switch Int(colorspace) {
         case Int(TJCS_CMYK.rawValue), Int(TJCS_YCCK.rawValue):
-            let cmyk = try decompress(jpeg, width: w, height: h, format: TJPF_CMYK, channels: 4)
-            return RGBImage(width: w, height: h, pixels: Self.adobeCMYKToRGB(cmyk))
+            let cmyk = try decompress(jpeg, width: sw, height: sh, format: TJPF_CMYK, channels: 4)
+            image = RGBImage(width: sw, height: sh, pixels: Self.adobeCMYKToRGB(cmyk))
         case Int(TJCS_RGB.rawValue), Int(TJCS_YCbCr.rawValue), Int(TJCS_GRAY.rawValue):
-            return RGBImage(width: w, height: h, pixels: try decompress(jpeg, width: w, height: h, format: TJPF_RGB, channels: 3))
+            image = RGBImage(width: sw, height: sh, pixels: try decompress(jpeg, width: sw, height: sh, format: TJPF_RGB, channels: 3))
         default:
             throw .unsupportedColorspace("code \(colorspace)")
         }
+        guard options.orientation == .exif, let orientation = EXIFOrientationReader.orientation(in: jpeg) else { return image }
+        return orientation.apply(to: image)
     }
 
     private func decompress(

@@ -53,6 +53,11 @@ public final class ExtractionService: Service, Sendable {
         /// archived, denied to it alone, not a regular file) before its
         /// image is dead-lettered (`ImageFetch`).
         public var objectAttempts = 3
+        /// How each lane decodes its photos (docs/phone-photos.md): uploads as
+        /// the phone showed them, at the reduced scale a person need not wait
+        /// for; backfills as the seed did, so their features stay comparable.
+        public var uploadDecoding = DecodeOptions.upload
+        public var backfillDecoding = DecodeOptions.seed
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
 
@@ -298,7 +303,8 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority)
+        let decoding = priority == .interactive ? configuration.uploadDecoding : configuration.backfillDecoding
+        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority, decoding: decoding)
         let extractedAt = EventIdentity.nowMicros()
         var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
         for (item, result) in zip(decodable, results) {
@@ -313,6 +319,7 @@ public final class ExtractionService: Service, Sendable {
                 output.extractedAtMicros = extractedAt
                 output.modelVersion = pool.modelVersion
                 output.features = features
+                output.decode = decoding.description
                 sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
             case .failure(let error):
                 failures.append(DeadLetters.make(message: item.message, event: item.event, reason: error.reason, detail: error.description))

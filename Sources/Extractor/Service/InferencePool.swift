@@ -77,14 +77,16 @@ public final class InferencePool: Sendable {
     /// Features of JPEG files, one result per input in order; forward passes of
     /// the configured batch size spread over the workers. Interactive work
     /// overtakes backfill work still queued, not the forward passes running.
-    public func features(ofJPEGs jpegs: [[UInt8]], priority: Priority = .backfill) async throws -> [Result<[Float], ImageError>] {
+    /// `decoding` overrides the extractors' configured decode options.
+    public func features(ofJPEGs jpegs: [[UInt8]], priority: Priority = .backfill,
+                         decoding: DecodeOptions? = nil) async throws -> [Result<[Float], ImageError>] {
         let batch = configuration.extractor.batchSize
         let chunks = stride(from: 0, to: jpegs.count, by: batch).map { Array(jpegs[$0..<min($0 + batch, jpegs.count)]) }
         return try await withThrowingTaskGroup(of: (Int, [Result<[Float], ImageError>]).self) { group in
             for (index, chunk) in chunks.enumerated() {
                 group.addTask { [self] in
                     (index, try await withCheckedThrowingContinuation { continuation in
-                        submit(priority) { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk) }) }
+                        submit(priority) { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk, decoding: decoding) }) }
                     })
                 }
             }

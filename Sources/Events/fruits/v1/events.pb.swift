@@ -130,6 +130,11 @@ public nonisolated struct Fruits_V1_FeatureEvent: Sendable {
   /// [0, 6] (a mean of ReLU6 outputs).
   public var features: [Float] = []
 
+  /// How the JPEG was decoded, e.g. "exact,stored" (the seed's way) or
+  /// "reduced448,exif" (DCT-scaled to >= 448 px a side, EXIF orientation
+  /// applied): features of different modes are not to be mixed unknowingly.
+  public var decode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -348,7 +353,7 @@ nonisolated extension Fruits_V1_ImageEvent: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fruits_V1_FeatureEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FeatureEvent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}uri\0\u{1}label\0\u{1}source\0\u{3}ingested_at_micros\0\u{3}extracted_at_micros\0\u{3}model_version\0\u{1}features\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}uri\0\u{1}label\0\u{1}source\0\u{3}ingested_at_micros\0\u{3}extracted_at_micros\0\u{3}model_version\0\u{1}features\0\u{1}decode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -364,6 +369,7 @@ nonisolated extension Fruits_V1_FeatureEvent: SwiftProtobuf.Message, SwiftProtob
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.extractedAtMicros) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 8: try { try decoder.decodeRepeatedFloatField(value: &self.features) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.decode) }()
       default: break
       }
     }
@@ -394,6 +400,9 @@ nonisolated extension Fruits_V1_FeatureEvent: SwiftProtobuf.Message, SwiftProtob
     if !self.features.isEmpty {
       try visitor.visitPackedFloatField(value: self.features, fieldNumber: 8)
     }
+    if !self.decode.isEmpty {
+      try visitor.visitSingularStringField(value: self.decode, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -406,6 +415,7 @@ nonisolated extension Fruits_V1_FeatureEvent: SwiftProtobuf.Message, SwiftProtob
     if lhs.extractedAtMicros != rhs.extractedAtMicros {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.features != rhs.features {return false}
+    if lhs.decode != rhs.decode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Build a corpus of phone-like 12 MP JPEGs from real photographs shipped in Debian packages,
+and compare two `fruits featurize` outputs over it.
+
+  .venv/bin/python tools/phone_photos.py build --out /tmp/phone-photos
+      apt-get download the packages below (into OUT/debs), unpack them, and write
+      OUT/12mp/*.jpg: three 4:3 crops of each photo (the largest window, 80 % of it
+      near the top left, 65 % near the bottom right) resized to 4032x3024 (Lanczos),
+      Pillow quality 90, 4:2:0; every fourth stored sideways with EXIF Orientation 6,
+      the way a phone stores a portrait photo. OUT/SOURCES.tsv lists each source with
+      its package and licence.
+  .venv/bin/python tools/phone_photos.py compare A.jsonl B.jsonl
+      per image cosine and max |delta| of two `fruits featurize` outputs; min, median, max.
+
+Sources smaller than 4032x3024 are upscaled (up to 3.9x for the 65 % crop of a
+1920x1200 one): their texture is the camera's, smoothed. Only photographs were picked
+(no drawings or renders), by looking at them.
+"""
+import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+# (package, path inside it, licence from the package's debian/copyright)
+LOMIRI = "/usr/share/backgrounds/"
+PLASMA = "/usr/share/wallpapers/{}/contents/images/2560x1600.jpg"
+MATE = "/usr/share/backgrounds/mate/nature/"
+PHOTOS = [
+    *[("lomiri-wallpapers-16.04", LOMIRI + name, licence) for name, licence in [
+        ("Bridge_by_Sander_Klootwijk.jpg", "CC-BY-SA-4.0"), ("Dragonfly_by_Bolly.jpg", "CC-BY-SA-4.0"),
+        ("Picture_0B_by_freespace.jpg", "CC-BY-4.0"), ("Wine_by_Jakkub_Mede.jpg", "CC-BY-4.0"),
+        ("aitzgorri_by_Aitzol_Berasategi.jpg", "CC-BY-4.0"), ("analogpattern_by_Peter_Nerlich.jpg", "CC-BY-SA-4.0"),
+        ("free_by_Peter_Nerlich.jpg", "CC-BY-SA-4.0"), ("friends_by_Aitzol_Berasategi.jpg", "CC-BY-4.0"),
+        ("greentock_by_Peter_Nerlich.jpg", "CC-BY-SA-4.0"), ("life_by_Aitzol_Berasategi.jpg", "CC-BY-4.0"),
+        ("picosdeeuropa_by_Aitzol_Berasategi.jpg", "CC-BY-4.0"), ("seeding_by_Clements_Engelhardt.jpg", "CC0-1.0"),
+        ("sunset_by_Aitzol_Berasategi.jpg", "CC-BY-4.0")]],
+    *[("lomiri-wallpapers-20.04", LOMIRI + name, "CC-BY-SA-3.0") for name in [
+        "Infinite-Sea_by_Aury88.jpg", "Kleiber_by_Lukas_Baubkus.jpg"]],
+    *[("plasma-workspace-wallpapers", PLASMA.format(name), "GPL-2+") for name in [
+        "BytheWater", "ColdRipple", "ColorfulCups", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey", "Kite",
+        "OneStandsOut", "Path", "summer_1am"]],
+    *[("mate-backgrounds", MATE + name + ".jpg", "GPL-2+") for name in [
+        "Aqua", "Blinds", "Garden", "LadyBird", "RainDrops", "Storm", "TwoWings", "Wood", "YellowFlower"]],
+]
+SIZE = (4032, 3024)
+CROPS = [(1.0, 0.5, 0.5), (0.8, 0.2, 0.2), (0.65, 0.8, 0.8)]  # (share of the largest 4:3 window, x, y position)
+
+
+def unpack(out):
+    debs, root = os.path.join(out, "debs"), os.path.join(out, "root")
+    os.makedirs(debs, exist_ok=True)
+    packages = sorted({package for package, _, _ in PHOTOS})
+    subprocess.run(["apt-get", "download", *packages], cwd=debs, check=True)
+    for deb in os.listdir(debs):
+        subprocess.run(["dpkg-deb", "-x", os.path.join(debs, deb), root], check=True)
+    return root
+
+
+def crop(img, share, px, py):
+    w, h = img.size
+    if h > w:
+        img = img.transpose(Image.Transpose.ROTATE_90)  # portrait sources: crop them as landscape
+        w, h = h, w
+    cw = min(w, h * 4 // 3)
+    ch = cw * 3 // 4
+    cw, ch = int(cw * share), int(ch * share)
+    x, y = int((w - cw) * px), int((h - ch) * py)
+    return img.crop((x, y, x + cw, y + ch)).resize(SIZE, Image.Resampling.LANCZOS)
+
+
+def build(out):
+    root = unpack(out)
+    folder = os.path.join(out, "12mp")
+    os.makedirs(folder, exist_ok=True)
+    count = 0
+    with open(os.path.join(out, "SOURCES.tsv"), "w") as sources:
+        sources.write("package\tpath\tlicence\twidth\theight\n")
+        for package, path, licence in PHOTOS:
+            img = Image.open(root + path).convert("RGB")
+            sources.write(f"{package}\t{path}\t{licence}\t{img.width}\t{img.height}\n")
+            stem = os.path.splitext(os.path.basename(path))[0]
+            if stem == "2560x1600":
+                stem = path.split("/")[4]
+            for index, (share, px, py) in enumerate(CROPS):
+                photo = crop(img, share, px, py)
+                options = {"quality": 90, "subsampling": 2}
+                if count % 4 == 3:
+                    # Stored sideways: shown upright after a 90-degree clockwise turn.
+                    photo = photo.transpose(Image.Transpose.ROTATE_90)
+                    exif = Image.Exif()
+                    exif[0x0112] = 6
+                    options["exif"] = exif.tobytes()
+                buf = io.BytesIO()
+                photo.save(buf, "JPEG", **options)
+                with open(os.path.join(folder, f"{count:03d}_{stem}_{index}.jpg"), "wb") as f:
+                    f.write(buf.getvalue())
+                count += 1
+    print(f"wrote {count} photos to {folder}")
+
+
+def read(path):
+    with open(path) as f:
+        return {row["path"]: np.array(row["features"], dtype=np.float64) for row in map(json.loads, f)}
+
+
+def compare(a_path, b_path):
+    a, b = read(a_path), read(b_path)
+    common = sorted(set(a) & set(b))
+    if not common or len(common) != len(a) or len(common) != len(b):
+        sys.exit(f"the outputs differ in images: {len(a)} vs {len(b)}, {len(common)} in common")
+    cosines = np.array([a[p] @ b[p] / (np.linalg.norm(a[p]) * np.linalg.norm(b[p])) for p in common])
+    deltas = np.array([np.max(np.abs(a[p] - b[p])) for p in common])
+    scale = np.median([np.max(np.abs(a[p])) for p in common])
+    worst = common[int(np.argmin(cosines))]
+    print(f"images {len(common)}")
+    print(f"cosine   min {cosines.min():.6f}  median {np.median(cosines):.6f}  max {cosines.max():.6f}  (worst: {os.path.basename(worst)})")
+    print(f"max |d|  min {deltas.min():.4f}  median {np.median(deltas):.4f}  max {deltas.max():.4f}  (median max |feature|: {scale:.2f})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--out", required=True)
+    c = sub.add_parser("compare")
+    c.add_argument("a")
+    c.add_argument("b")
+    args = parser.parse_args()
+    if args.command == "build":
+        build(args.out)
+    else:
+        compare(args.a, args.b)
+
+
+if __name__ == "__main__":
+    main()
