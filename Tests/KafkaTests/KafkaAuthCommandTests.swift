@@ -16,7 +16,8 @@ struct KafkaAuthCommandTests {
     static func environment(_ settings: [String: String]) -> [String: String] {
         let home = Tools.temporaryPath("kafka-auth-home")
         try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        var environment = ["HOME": home, "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"]
+        // IMDS stays on (scripts/test turns it off for the other tests) and points at a closed local port.
+        var environment = ["HOME": home, "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "false"]
         for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE",
                      "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
                      "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_SHARED_CREDENTIALS_FILE", "FRUITS_KAFKA_AUTH", "FRUITS_AWS_REGION",
