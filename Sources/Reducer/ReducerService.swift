@@ -608,14 +608,19 @@ public actor ReducerService: Service {
     /// Solves the PCA and writes the model and every projected part. A part
     /// this reducer's checkpoint does not count is left alone: it may be a
     /// newer owner's, and only an owner's start removes what is not
-    /// committed. Ownership is proved again before each write others read.
+    /// committed. Ownership is proved again before the projected parts and
+    /// before the published pointer.
     private func finalizeResults() async throws {
         guard state.accumulator.count >= 2 else {
             logger.warning("fewer than 2 images: no PCA model written")
             return
         }
         let (model, json) = try await publishModel(final: true)
-        for part in try await store.list(prefix: "features/") where part.key.hasSuffix(".parquet") {
+        let parts = try await store.list(prefix: "features/")
+        // Once before the projected parts and once before the pointer, not per
+        // part: each proof rewrites the checkpoint (6.3 MiB at 1,280 dimensions).
+        try await proveOwnership()
+        for part in parts where part.key.hasSuffix(".parquet") {
             guard let flush = FlushName(key: part.key), state.commits(flush) else { continue }
             let bytes = try await store.get(part.key)
             let projected: [UInt8]
@@ -627,7 +632,6 @@ public actor ReducerService: Service {
                                metadata: ["key": "\(part.key)", "error": "\(error)"])
                 continue
             }
-            try await proveOwnership()
             try await store.put(ResultsLayout.projectedPart(forFeaturesPart: part.key), projected, contentType: ResultsLayout.parquetType)
         }
         // Last: a reader that finds this version in pca/model.json finds every projected part too.
@@ -639,9 +643,9 @@ public actor ReducerService: Service {
 
     /// The checkpoint rewritten as it is, conditionally: refused if another
     /// reducer claimed the results since this one last wrote it. Done
-    /// right before a write that readers see outside the commit protocol
-    /// (projected parts, the published pointer), so a reducer fenced while
-    /// it evaluated or projected stops there.
+    /// right before writes that readers see outside the commit protocol
+    /// (the projected parts, the published pointer), so a reducer fenced
+    /// while it evaluated or projected stops there.
     private func proveOwnership() async throws {
         do {
             try await replaceCheckpoint(with: state)
