@@ -71,6 +71,13 @@ let package = Package(
             ]
         ),
 
+        // The results' contract: the layout of a results store, flush names,
+        // the model and classifier files and their loading.
+        .target(
+            name: "Results",
+            dependencies: ["CLinearAlgebra", "Common", "Events", "ObjectStorage", "Parquet"]
+        ),
+
         // The pipeline's services, on top.
         .target(
             name: "Extractor",
@@ -88,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "Report",
-            dependencies: ["Common", "ObjectStorage", "Parquet", "Reducer"]
+            dependencies: ["Common", "ObjectStorage", "Parquet", "Results"]
         ),
         .target(
             name: "Ingest",
@@ -104,17 +111,22 @@ let package = Package(
         .target(
             name: "Reducer",
             dependencies: [
-                "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "CLinearAlgebra",
+                "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Results", "CLinearAlgebra",
             ] + serviceLibraries
         ),
         .target(
+            name: "Answerer",
+            dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Results"] + serviceLibraries
+        ),
+        .target(
             name: "Benchmarks",
-            dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer", logging]
+            dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer", "Results", logging]
         ),
         .executableTarget(
             name: "FruitsCLI",
             dependencies: [
-                "Benchmarks", "Extractor", "Common", "Events", "Kafka", "KafkaAWS", "ObjectStorage", "Parquet", "Ingest", "Reducer", "Report", "Observability",
+                "Answerer", "Benchmarks", "Extractor", "Common", "Events", "Kafka", "KafkaAWS", "ObjectStorage", "Parquet", "Ingest", "Reducer",
+                "Report", "Results", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -139,15 +151,20 @@ let package = Package(
         ),
         .testTarget(
             name: "ReducerTests",
-            dependencies: ["Reducer", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "TestSupport", logging]
+            dependencies: ["Reducer", "Results", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "TestSupport", logging]
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["Report", "Reducer", "Common", "ObjectStorage", "Parquet", "TestSupport", logging]
+            dependencies: ["Report", "Reducer", "Results", "Common", "ObjectStorage", "Parquet", "TestSupport", logging]
+        ),
+        .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"]),
+        .testTarget(
+            name: "AnswererTests",
+            dependencies: ["Answerer", "Events", "Kafka", "ObjectStorage", "TestSupport", logging]
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Reducer", "TestSupport"]
+            dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Reducer", "Results", "TestSupport"]
         ),
         .testTarget(
             name: "ExtractorTests",

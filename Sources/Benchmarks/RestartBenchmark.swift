@@ -3,6 +3,7 @@ import Events
 import Foundation
 import ObjectStorage
 import Reducer
+import Results
 
 /// What a restarting reducer pays to learn which images its results hold:
 /// it lists the id manifests and reads every committed one into memory

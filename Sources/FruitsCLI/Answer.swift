@@ -1,6 +1,6 @@
 import ArgumentParser
 import Logging
-import Reducer
+import Answerer
 
 struct AnswerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,11 @@
+import Answerer
 import ArgumentParser
 import Events
 import Foundation
 import Kafka
 import Logging
 import Reducer
+import Results
 import ServiceLifecycle
 
 /// Options of the PCA and of the reducer's flushing, shared with `fruits run`.

@@ -1,5 +1,6 @@
 import ObjectStorage
 import Parquet
+import Results
 
 /// One flush of the reducer as it is committed: its files, each named by the
 /// flush and the writer's epoch, then the checkpoint that counts them (the

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Results
 
 /// Everything a reducer needs to resume, saved as one object after each
 /// flush: the PCA statistics, the next Kafka offsets to read, the flush

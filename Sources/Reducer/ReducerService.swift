@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import ObjectStorage
 import Parquet
+import Results
 import ServiceLifecycle
 import Synchronization
 

@@ -2,6 +2,7 @@ import Common
 import Events
 import Foundation
 import ObjectStorage
+import Results
 import Synchronization
 
 /// Which image ids the results hold, as two in-memory sets loaded at start

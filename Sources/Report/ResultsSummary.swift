@@ -1,7 +1,7 @@
 import Foundation
 import ObjectStorage
 import Parquet
-import Reducer
+import Results
 
 /// What a report shows, read from a results folder: the PCA model, every
 /// image's first two coordinates and label, and the dead letters' reasons.

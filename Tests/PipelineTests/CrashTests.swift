@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import ObjectStorage
 import Reducer
+import Results
 import TestSupport
 import Testing
 

@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 @Suite("Classifier: reference set, nearest neighbours, evaluation")
 struct ClassifierTests {

@@ -9,6 +9,7 @@ import Synchronization
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 /// Two reducers and one results folder, with the other's moves injected at
 /// the exact point of a race (a `HookedStore`), not hoped for with sleeps.

@@ -3,6 +3,7 @@ import ObjectStorage
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 /// The commit protocol alone, on a directory: files first, the checkpoint as
 /// a conditional replace, and nothing of a refused flush left behind.

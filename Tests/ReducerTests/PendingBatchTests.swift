@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 @Suite("Pending batch and expected images: one record per image, counted once")
 struct PendingBatchTests {

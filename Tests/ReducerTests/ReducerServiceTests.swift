@@ -8,6 +8,7 @@ import TestSupport
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 /// The reducer in process, on the embedded cluster and a directory: what it
 /// keeps, what it turns into dead letters, and what a replay leaves behind.

@@ -5,6 +5,7 @@ import TestSupport
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 /// The readers of results meet files they did not write whole (bit rot, a
 /// truncated copy, someone else's, a hostile one): each must throw an error

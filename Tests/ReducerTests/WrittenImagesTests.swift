@@ -5,6 +5,7 @@ import ObjectStorage
 import Testing
 
 @testable import Reducer
+@testable import Results
 
 @Suite("Written image ids and flush files: they count only once committed")
 struct WrittenImagesTests {

@@ -10,18 +10,18 @@ import Foundation
 ///
 /// `tools/check_answers.py` recomputes these answers with numpy from the
 /// published model and reference set; keep the two in step.
-struct NearestNeighbours: Sendable {
-    struct LabelScore: Sendable, Equatable {
-        let label: String
-        let score: Float
+package struct NearestNeighbours: Sendable {
+    package struct LabelScore: Sendable, Equatable {
+        package let label: String
+        package let score: Float
     }
 
-    let model: PCAModel
-    let neighbours: Int
+    package let model: PCAModel
+    package let neighbours: Int
     /// The references: ids, labels and coordinates under `model`, in one order.
-    let keys: [ImageKey]
-    let referenceLabels: [String]
-    let projected: [[Float]]
+    package let keys: [ImageKey]
+    package let referenceLabels: [String]
+    package let projected: [[Float]]
     private let projector: Projector
     private let labelIndex: [Int]
     private let labels: [String]
@@ -29,13 +29,13 @@ struct NearestNeighbours: Sendable {
     private let unitRows: [Float]
 
     /// From references with raw features, projected here (the reducer, at publish).
-    init(model: PCAModel, references: [ReferenceSet.Reference], neighbours: Int = 5) {
+    package init(model: PCAModel, references: [ReferenceSet.Reference], neighbours: Int = 5) {
         self.init(model: model, keys: references.map(\.key), labels: references.map(\.label),
                   projected: Projector(model).project(rows: references.map(\.features)), neighbours: neighbours)
     }
 
     /// From references already projected (a version's `references.parquet`).
-    init(model: PCAModel, keys: [ImageKey], labels referenceLabels: [String], projected: [[Float]], neighbours: Int = 5) {
+    package init(model: PCAModel, keys: [ImageKey], labels referenceLabels: [String], projected: [[Float]], neighbours: Int = 5) {
         precondition(neighbours >= 1)
         precondition(keys.count == referenceLabels.count && keys.count == projected.count)
         self.model = model
@@ -50,11 +50,11 @@ struct NearestNeighbours: Sendable {
         unitRows = projected.flatMap(Self.unit)
     }
 
-    var count: Int { keys.count }
+    package var count: Int { keys.count }
 
     /// The image's coordinates and its best labels, best first (at most
     /// `neighbours` of them); no labels without references.
-    func classify(features: [Float]) -> (pca: [Float], top: [LabelScore]) {
+    package func classify(features: [Float]) -> (pca: [Float], top: [LabelScore]) {
         classify(batch: [features])[0]
     }
 
@@ -62,14 +62,14 @@ struct NearestNeighbours: Sendable {
     /// block instead of two vector products per image. Products that small
     /// cost OpenBLAS more in waking its threads than in arithmetic, and on
     /// busy cores the answerer fell behind the features it answers.
-    func classify(batch: [[Float]]) -> [(pca: [Float], top: [LabelScore])] {
+    package func classify(batch: [[Float]]) -> [(pca: [Float], top: [LabelScore])] {
         let coordinates = projector.project(rows: batch)
         let top = nearest(to: coordinates.map(Self.unit), excluding: nil)
         return Array(zip(coordinates, top))
     }
 
     /// Leave-one-out answers for references `indices`: each classified by all the others.
-    func leaveOneOut(_ indices: [Int]) -> [[LabelScore]] {
+    package func leaveOneOut(_ indices: [Int]) -> [[LabelScore]] {
         let k = model.k
         return nearest(to: indices.map { Array(unitRows[$0 * k..<($0 + 1) * k]) }, excluding: indices)
     }

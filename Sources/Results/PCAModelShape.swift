@@ -2,7 +2,7 @@ import Foundation
 
 extension PCAModel {
     /// The most dimensions a model may have: bounds what a hostile file makes a reader allocate and multiply.
-    static let maximumDimension = 1 << 16
+    package static let maximumDimension = 1 << 16
 
     /// Reads a `model.json`; every error names `file`. With `dimension`, a
     /// model of other features (its mean has another length) is refused too.
@@ -21,7 +21,7 @@ extension PCAModel {
 
     /// What is wrong with this model's shapes, counts and values, if anything:
     /// d = mean.count, k rows of d components, k variances and ratios, finite numbers.
-    var shapeFlaw: String? {
+    package var shapeFlaw: String? {
         let d = mean.count
         guard (1...Self.maximumDimension).contains(d) else { return "a mean of \(d) values, not 1 to \(Self.maximumDimension)" }
         guard (1...d).contains(k) else { return "k = \(k), not from 1 to the dimension \(d)" }
@@ -41,7 +41,7 @@ extension PCAModel {
 }
 
 extension ClassifierSummary {
-    var shapeFlaw: String? {
+    package var shapeFlaw: String? {
         guard neighbours >= 1 else { return "a classifier of \(neighbours) neighbours; it needs at least 1" }
         guard references >= 0, labels >= 0, labels <= references, referencesPerLabel >= 1 else {
             return "a classifier of \(references) references of \(labels) labels, \(referencesPerLabel) per label"

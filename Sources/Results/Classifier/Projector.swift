@@ -3,14 +3,14 @@ import CLinearAlgebra
 /// Projects features onto a PCA model's components with BLAS, one
 /// matrix product per block of rows.
 /// The same arithmetic as `PCAModel.project` (in Double), only faster.
-struct Projector: Sendable {
-    let k: Int
-    let dimension: Int
+package struct Projector: Sendable {
+    package let k: Int
+    package let dimension: Int
     private let mean: [Double]
     /// k rows of `dimension` values.
     private let components: [Double]
 
-    init(_ model: PCAModel) {
+    package init(_ model: PCAModel) {
         k = model.k
         dimension = model.mean.count
         mean = model.mean
@@ -18,7 +18,7 @@ struct Projector: Sendable {
     }
 
     /// Every row's coordinates, 512 rows per matrix product.
-    func project(rows: [[Float]]) -> [[Float]] {
+    package func project(rows: [[Float]]) -> [[Float]] {
         var projected: [[Float]] = []
         projected.reserveCapacity(rows.count)
         for start in stride(from: 0, to: rows.count, by: 512) {

@@ -7,7 +7,7 @@ extension NearestNeighbours {
     /// The classifier of a published model version, as a reader rebuilds it:
     /// `model.json` and the coordinates of its `references.parquet`, for
     /// features of `dimension` values.
-    static func load(version: Int, from store: any ObjectStore, dimension: Int) async throws -> NearestNeighbours {
+    package static func load(version: Int, from store: any ObjectStore, dimension: Int) async throws -> NearestNeighbours {
         let modelKey = ResultsLayout.model(version: version), referencesKey = ResultsLayout.references(version: version)
         return try published(
             model: (try await store.get(modelKey), store.location.uri(of: modelKey)),
@@ -17,7 +17,7 @@ extension NearestNeighbours {
 
     /// The classifier those two files hold, every shape and count checked
     /// before anything is indexed or multiplied; an error names the file at fault.
-    static func published(model: (bytes: [UInt8], file: String), references: (bytes: [UInt8], file: String),
+    package static func published(model: (bytes: [UInt8], file: String), references: (bytes: [UInt8], file: String),
                           version: Int, dimension: Int) throws -> NearestNeighbours {
         let pcaModel = try PCAModel.decode(model.bytes, file: model.file, dimension: dimension)
         guard pcaModel.version == version else {
@@ -51,7 +51,7 @@ extension NearestNeighbours {
     }
 
     /// The version `pca/version` names, nil before the first model.
-    static func latestVersion(in store: any ObjectStore) async throws -> Int? {
+    package static func latestVersion(in store: any ObjectStore) async throws -> Int? {
         try await store.getIfPresent(ResultsLayout.latestVersion).flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

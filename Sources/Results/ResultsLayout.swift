@@ -29,14 +29,10 @@ public enum ResultsLayout {
     }
     /// The raw features of the images that joined the classifier's
     /// reference set in a flush: what a restarted reducer rebuilds it from.
-    static func referencesPart(_ flush: FlushName) -> String { "_references/" + flush.fileName(extension: "parquet") }
+    package static func referencesPart(_ flush: FlushName) -> String { "_references/" + flush.fileName(extension: "parquet") }
 
     /// Every folder the reducer writes.
-    static let folders = ["_checkpoint/", "features/", "deadletters/", "_ids/", "_references/", "pca/"]
-
-    /// The folders whose files are named by the flush that wrote them.
-    static let flushFolders = ["features/", "deadletters/", "_references/", "pca/projected/"]
-        + WrittenImages.Kind.allCases.map { "_ids/\($0.rawValue)/" }
+    package static let folders = ["_checkpoint/", "features/", "deadletters/", "_ids/", "_references/", "pca/"]
 
     public static let features = ParquetSchema([
         .init("image_id", .string), .init("path", .string), .init("label", .string), .init("features", .floatList),
@@ -64,11 +60,11 @@ public enum ResultsLayout {
     ])
 
     /// `_references/` parts: raw features, to re-project under later models.
-    static let referenceFeatures = ParquetSchema([
+    package static let referenceFeatures = ParquetSchema([
         .init("image_id", .string), .init("label", .string), .init("features", .floatList),
     ])
 
-    static func row(_ event: Fruits_V1_FeatureEvent) -> [ParquetValue] {
+    package static func row(_ event: Fruits_V1_FeatureEvent) -> [ParquetValue] {
         [
             .string(event.imageID), .string(event.uri), .string(event.label), .floatList(event.features),
             .string(event.modelVersion), .string(event.source == .upload ? "upload" : "backfill"),
@@ -76,19 +72,19 @@ public enum ResultsLayout {
         ]
     }
 
-    static func row(_ letter: Fruits_V1_DeadLetter) -> [ParquetValue] {
+    package static func row(_ letter: Fruits_V1_DeadLetter) -> [ParquetValue] {
         [.string(letter.imageID), .string(letter.uri), .string(letter.reason), .string(letter.message),
          .string(letter.stage), .timestamp(letter.failedAtMicros)]
     }
 
     /// One object, put once the file is whole: a reader never sees part of it.
-    static func write(_ rows: [[ParquetValue]], schema: ParquetSchema, to store: any ObjectStore, key: String) async throws {
+    package static func write(_ rows: [[ParquetValue]], schema: ParquetSchema, to store: any ObjectStore, key: String) async throws {
         try await store.put(key, try encode(rows, schema: schema), contentType: parquetType)
     }
 
-    static let parquetType = "application/vnd.apache.parquet"
+    package static let parquetType = "application/vnd.apache.parquet"
 
-    static func encode(_ rows: [[ParquetValue]], schema: ParquetSchema) throws -> [UInt8] {
+    package static func encode(_ rows: [[ParquetValue]], schema: ParquetSchema) throws -> [UInt8] {
         let file = ParquetMemoryOutput()
         var layout = ParquetWriter.Layout()
         layout.rowGroupRows = 5_000
@@ -98,22 +94,11 @@ public enum ResultsLayout {
         return file.bytes
     }
 
-    /// Files of flushes that no checkpoint committed: a crashed attempt's
-    /// (its replay wrote the same sequence under another epoch) or a fenced
-    /// reducer's. Files whose names are not flush names are left alone.
-    static func uncommittedFiles(in store: any ObjectStore, checkpoint: ReducerCheckpoint) async throws -> [String] {
-        // The folders are listed side by side: at S3's latency, one after another cost a round trip each.
-        try await ConcurrentMap.map(flushFolders, parallelism: flushFolders.count) { folder in
-            try await store.list(prefix: folder).map(\.key).filter { key in
-                FlushName(key: key).map { !checkpoint.commits($0) } ?? false
-            }
-        }.flatMap { $0 }
-    }
-
     /// A file under the results' folders that the reducer did not write.
-    struct ForeignFile: Error, CustomStringConvertible {
-        let reason: String
-        var description: String { "not a features part of these results: \(reason)" }
+    package struct ForeignFile: Error, CustomStringConvertible {
+        package let reason: String
+        package init(reason: String) { self.reason = reason }
+        package var description: String { "not a features part of these results: \(reason)" }
     }
 }
 

@@ -2,6 +2,7 @@ import Common
 import Events
 import ObjectStorage
 import Parquet
+import Results
 
 extension ReferenceSet {
     /// The part of the images of one flush that joined the set, raw features

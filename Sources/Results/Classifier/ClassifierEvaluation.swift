@@ -3,20 +3,20 @@
 /// reference is classified by all the others), on at most `limit`
 /// references, the ones with the smallest ids (a uniform sample, the same on
 /// every run).
-struct ClassifierEvaluation: Codable, Sendable {
-    struct LabelRecall: Codable, Sendable {
-        let evaluated: Int
-        let recall: Double
+package struct ClassifierEvaluation: Codable, Sendable {
+    package struct LabelRecall: Codable, Sendable {
+        package let evaluated: Int
+        package let recall: Double
     }
 
-    var modelVersion: Int
-    let method: String
-    let neighbours: Int
-    let references: Int
-    let evaluated: Int
-    let accuracy: Double
-    let top5Accuracy: Double
-    let perLabel: [String: LabelRecall]
+    package var modelVersion: Int
+    package let method: String
+    package let neighbours: Int
+    package let references: Int
+    package let evaluated: Int
+    package let accuracy: Double
+    package let top5Accuracy: Double
+    package let perLabel: [String: LabelRecall]
 
     enum CodingKeys: String, CodingKey {
         case method, neighbours, references, evaluated, accuracy
@@ -25,9 +25,9 @@ struct ClassifierEvaluation: Codable, Sendable {
         case perLabel = "per_label"
     }
 
-    static let defaultLimit = 2_000
+    package static let defaultLimit = 2_000
 
-    init(of classifier: NearestNeighbours, modelVersion: Int, limit: Int = defaultLimit) {
+    package init(of classifier: NearestNeighbours, modelVersion: Int, limit: Int = defaultLimit) {
         let sample = classifier.keys.indices.sorted { classifier.keys[$0] < classifier.keys[$1] }.prefix(limit)
         let answers = classifier.leaveOneOut(Array(sample))
         var first = 0, topFive = 0

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@testable import Reducer
+@testable import Results
 
 @Suite("PCA: accumulate, merge, solve")
 struct PCATests {

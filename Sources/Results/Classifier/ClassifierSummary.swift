@@ -17,7 +17,7 @@ public struct ClassifierSummary: Codable, Sendable {
         case top5Accuracy = "top5_accuracy"
     }
 
-    init(_ classifier: NearestNeighbours, evaluation: ClassifierEvaluation, perLabel: Int) {
+    package init(_ classifier: NearestNeighbours, evaluation: ClassifierEvaluation, perLabel: Int) {
         method = "k-nearest-neighbours, votes weighted by max(similarity, 0), scores normalised to sum 1"
         metric = "cosine"
         neighbours = classifier.neighbours

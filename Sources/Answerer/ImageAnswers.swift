@@ -2,6 +2,7 @@ import Events
 import Kafka
 import Logging
 import Metrics
+import Results
 
 /// Publishes every image's answer to the results topic, keyed by image id:
 /// its PCA coordinates and best labels under the current classifier, or why

@@ -1,3 +1,4 @@
+import Answerer
 import Events
 import Foundation
 import Kafka
@@ -6,7 +7,6 @@ import ObjectStorage
 import TestSupport
 import Testing
 
-@testable import Reducer
 
 @Suite("Answerer: refuses what the reducer refuses, with the same reason", .serialized)
 struct AnswerServiceTests {
@@ -28,7 +28,7 @@ struct AnswerServiceTests {
             ([0, 2, 6, 4], "done"),
         ]
         for (n, item) in sent.enumerated() {
-            _ = try await producer.send(topic: topics.features, key: nil, value: try ReducerServiceTests.features(n + 1, item.features))
+            _ = try await producer.send(topic: topics.features, key: nil, value: try AnswererFixture.features(n + 1, item.features))
         }
 
         var configuration = AnswerService.Configuration(kafka: kafka)
@@ -47,7 +47,7 @@ struct AnswerServiceTests {
                 outcomes[result.imageID] = result.status == .done ? "done" : result.reason
             }
         }
-        #expect(outcomes == Dictionary(uniqueKeysWithValues: sent.enumerated().map { (ReducerServiceTests.id($0.offset + 1), $0.element.expect) }))
+        #expect(outcomes == Dictionary(uniqueKeysWithValues: sent.enumerated().map { (AnswererFixture.id($0.offset + 1), $0.element.expect) }))
     }
 }
 

@@ -4,6 +4,7 @@ import Kafka
 import Logging
 import Metrics
 import ObjectStorage
+import Results
 import ServiceLifecycle
 
 /// Answers every image: reads the feature and dead-letter topics as a

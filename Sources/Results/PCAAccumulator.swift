@@ -17,7 +17,7 @@ public struct PCAAccumulator: Sendable, Equatable {
         self.gram = [Double](repeating: 0, count: dimension * dimension)
     }
 
-    init(dimension: Int, count: Int, sum: [Double], gram: [Double]) {
+    package init(dimension: Int, count: Int, sum: [Double], gram: [Double]) {
         self.dimension = dimension
         self.count = count
         self.sum = sum

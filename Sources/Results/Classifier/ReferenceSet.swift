@@ -15,24 +15,30 @@ import Events
 /// Memory: the raw features of every reference, at most `maxLabels` x
 /// `perLabel` of them (5 KiB each at 1,280 dimensions): 512 x 200 is 500
 /// MiB at most; 131 labels x 200 is about 130 MiB.
-struct ReferenceSet: Sendable {
-    struct Reference: Sendable {
-        let key: ImageKey
-        let label: String
-        let features: [Float]
+package struct ReferenceSet: Sendable {
+    package struct Reference: Sendable {
+        package let key: ImageKey
+        package let label: String
+        package let features: [Float]
+
+        package init(key: ImageKey, label: String, features: [Float]) {
+            self.key = key
+            self.label = label
+            self.features = features
+        }
     }
 
-    let perLabel: Int
-    let maxLabels: Int
+    package let perLabel: Int
+    package let maxLabels: Int
     /// Per label, sorted by key.
-    private(set) var byLabel: [String: [Reference]] = [:]
+    package private(set) var byLabel: [String: [Reference]] = [:]
     /// The labels a reference may have: the operator's, then those trusted
     /// sources brought, up to `maxLabels`.
-    private(set) var vocabulary: Set<String>
+    package private(set) var vocabulary: Set<String>
 
-    static let defaultMaxLabels = 512
+    package static let defaultMaxLabels = 512
 
-    init(perLabel: Int, maxLabels: Int = defaultMaxLabels, trusted: Set<String> = []) {
+    package init(perLabel: Int, maxLabels: Int = defaultMaxLabels, trusted: Set<String> = []) {
         precondition(perLabel >= 1, "a reference set keeps at least one image per label")
         precondition(maxLabels >= 1, "a reference set allows at least one label")
         self.perLabel = perLabel
@@ -41,18 +47,18 @@ struct ReferenceSet: Sendable {
     }
 
     /// The most references this set can hold, whatever it is offered.
-    var capacity: Int { perLabel * maxLabels }
+    package var capacity: Int { perLabel * maxLabels }
 
-    var count: Int { byLabel.values.reduce(0) { $0 + $1.count } }
+    package var count: Int { byLabel.values.reduce(0) { $0 + $1.count } }
 
     /// Every reference, by label then key: a stable order for the published set.
-    var all: [Reference] { byLabel.keys.sorted().flatMap { byLabel[$0]! } }
+    package var all: [Reference] { byLabel.keys.sorted().flatMap { byLabel[$0]! } }
 
     /// Offers an image; returns whether it is now a reference. Unlabelled
     /// images, ones already held, and labels outside the vocabulary from an
     /// untrusted source (or beyond `maxLabels`) are never taken.
     @discardableResult
-    mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true) -> Bool {
+    package mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true) -> Bool {
         guard !label.isEmpty, admits(label, trusted: trusted) else { return false }
         var references = byLabel[label, default: []]
         let index = references.partitioningIndex { $0.key >= key }
@@ -74,7 +80,7 @@ struct ReferenceSet: Sendable {
 extension Array {
     /// The first index whose element satisfies `predicate`, for a predicate
     /// that is false then true along the array.
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+    package func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
         var low = 0, high = count
         while low < high {
             let middle = (low + high) / 2

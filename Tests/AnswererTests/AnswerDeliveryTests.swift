@@ -1,3 +1,4 @@
+import Answerer
 import Events
 import Foundation
 import Kafka
@@ -6,7 +7,6 @@ import ObjectStorage
 import TestSupport
 import Testing
 
-@testable import Reducer
 
 /// An answer that the results topic refuses is sent again, not given up:
 /// the answerer once logged it, committed the record's offset and so lost
@@ -15,10 +15,10 @@ import Testing
 struct AnswerDeliveryTests {
     @Test(.timeLimit(.minutes(2)))
     func refusedAnswersAreSentAgainUntilDelivered() async throws {
-        let fixture = try ReducerServiceTests.Fixture()
+        let fixture = try AnswererFixture()
         let images = 20
         for n in 1...images {
-            try await fixture.send(fixture.topics.features, ReducerServiceTests.features(n, [Float(n % 5), 1, 2, 3]))
+            try await fixture.send(fixture.topics.features, AnswererFixture.features(n, [Float(n % 5), 1, 2, 3]))
         }
         fixture.cluster.refuseNextProduceRequests(3)
         var configuration = AnswerService.Configuration(kafka: KafkaConfiguration(bootstrapServers: fixture.cluster.bootstrapServers))
@@ -37,6 +37,6 @@ struct AnswerDeliveryTests {
                 answered.insert(try Fruits_V1_ImageResult(serializedBytes: message.value).imageID)
             }
         }
-        #expect(answered == Set((1...images).map(ReducerServiceTests.id)), "\(answered.count) of \(images) answered")
+        #expect(answered == Set((1...images).map(AnswererFixture.id)), "\(answered.count) of \(images) answered")
     }
 }
