@@ -158,6 +158,7 @@ let package = Package(
             dependencies: ["Report", "Reducer", "Results", "Common", "ObjectStorage", "Parquet", "TestSupport", logging]
         ),
         .testTarget(name: "ResultsTests", dependencies: ["Results", "TestSupport"]),
+        .testTarget(name: "PackageTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "AnswererTests",
             dependencies: ["Answerer", "Events", "Kafka", "ObjectStorage", "TestSupport", logging]
