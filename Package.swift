@@ -61,11 +61,10 @@ let package = Package(
         .target(name: "KafkaAWS", dependencies: ["Kafka", "ObjectStorage", logging]),
         // Parquet files (writer, reader, Thrift compact protocol, ZSTD).
         .target(name: "Parquet", dependencies: ["CZstd"]),
-        // The pipeline's contracts: events.proto, image ids, topics and groups.
+        // The pipeline's contracts: events.proto, image ids, topics and groups, dead letters.
         .target(
             name: "Events",
             dependencies: [
-                "Kafka",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]

@@ -31,6 +31,7 @@ public final class AnswerService: Service, Sendable {
     }
 
     private let configuration: Configuration
+    private let validation: FeatureEventValidation
     private let results: any ObjectStore
     private let logger: Logger
     private let consumer: KafkaConsumer
@@ -39,6 +40,7 @@ public final class AnswerService: Service, Sendable {
 
     public init(configuration: Configuration, results: any ObjectStore, logger: Logger) throws {
         self.configuration = configuration
+        validation = FeatureEventValidation(dimension: configuration.dimension)
         self.results = results
         self.logger = logger
         var consumerConfiguration = configuration.kafka
@@ -99,9 +101,9 @@ public final class AnswerService: Service, Sendable {
             }
             guard !batch.isEmpty else { continue }
             // Uploads first: a person waits for those; a backfill's answers only need to exist.
-            let decoded = batch.map { (message: $0, event: decode($0)) }
-            answer(decoded.filter { $0.event?.source == .upload }, with: &answers)
-            answer(decoded.filter { $0.event?.source != .upload }, with: &answers)
+            let records = batch.map(judge)
+            answer(records.filter { $0.source == .upload }, with: &answers)
+            answer(records.filter { $0.source != .upload }, with: &answers)
             committing = commitOnceAcknowledged(batch, answers: answers.acknowledged(), after: committing)
             lag.record(consumer.lag().values.reduce(0, +))
             batches += 1
@@ -130,34 +132,42 @@ public final class AnswerService: Service, Sendable {
         }
     }
 
-    /// The feature event a record holds; nil for a dead letter or a malformed record.
-    private func decode(_ message: KafkaMessage) -> Fruits_V1_FeatureEvent? {
-        guard message.topic != configuration.topics.deadLetters else { return nil }
-        return try? Fruits_V1_FeatureEvent(serializedBytes: message.value)
+    /// What a record is to the answerer: features to classify, or a failure to answer as such.
+    private enum Record {
+        case features(Fruits_V1_FeatureEvent)
+        case failure(Fruits_V1_DeadLetter)
+
+        var source: Fruits_V1_Source {
+            switch self {
+            case .features(let event): event.source
+            case .failure(let letter): letter.source
+            }
+        }
     }
 
-    /// Answers records: dead letters and what the reducer refuses as
-    /// failures at once, then the usable features classified together.
-    private func answer(_ records: [(message: KafkaMessage, event: Fruits_V1_FeatureEvent?)], with answers: inout ImageAnswers) {
+    /// A dead letter, or a feature event as the reducer judges it: what it
+    /// refuses fails here too, with the same reason. A record without a
+    /// usable image id has nobody to answer (`ImageAnswers` skips it); the
+    /// reducer dead-letters it.
+    private func judge(_ message: KafkaMessage) -> Record {
+        guard message.topic != configuration.topics.deadLetters else {
+            return .failure((try? Fruits_V1_DeadLetter(serializedBytes: message.value)) ?? Fruits_V1_DeadLetter())
+        }
+        let record = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset, value: message.value)
+        switch validation.judge(record, stage: .answer) {
+        case .usable(let event, _): return .features(event)
+        case .refused(let letter): return .failure(letter)
+        }
+    }
+
+    /// Answers records: failures at once, then the usable features classified together.
+    private func answer(_ records: [Record], with answers: inout ImageAnswers) {
         var classifiable: [Fruits_V1_FeatureEvent] = []
-        for (message, decoded) in records {
-            if message.topic == configuration.topics.deadLetters {
-                if let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) { answers.answer(letter) }
-                continue
+        for record in records {
+            switch record {
+            case .features(let event): classifiable.append(event)
+            case .failure(let letter): answers.answer(letter)
             }
-            // Without a usable id there is nobody to answer; the reducer dead-letters the record.
-            guard let event = decoded, ImageKey(imageID: event.imageID) != nil else { continue }
-            // What the reducer refuses fails here too, with the same reason.
-            guard let refusal = FeatureEventValidation(dimension: configuration.dimension).refusal(of: event.features) else {
-                classifiable.append(event)
-                continue
-            }
-            var refused = Fruits_V1_DeadLetter()
-            refused.imageID = event.imageID
-            refused.source = event.source
-            refused.reason = refusal.reason
-            refused.message = refusal.message
-            answers.answer(refused)
         }
         answers.answer(classifiable)
     }

@@ -39,3 +39,30 @@ public struct FeatureEventValidation: Sendable {
         return nil
     }
 }
+
+extension FeatureEventValidation {
+    /// What a record of the features topic is to a stage that reads it.
+    public enum Verdict: Sendable {
+        case usable(Fruits_V1_FeatureEvent, ImageKey)
+        /// Not usable: the dead letter says why, with the image's id when the record has a usable one.
+        case refused(Fruits_V1_DeadLetter)
+    }
+
+    /// Decodes a features-topic record and judges it: the reducer
+    /// dead-letters what is refused here, and the answerer answers it as
+    /// failed with the same reason.
+    public func judge(_ record: RecordOrigin, stage: DeadLetters.Stage) -> Verdict {
+        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: record.value) else {
+            return .refused(DeadLetters.malformed(record, stage: stage, why: "not a fruits.v1.FeatureEvent"))
+        }
+        guard let key = ImageKey(imageID: event.imageID) else {
+            return .refused(DeadLetters.malformed(
+                record, stage: stage, why: "image_id \(event.imageID.prefix(64).debugDescription) is not 32 lowercase hex digits"))
+        }
+        if let refusal = refusal(of: event.features) {
+            return .refused(DeadLetters.failed(imageID: event.imageID, uri: event.uri, source: event.source, read: record,
+                                               stage: stage, reason: refusal.reason, message: refusal.message))
+        }
+        return .usable(event, key)
+    }
+}

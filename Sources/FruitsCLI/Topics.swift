@@ -31,8 +31,11 @@ struct Topics: AsyncParsableCommand {
 
         func run() throws {
             let admin = try KafkaAdmin(configuration: try service.kafka())
-            let outcomes = try admin.create(PipelineTopics().specs(partitions: partitions, replicationFactor: replicationFactor),
-                                            timeout: .seconds(service.connectTimeout))
+            let specs = PipelineTopics().settings(partitions: partitions, replicationFactor: replicationFactor).map { topic in
+                KafkaAdmin.TopicSpec(name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor,
+                                     config: topic.config)
+            }
+            let outcomes = try admin.create(specs, timeout: .seconds(service.connectTimeout))
             for topic in PipelineTopics().all {
                 switch outcomes[topic] {
                 case .created: print("\(topic)  created (\(partitions) partitions)")

@@ -388,26 +388,17 @@ public actor ReducerService: Service {
 
     private func accept(_ message: KafkaMessage) {
         nextOffsets[message.topicPartition] = message.offset + 1
+        let record = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset, value: message.value)
         if message.topic == configuration.topics.deadLetters {
             guard let letter = try? Fruits_V1_DeadLetter(serializedBytes: message.value) else {
-                return holdDeadLetter(Self.malformed(message, why: "not a fruits.v1.DeadLetter"))
+                return note(pending.add(DeadLetters.malformed(record, stage: .reduce, why: "not a fruits.v1.DeadLetter")))
             }
-            return holdDeadLetter(letter)
+            return note(pending.add(letter))
         }
-        guard let event = try? Fruits_V1_FeatureEvent(serializedBytes: message.value) else {
-            return holdDeadLetter(Self.malformed(message, why: "not a fruits.v1.FeatureEvent"))
+        switch FeatureEventValidation(dimension: configuration.dimension).judge(record, stage: .reduce) {
+        case .usable(let event, let key): note(pending.add(event, key: key))
+        case .refused(let letter): note(pending.add(letter))
         }
-        guard let key = ImageKey(imageID: event.imageID) else {
-            return holdDeadLetter(Self.malformed(message, why: "image_id \(event.imageID.prefix(64).debugDescription) is not 32 lowercase hex digits"))
-        }
-        if let refusal = FeatureEventValidation(dimension: configuration.dimension).refusal(of: event.features) {
-            return holdDeadLetter(Self.rejected(event, message, reason: refusal.reason, why: refusal.message))
-        }
-        note(pending.add(event, key: key))
-    }
-
-    private func holdDeadLetter(_ letter: Fruits_V1_DeadLetter) {
-        note(pending.add(letter))
     }
 
     private func note(_ outcome: PendingBatch.Outcome) {
@@ -415,30 +406,6 @@ public actor ReducerService: Service {
         case .duplicate: countDuplicates(1)
         case .held(let newKey): if let newKey { progress?.held(newKey, written: written) }
         }
-    }
-
-    /// A record on a reducer topic that is not what `events.proto` promises.
-    static func malformed(_ message: KafkaMessage, why: String) -> Fruits_V1_DeadLetter {
-        var letter = Fruits_V1_DeadLetter()
-        letter.reason = "malformed_event"
-        letter.message = why
-        letter.stage = "reduce"
-        letter.topic = message.topic
-        letter.partition = message.partition
-        letter.offset = message.offset
-        letter.original = Data(message.value)
-        letter.failedAtMicros = EventIdentity.nowMicros()
-        return letter
-    }
-
-    /// A well-formed feature event whose features cannot be used.
-    static func rejected(_ event: Fruits_V1_FeatureEvent, _ message: KafkaMessage, reason: String, why: String) -> Fruits_V1_DeadLetter {
-        var letter = malformed(message, why: why)
-        letter.reason = reason
-        letter.imageID = event.imageID
-        letter.uri = event.uri
-        letter.original = Data()
-        return letter
     }
 
     private func countDuplicates(_ count: Int) {

@@ -50,24 +50,3 @@ struct AnswerServiceTests {
         #expect(outcomes == Dictionary(uniqueKeysWithValues: sent.enumerated().map { (AnswererFixture.id($0.offset + 1), $0.element.expect) }))
     }
 }
-
-@Suite("Feature event validation: MobileNetV2's physical range")
-struct FeatureEventValidationTests {
-    let validation = FeatureEventValidation(dimension: 3)
-
-    @Test func theBoundsAndRoundingAreAccepted() {
-        #expect(validation.refusal(of: [0, 3, 6]) == nil)
-        #expect(validation.refusal(of: [-0.0, 6.0005, 0.000001]) == nil)
-        #expect(validation.refusal(of: [Float(6).nextUp, 1, 1]) == nil)
-    }
-
-    @Test func everythingElseIsRefusedWithItsReason() {
-        #expect(validation.refusal(of: [1e30, 1, 1])?.reason == "features_out_of_range")
-        #expect(validation.refusal(of: [1, 6.01, 1])?.reason == "features_out_of_range")
-        #expect(validation.refusal(of: [1, 1, -Float.leastNonzeroMagnitude])?.reason == "features_out_of_range")
-        #expect(validation.refusal(of: [1, -1e30, 1])?.message.contains("feature 1 is") == true)
-        #expect(validation.refusal(of: [1, .infinity, 1e30])?.reason == "non_finite_features")
-        #expect(validation.refusal(of: [.nan, 1, 1])?.reason == "non_finite_features")
-        #expect(validation.refusal(of: [1, 1])?.reason == "malformed_event")
-    }
-}

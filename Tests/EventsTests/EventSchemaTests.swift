@@ -51,13 +51,13 @@ struct EventSchemaTests {
 @Suite("Topic settings of the pipeline")
 struct PipelineTopicSettingsTests {
     @Test func everyTopicWithItsRetentionAndDurability() {
-        let specs = PipelineTopics().specs(partitions: 12)
+        let specs = PipelineTopics().settings(partitions: 12)
         #expect(specs.map(\.name) == ["fruits.images", "fruits.images.live", "fruits.features", "fruits.deadletter", "fruits.results"])
         #expect(specs.allSatisfy { $0.partitions == 12 && $0.replicationFactor == -1 && $0.config["min.insync.replicas"] == "2" })
         #expect(specs.map { $0.config["retention.ms"] } == ["604800000", "604800000", "604800000", "2592000000", nil])
         #expect(specs.map { $0.config["cleanup.policy"] } == ["delete", "delete", "delete", "delete", "compact"],
                 "answers are state: the latest per image id is kept, not expired")
-        let single = PipelineTopics().specs(partitions: 3, replicationFactor: 1)
+        let single = PipelineTopics().settings(partitions: 3, replicationFactor: 1)
         #expect(single.allSatisfy { $0.config["min.insync.replicas"] == nil })
     }
 }

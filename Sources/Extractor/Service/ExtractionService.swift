@@ -288,8 +288,7 @@ public final class ExtractionService: Service, Sendable {
             if let event = try? Fruits_V1_ImageEvent(serializedBytes: message.value), !event.uri.isEmpty {
                 work.append((message, event))
             } else {
-                failures.append(DeadLetters.make(message: message, event: nil, reason: "malformed_event",
-                                                 detail: "not a fruits.v1.ImageEvent with a uri"))
+                failures.append(DeadLetters.malformed(Self.origin(of: message), stage: .extract, why: "not a fruits.v1.ImageEvent with a uri"))
             }
         }
 
@@ -299,7 +298,7 @@ public final class ExtractionService: Service, Sendable {
             switch result {
             case .success(let jpeg): decodable.append((message, event, jpeg))
             case .failure(let error):
-                failures.append(DeadLetters.make(message: message, event: event, reason: "unreadable_object", detail: "\(error)"))
+                failures.append(Self.failed(event, read: message, reason: "unreadable_object", message: "\(error)"))
             }
         }
 
@@ -322,7 +321,7 @@ public final class ExtractionService: Service, Sendable {
                 output.decode = decoding.description
                 sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
             case .failure(let error):
-                failures.append(DeadLetters.make(message: item.message, event: item.event, reason: error.reason, detail: error.description))
+                failures.append(Self.failed(item.event, read: item.message, reason: error.reason, message: error.description))
             }
         }
         processed.increment(by: results.count { (try? $0.get()) != nil })
@@ -333,6 +332,15 @@ public final class ExtractionService: Service, Sendable {
         }
 
         return sends
+    }
+
+    private static func origin(of message: KafkaMessage) -> RecordOrigin {
+        RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset, value: message.value)
+    }
+
+    private static func failed(_ event: Fruits_V1_ImageEvent, read message: KafkaMessage, reason: String, message detail: String) -> Fruits_V1_DeadLetter {
+        DeadLetters.failed(imageID: event.imageID, uri: event.uri, source: event.source, read: origin(of: message),
+                           stage: .extract, reason: reason, message: detail)
     }
 
     /// Fetches the whole batch at once, every request in flight together,
@@ -377,23 +385,5 @@ private final class ReadingStats: Sendable {
             state.records += count
             if state.firstRecord == nil { state.firstRecord = .now }
         }
-    }
-}
-
-public enum DeadLetters {
-    public static func make(message: KafkaMessage, event: Fruits_V1_ImageEvent?, reason: String, detail: String) -> Fruits_V1_DeadLetter {
-        var letter = Fruits_V1_DeadLetter()
-        letter.imageID = event?.imageID ?? ""
-        letter.uri = event?.uri ?? ""
-        letter.source = event?.source ?? .unspecified
-        letter.reason = reason
-        letter.message = detail
-        letter.stage = "extract"
-        letter.topic = message.topic
-        letter.partition = message.partition
-        letter.offset = message.offset
-        if event == nil { letter.original = Data(message.value) }
-        letter.failedAtMicros = EventIdentity.nowMicros()
-        return letter
     }
 }
