@@ -1,6 +1,8 @@
 /// When the reducer flushes, publishes a model and stops. The rules take the
 /// counts and instants they depend on as arguments, so each one is testable
-/// without a broker or a clock; `ReducerService.run` feeds them.
+/// without a broker or a clock; `ReducerService.run` feeds them. The
+/// service's configuration holds one (`Configuration.schedule`): the
+/// defaults below are the only ones.
 struct ReducerSchedule: Sendable {
     typealias Instant = ContinuousClock.Instant
 
@@ -20,17 +22,8 @@ struct ReducerSchedule: Sendable {
     var exitWhenIdle: Duration?
     var finalizeWhenDone = true
 
+    /// The defaults of `ReducerService.Configuration`, which reads and sets these.
     init() {}
-
-    init(_ configuration: ReducerService.Configuration) {
-        flushRecords = configuration.flushRecords
-        flushInterval = configuration.flushInterval
-        modelEvery = configuration.modelEvery
-        modelMinImages = configuration.modelMinImages
-        modelFirstAfter = configuration.modelFirstAfter
-        exitWhenIdle = configuration.exitWhenIdle
-        finalizeWhenDone = configuration.finalizeWhenDone
-    }
 
     /// Records taken from the consumer at once; a batch that fills the
     /// pending batch midway is flushed there (`isFull`), whatever its size.

@@ -69,13 +69,21 @@ struct ReducerScheduleTests {
         #expect(schedule.stopWhenIdle(lastRecord: t0, now: t0 + .seconds(5)) == .idle(finalize: false))
     }
 
+    /// The defaults a user gets: `fruits reduce` without flags.
+    @Test func theServiceDefaultsAreTheSchedules() {
+        let configuration = ReducerService.Configuration(kafka: .init(bootstrapServers: "localhost:9092"))
+        #expect(configuration.flushRecords == 2_000 && configuration.flushInterval == .seconds(30))
+        #expect(configuration.modelEvery == .seconds(60) && configuration.modelMinImages == 1_000 && configuration.modelFirstAfter == .seconds(60))
+        #expect(configuration.exitWhenIdle == nil && configuration.finalizeWhenDone)
+    }
+
     @Test func itTakesTheServicesConfiguration() {
         var configuration = ReducerService.Configuration(kafka: .init(bootstrapServers: "localhost:9092"))
         configuration.flushRecords = 7
         configuration.exitWhenIdle = .seconds(3)
         configuration.modelEvery = nil
         configuration.finalizeWhenDone = false
-        let schedule = ReducerSchedule(configuration)
+        let schedule = configuration.schedule
         #expect(schedule.flushRecords == 7)
         #expect(schedule.exitWhenIdle == .seconds(3))
         #expect(schedule.modelEvery == nil)
