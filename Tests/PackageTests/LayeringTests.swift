@@ -4,7 +4,7 @@ import Testing
 
 /// The package's shape as docs/code-map.md documents it, checked by
 /// `tools/check_layering.py` against `swift package dump-package`.
-@Suite("Package layering: targets know only the layers below them")
+@Suite("Package layering: targets know only the layers below them, files stay small")
 struct LayeringTests {
     let script = Tools.root.appendingPathComponent("tools/check_layering.py").path
 
@@ -27,5 +27,11 @@ struct LayeringTests {
         let (status, output) = try await Tools.run(Tools.python, [script, "--only", "layers", "--manifest", path])
         #expect(status == 1, "\(output)")
         #expect(output.contains("Ingest (layer 4, processes) depends on Reducer, in the same layer"), "\(output)")
+    }
+
+    @Test("No file in Sources/ over 350 lines, generated code aside")
+    func sourceFilesStaySmall() async throws {
+        let (status, output) = try await Tools.run(Tools.python, [script, "--only", "file-sizes"])
+        #expect(status == 0, "\(output)")
     }
 }

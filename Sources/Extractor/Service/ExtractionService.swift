@@ -70,12 +70,12 @@ public final class ExtractionService: Service, Sendable {
     private let configuration: Configuration
     private let recordsPerBatch: Int
     private let pool: InferencePool
-    private let fetcher: ObjectFetcher
+    /// What each image becomes: features or a dead letter.
+    private let processing: ImageProcessing
     private let consumer: KafkaConsumer
     private let liveConsumer: KafkaConsumer?
     private let producer: KafkaProducer
     private let logger: Logger
-    private let processed = Counter(label: "fruits_images_processed_total")
     private let batchDuration = Timer(label: "fruits_batch_duration_seconds")
     private let lag = Gauge(label: "fruits_consumer_lag", dimensions: [("group", PipelineGroups.extractors)])
 
@@ -84,8 +84,13 @@ public final class ExtractionService: Service, Sendable {
         self.recordsPerBatch = configuration.recordsPerBatch
             ?? max(16, 8 * pool.configuration.workers * pool.configuration.extractor.batchSize)
         self.pool = pool
-        self.fetcher = fetcher
         self.logger = logger
+        processing = ImageProcessing(
+            features: pool,
+            fetch: ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
+                              accessDeniedPatience: configuration.accessDeniedPatience, logger: logger),
+            topics: configuration.topics, uploadDecoding: configuration.uploadDecoding,
+            backfillDecoding: configuration.backfillDecoding, logger: logger)
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default
         // prefetch (100,000 records) would queue a rebalance behind minutes of
@@ -260,11 +265,13 @@ public final class ExtractionService: Service, Sendable {
         let batch: [KafkaMessage]
         let source: KafkaConsumer
         let started: ContinuousClock.Instant
-        let work: Task<[(topic: String, key: [UInt8], value: [UInt8])], any Error>
+        let work: Task<[ImageProcessing.Output], any Error>
     }
 
     private func start(_ batch: [KafkaMessage], from source: KafkaConsumer, priority: InferencePool.Priority) -> StartedBatch {
-        StartedBatch(batch: batch, source: source, started: .now, work: Task { try await self.process(batch, priority: priority) })
+        let records = batch.map { RecordOrigin(topic: $0.topic, partition: $0.partition, offset: $0.offset, value: $0.value) }
+        return StartedBatch(batch: batch, source: source, started: .now,
+                            work: Task { [processing] in try await processing.process(records, priority: priority) })
     }
 
     /// Says every 30 s while this member owns no partition: on a real cluster
@@ -278,85 +285,6 @@ public final class ExtractionService: Service, Sendable {
         logger.notice("no partitions assigned yet; waiting", metadata: [
             "topic": "\(configuration.topics.images)", "hint": "does the topic exist? fruits topics create"])
         since = .now
-    }
-
-    /// The records a batch produces: feature events and dead letters.
-    private func process(_ batch: [KafkaMessage], priority: InferencePool.Priority) async throws -> [(topic: String, key: [UInt8], value: [UInt8])] {
-        var failures: [Fruits_V1_DeadLetter] = []
-        var work: [(message: KafkaMessage, event: Fruits_V1_ImageEvent)] = []
-        for message in batch {
-            if let event = try? Fruits_V1_ImageEvent(serializedBytes: message.value), !event.uri.isEmpty {
-                work.append((message, event))
-            } else {
-                failures.append(DeadLetters.malformed(Self.origin(of: message), stage: .extract, why: "not a fruits.v1.ImageEvent with a uri"))
-            }
-        }
-
-        let fetched = try await fetchAll(work.map(\.event.uri))
-        var decodable: [(message: KafkaMessage, event: Fruits_V1_ImageEvent, jpeg: [UInt8])] = []
-        for ((message, event), result) in zip(work, fetched) {
-            switch result {
-            case .success(let jpeg): decodable.append((message, event, jpeg))
-            case .failure(let error):
-                failures.append(Self.failed(event, read: message, reason: "unreadable_object", message: "\(error)"))
-            }
-        }
-
-        let decoding = priority == .interactive ? configuration.uploadDecoding : configuration.backfillDecoding
-        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority, decoding: decoding)
-        let extractedAt = EventIdentity.nowMicros()
-        var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
-        for (item, result) in zip(decodable, results) {
-            switch result {
-            case .success(let features):
-                var output = Fruits_V1_FeatureEvent()
-                output.imageID = item.event.imageID
-                output.uri = item.event.uri
-                output.label = item.event.label
-                output.source = item.event.source
-                output.ingestedAtMicros = item.event.ingestedAtMicros
-                output.extractedAtMicros = extractedAt
-                output.modelVersion = pool.modelVersion
-                output.features = features
-                output.decode = decoding.description
-                sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
-            case .failure(let error):
-                failures.append(Self.failed(item.event, read: item.message, reason: error.reason, message: error.description))
-            }
-        }
-        processed.increment(by: results.count { (try? $0.get()) != nil })
-        for failure in failures {
-            Counter(label: "fruits_images_failed_total", dimensions: [("reason", failure.reason)]).increment()
-            logger.warning("dead letter", metadata: ["uri": "\(failure.uri)", "reason": "\(failure.reason)", "detail": "\(failure.message)"])
-            sends.append((configuration.topics.deadLetters, Array(failure.imageID.utf8), try failure.serializedBytes()))
-        }
-
-        return sends
-    }
-
-    private static func origin(of message: KafkaMessage) -> RecordOrigin {
-        RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset, value: message.value)
-    }
-
-    private static func failed(_ event: Fruits_V1_ImageEvent, read message: KafkaMessage, reason: String, message detail: String) -> Fruits_V1_DeadLetter {
-        DeadLetters.failed(imageID: event.imageID, uri: event.uri, source: event.source, read: origin(of: message),
-                           stage: .extract, reason: reason, message: detail)
-    }
-
-    /// Fetches the whole batch at once, every request in flight together,
-    /// each retried as `ImageFetch` says: the object's faults become its
-    /// dead letter, the service's stop the service with the batch uncommitted.
-    private func fetchAll(_ uris: [String]) async throws -> [Result<[UInt8], any Error>] {
-        let fetch = ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
-                               accessDeniedPatience: configuration.accessDeniedPatience, logger: logger)
-        return try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
-            for (index, uri) in uris.enumerated() {
-                group.addTask { (index, try await fetch.fetch(uri)) }
-            }
-            var results = [Result<[UInt8], any Error>](repeating: .failure(CancellationError()), count: uris.count)
-            for try await (index, result) in group { results[index] = result }
-            return results
-        }
     }
 
     /// A synchronous commit (a broker round trip), so on a blocking-I/O thread.
