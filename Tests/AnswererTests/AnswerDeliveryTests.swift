@@ -11,7 +11,7 @@ import Testing
 /// An answer that the results topic refuses is sent again, not given up:
 /// the answerer once logged it, committed the record's offset and so lost
 /// the answer for good (the app kept seeing "pending").
-@Suite("Answerer: no answer lost", .serialized)
+@Suite("Answerer: no answer lost", .tags(.integration), .serialized)
 struct AnswerDeliveryTests {
     @Test(.timeLimit(.minutes(2)))
     func refusedAnswersAreSentAgainUntilDelivered() async throws {

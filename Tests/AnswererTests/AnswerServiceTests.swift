@@ -8,7 +8,7 @@ import TestSupport
 import Testing
 
 
-@Suite("Answerer: refuses what the reducer refuses, with the same reason", .serialized)
+@Suite("Answerer: refuses what the reducer refuses, with the same reason", .tags(.integration), .serialized)
 struct AnswerServiceTests {
     /// Features outside MobileNetV2's [0, 6], NaN and a wrong dimension are
     /// answered FAILED with the reducer's reasons; good features are DONE.

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("Event schemas")
+@Suite("Event schemas", .tags(.integration))
 struct EventSchemaTests {
     static func decodeInPython(_ message: String, _ bytes: Data) throws -> [String: Any] {
         let path = Tools.temporaryPath("event-\(UUID().uuidString).bin")

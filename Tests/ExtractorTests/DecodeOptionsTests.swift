@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Extractor
@@ -68,7 +69,7 @@ struct DecodeOptionsTests {
         }
     }
 
-    @Test func reducedFeaturesStayCloseToExactOnes() throws {
+    @Test(.tags(.integration)) func reducedFeaturesStayCloseToExactOnes() throws {
         let extractor = try FeatureExtractor(weights: Fixtures.weights.get())
         let jpeg = try Fixtures.bytes("photo_1600x1200.jpg")
         let exact = try extractor.features(ofJPEGs: [jpeg])[0].get()

@@ -3,11 +3,12 @@ import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 @testable import Extractor
 
-@Suite("Extractor service: every input ends as features or one dead letter", .serialized)
+@Suite("Extractor service: every input ends as features or one dead letter", .tags(.integration), .serialized)
 struct ExtractionServiceTests {
     static func imageEvent(uri: String) -> Fruits_V1_ImageEvent {
         var event = Fruits_V1_ImageEvent()
@@ -71,7 +72,7 @@ struct ExtractionServiceTests {
     }
 }
 
-@Suite("Extractor service rides out a broker outage", .serialized)
+@Suite("Extractor service rides out a broker outage", .tags(.integration), .serialized)
 struct BrokerOutageTests {
     @Test func extractionResumesWhenTheBrokerComesBack() async throws {
         let cluster = try EmbeddedKafkaCluster()

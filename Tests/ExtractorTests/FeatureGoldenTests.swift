@@ -1,8 +1,9 @@
+import TestSupport
 import Testing
 
 @testable import Extractor
 
-@Suite("Features match TensorFlow's MobileNetV2")
+@Suite("Features match TensorFlow's MobileNetV2", .tags(.integration))
 struct FeatureGoldenTests {
     static func extractor(batchSize: Int) throws -> FeatureExtractor {
         try FeatureExtractor(weights: Fixtures.weights.get(), configuration: .init(batchSize: batchSize))
@@ -65,7 +66,7 @@ struct FeatureGoldenTests {
     }
 }
 
-@Suite("Striped early layers")
+@Suite("Striped early layers", .tags(.integration))
 struct StripedLayersTests {
     /// The stripes recompute nothing differently: features equal the whole-tensor
     /// network's exactly, for every stripe height and for each image of a batch.
@@ -105,12 +106,12 @@ struct StripedLayersTests {
     }
 }
 
-@Suite("BF16: the experiment's fidelity")
+@Suite("BF16: the experiment's fidelity", .tags(.integration))
 struct BF16FeatureTests {
     /// BF16 activations and weights (`fruits bench extract --precision bf16`)
     /// measured on the golden fixtures: cosine 0.948-0.994 to TensorFlow's
     /// features, short of the 0.999 the issue set for offering it, so the
-    /// pipeline stays FP32 (README: Beyond FP32). This pins what was
+    /// pipeline stays FP32 (docs/extractor-tuning.md, "Beyond FP32"). This pins what was
     /// measured: a broken BF16 path (wrong strides, unconverted input) falls
     /// far below, a better one shows up here first.
     @Test(.enabled(if: Precision.bf16.isSupported, "needs BF16 convolutions, which oneDNN 2.6 has only on AVX-512 or AMX CPUs"),
@@ -127,7 +128,7 @@ struct BF16FeatureTests {
     }
 }
 
-@Suite("Precisions a CPU lacks")
+@Suite("Precisions a CPU lacks", .tags(.integration))
 struct UnsupportedPrecisionTests {
     /// On a CPU without BF16 convolutions the extractor refuses BF16 with the
     /// reason, instead of oneDNN's "no implementation for these shapes".

@@ -17,7 +17,7 @@ import Glibc
 /// file) is that image's dead letter after a bounded number of tries; the
 /// extractor goes on. Access lost for every object stops it, and no image is
 /// dead-lettered for it.
-@Suite("Extractor service: poison objects against the loopback S3", .serialized)
+@Suite("Extractor service: poison objects against the loopback S3", .tags(.integration), .serialized)
 struct PoisonObjectTests {
     struct Harness {
         let cluster: EmbeddedKafkaCluster

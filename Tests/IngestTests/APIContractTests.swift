@@ -4,7 +4,7 @@ import Testing
 
 /// The upload endpoint's contract, schemas/openapi.yaml (OpenAPI 3.1): what the app codes
 /// against, served at `GET /openapi.json` from the generated Sources/Ingest/OpenAPIDocument.swift.
-@Suite("Upload endpoint: the OpenAPI contract")
+@Suite("Upload endpoint: the OpenAPI contract", .tags(.integration), .usesFruitsBinary)
 struct APIContractTests {
     /// openapi-spec-validator accepts it, its examples conform to their schemas, the label pattern
     /// refuses every control and format character, the ids `EventIdentity` makes match the id

@@ -7,7 +7,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Backfill")
+@Suite("Backfill", .tags(.integration))
 struct BackfillTests {
     /// 1,500 photos are two S3 pages: events leave page by page, every photo
     /// once, with its label and id, and the file that is not a photo is skipped.

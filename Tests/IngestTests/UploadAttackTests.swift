@@ -10,7 +10,7 @@ import Testing
 /// What a hostile client with the app's token tries (issue 24), against the
 /// endpoint's defaults: every attempt is refused with a JSON error naming
 /// what was wrong, and the endpoint stays up for everybody else.
-@Suite("Upload endpoint under attack")
+@Suite("Upload endpoint under attack", .tags(.integration))
 struct UploadAttackTests {
     struct Refusal: Decodable {
         let error: String

@@ -10,7 +10,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Upload endpoint under load and scrutiny")
+@Suite("Upload endpoint under load and scrutiny", .tags(.integration))
 struct UploadHardeningTests {
     @Test func burstOf200ConcurrentUploadsIsAcceptedOrShedWithRetryAfter() async throws {
         let harness = try UploadServerTests.Harness(maxBufferedBytes: 16 * UploadServerTests.jpeg.count)

@@ -9,7 +9,7 @@ import ObjectStorage
 import TestSupport
 import Testing
 
-@Suite("Upload endpoint")
+@Suite("Upload endpoint", .tags(.integration))
 struct UploadServerTests {
     static let token = "s3cr3t-upload-token"
     static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + [UInt8](repeating: 0x42, count: 2000) + [0xFF, 0xD9]

@@ -7,7 +7,7 @@ import Testing
 /// them (environment of overlays/aws) against the embedded cluster, which
 /// speaks no SASL: each run ends in an error, and what it prints is checked.
 /// Needs the `fruits` executable of this build.
-@Suite("fruits --kafka-auth aws-msk-iam and TLS options, end to end", .serialized)
+@Suite("fruits --kafka-auth aws-msk-iam and TLS options, end to end", .tags(.integration), .usesFruitsBinary, .serialized)
 struct KafkaAuthCommandTests {
     static let secret = "SECRET-KEY-MARKER/+="
     static let session = "SESSION-TOKEN-MARKER"

@@ -1,8 +1,9 @@
 import Foundation
 import Kafka
+import TestSupport
 import Testing
 
-@Suite("KafkaConsumer.batches: records as an AsyncSequence of batches")
+@Suite("KafkaConsumer.batches: records as an AsyncSequence of batches", .tags(.integration))
 struct KafkaConsumerBatchesTests {
     @Test func batchesAreBoundedTicksAreEmptyAndTheSequenceEndsOnClose() async throws {
         let cluster = try EmbeddedKafkaCluster()

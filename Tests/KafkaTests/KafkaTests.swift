@@ -4,7 +4,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Kafka over librdkafka, against the embedded cluster on loopback", .serialized)
+@Suite("Kafka over librdkafka, against the embedded cluster on loopback", .tags(.integration), .serialized)
 struct KafkaTests {
     static func configuration(_ cluster: EmbeddedKafkaCluster) -> KafkaConfiguration {
         KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, ["linger.ms": "5"])

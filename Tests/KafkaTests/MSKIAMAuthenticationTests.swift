@@ -7,7 +7,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("MSK IAM authentication: tokens from the credential chain, nothing secret in logs or errors", .serialized)
+@Suite("MSK IAM authentication: tokens from the credential chain, nothing secret in logs or errors", .tags(.integration), .serialized)
 struct MSKIAMAuthenticationTests {
     /// A box the log handler and the test share.
     final class Lines: Sendable {

@@ -16,7 +16,7 @@ import Testing
 /// accepts the token (`rd_kafka_oauthbearer_set_token` returns no error,
 /// else the refresh reports `.failed`); it asks again before the token
 /// expires; a failure is named by `checkReachable` and never quotes a token.
-@Suite("OAUTHBEARER tokens through librdkafka's refresh callback", .serialized)
+@Suite("OAUTHBEARER tokens through librdkafka's refresh callback", .tags(.integration), .serialized)
 struct OAuthBearerTests {
     /// What the token callback was asked and what librdkafka made of it.
     final class Recorder: Sendable {

@@ -8,7 +8,7 @@ import Testing
 /// The standard chain, each source against a loopback fake
 /// (tools/aws_credential_fakes.py): STS for a web identity, the container
 /// agent, IMDSv2; role credentials are fetched again before they expire.
-@Suite("AWS credentials the way clusters provide them", .serialized)
+@Suite("AWS credentials the way clusters provide them", .tags(.integration), .serialized)
 struct AWSCredentialChainTests {
     /// Never the real metadata address: every test names its endpoint or disables IMDS.
     static let base = ["AWS_EC2_METADATA_DISABLED": "true", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials", "HOME": "/nonexistent"]

@@ -3,7 +3,7 @@ import ObjectStorage
 import TestSupport
 import Testing
 
-@Suite("MSK IAM tokens")
+@Suite("MSK IAM tokens", .tags(.integration))
 struct MSKIAMTokenTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let region: String

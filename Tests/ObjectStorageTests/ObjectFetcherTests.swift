@@ -9,7 +9,7 @@ import Testing
 /// Who is to blame decides what happens to an image: the image (missing,
 /// oversized: a dead letter) or the service (no credentials, access denied:
 /// the service stops and the image waits for a well-configured one).
-@Suite("Object fetcher: the image's faults apart from the service's")
+@Suite("Object fetcher: the image's faults apart from the service's", .tags(.integration))
 struct ObjectFetcherTests {
     @Test func aMissingObjectIsTheImagesFault() async throws {
         let (client, bucket) = try await S3ClientTests.bucket("fetcher")
@@ -42,7 +42,7 @@ struct ObjectFetcherTests {
 
 /// What only one object is to blame for becomes that object's fault; what
 /// every object would meet is the service's.
-@Suite("Object fetcher: faults of one object, per key")
+@Suite("Object fetcher: faults of one object, per key", .tags(.integration))
 struct ObjectFaultTests {
     static let faults: [String: S3TestServer.Fault] = [
         "archived.jpg": .init(403, "InvalidObjectState", "The operation is not valid for the object's storage class"),

@@ -5,7 +5,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Object stores: a directory and S3 behave alike")
+@Suite("Object stores: a directory and S3 behave alike", .tags(.integration))
 struct ObjectStoreTests {
     enum Kind: String, CaseIterable, Sendable { case directory, s3 }
 

@@ -7,7 +7,7 @@ import Testing
 
 // One test at a time: the fault proxy's pattern (fail, drop, pass) counts the
 // requests of every test that uses it.
-@Suite("S3 over libcurl with SigV4, against moto on loopback", .serialized)
+@Suite("S3 over libcurl with SigV4, against moto on loopback", .tags(.integration), .serialized)
 struct S3ClientTests {
     static func bucket(_ name: String) async throws -> (S3Client, String) {
         let client = try await S3TestServer.shared().client()

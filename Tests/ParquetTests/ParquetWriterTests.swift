@@ -4,7 +4,7 @@ import Testing
 
 @testable import Parquet
 
-@Suite("Parquet files read back identically with pyarrow and DuckDB")
+@Suite("Parquet files read back identically with pyarrow and DuckDB", .tags(.integration))
 struct ParquetWriterTests {
     static let schema = ParquetSchema([
         .init("id", .string),

@@ -5,7 +5,7 @@ import Testing
 /// `fruits bench extract` on a CPU without AVX-512, as a new user on an AVX2
 /// machine runs it: oneDNN is held to AVX2 (`ONEDNN_MAX_CPU_ISA`), which is
 /// what it dispatches to on such a CPU.
-@Suite("fruits bench extract on any x86-64 CPU")
+@Suite("fruits bench extract on any x86-64 CPU", .tags(.integration), .usesFruitsBinary)
 struct BenchExtractTests {
     /// A few of the extractor's good fixtures (the folder also holds broken ones).
     static let images: String = {

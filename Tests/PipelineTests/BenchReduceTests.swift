@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("fruits bench reduce")
+@Suite("fruits bench reduce", .tags(.integration), .usesFruitsBinary)
 struct BenchReduceTests {
     /// The benchmark reduces every event it produced (none dropped by the
     /// broker's retention, none left behind) and reports it machine-readably.

@@ -1,7 +1,7 @@
 import TestSupport
 import Testing
 
-@Suite("compose/ is wired correctly (Docker cannot run here)")
+@Suite("compose/ is wired correctly (Docker cannot run here)", .tags(.integration))
 struct ComposeTests {
     @Test func composeFileIsValidAndWired() async throws {
         let check = try await Tools.run(Tools.python, [

@@ -10,7 +10,7 @@ import Testing
 /// kill -9 at the worst moments, then restart: the results must still hold
 /// every image exactly once, and the PCA state must equal that of a run
 /// nobody interrupted.
-@Suite("Crashes lose nothing and double nothing", .serialized)
+@Suite("Crashes lose nothing and double nothing", .tags(.integration), .usesFruitsBinary, .serialized)
 struct CrashTests {
     @Test func killedExtractorAndReducersRecoverExactlyOnce() async throws {
         let server = try await S3TestServer.shared()

@@ -2,7 +2,7 @@ import Events
 import TestSupport
 import Testing
 
-@Suite("deploy/k8s renders offline and holds the deployment's promises")
+@Suite("deploy/k8s renders offline and holds the deployment's promises", .tags(.integration))
 struct DeploymentTests {
     /// The base and both overlays, validated against the Kubernetes schemas and
     /// KEDA's kafka trigger; the ScaledObject must watch the group and topic

@@ -4,7 +4,7 @@ import Testing
 
 /// Misconfiguration stops a service at start with one line naming what is
 /// missing, instead of passing health checks and failing every request.
-@Suite("Services refuse to start misconfigured, and say why without secrets")
+@Suite("Services refuse to start misconfigured, and say why without secrets", .tags(.integration), .usesFruitsBinary)
 struct FailFastTests {
     static let noCredentials = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
                                 "AWS_EC2_METADATA_DISABLED": "true", "AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",

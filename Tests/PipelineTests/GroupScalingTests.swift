@@ -5,7 +5,7 @@ import Testing
 /// The extractor group as an autoscaler drives it, with the defaults a user
 /// gets: members crash, come back, are added and removed while photos keep
 /// arriving. Every photo must end in the results exactly once.
-@Suite("Extractor group with defaults: crashes and scale changes", .serialized)
+@Suite("Extractor group with defaults: crashes and scale changes", .tags(.integration), .usesFruitsBinary, .serialized)
 struct GroupScalingTests {
     @Test func killRestartAddAndRemoveExtractorsMidRun() async throws {
         let started = ContinuousClock.now

@@ -7,7 +7,7 @@ import Testing
 
 /// The pipeline as operators run it: separate processes on the embedded
 /// broker over TCP and the loopback S3 server over HTTP with SigV4.
-@Suite("Pipeline end to end: S3 → ingest → 2 extractors → reducer → S3 Results", .serialized)
+@Suite("Pipeline end to end: S3 → ingest → 2 extractors → reducer → S3 Results", .tags(.integration), .usesFruitsBinary, .serialized)
 struct PipelineTests {
     static func service(_ arguments: [String], environment: [String: String]) throws -> Process {
         let process = Process()

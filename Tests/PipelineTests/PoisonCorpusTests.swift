@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("A backfill with 30 poison files: one dead letter each, features for every good file")
+@Suite("A backfill with 30 poison files: one dead letter each, features for every good file", .tags(.integration), .usesFruitsBinary)
 struct PoisonCorpusTests {
     @Test func poisonCostsOneDeadLetterEach() async throws {
         let corpus = Tools.temporaryPath("corpus-\(UUID().uuidString.prefix(8))")

@@ -7,7 +7,7 @@ import Results
 import TestSupport
 import Testing
 
-@Suite("Services fail fast on a missing broker and stop cleanly on SIGTERM")
+@Suite("Services fail fast on a missing broker and stop cleanly on SIGTERM", .tags(.integration), .usesFruitsBinary)
 struct ServiceFailureTests {
     static let unreachable = ["--brokers", "127.0.0.1:1", "--connect-timeout", "2", "-X", "log_level=0"]
 

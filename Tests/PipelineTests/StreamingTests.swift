@@ -9,7 +9,7 @@ import Testing
 /// first model's minimum image count, since this backfill is 600 photos).
 /// A labelled backfill, a model published while the reducer runs, uploads
 /// answered, a reducer killed mid-stream and restarted.
-@Suite("Streaming: uploads get answers from a model that lives", .serialized)
+@Suite("Streaming: uploads get answers from a model that lives", .tags(.integration), .usesFruitsBinary, .serialized)
 struct StreamingTests {
     static let token = "streaming-test-token"
 

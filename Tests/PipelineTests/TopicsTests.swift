@@ -4,7 +4,7 @@ import ObjectStorage
 import TestSupport
 import Testing
 
-@Suite("fruits topics: created on purpose, lag as an autoscaler sees it", .serialized)
+@Suite("fruits topics: created on purpose, lag as an autoscaler sees it", .tags(.integration), .usesFruitsBinary, .serialized)
 struct TopicsTests {
     @Test func createLeavesExistingTopicsAloneAndCanRunAgain() async throws {
         let broker = try Broker()

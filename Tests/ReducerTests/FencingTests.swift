@@ -13,7 +13,7 @@ import Testing
 
 /// Two reducers and one results folder, with the other's moves injected at
 /// the exact point of a race (a `HookedStore`), not hoped for with sleeps.
-@Suite("Reducer: fencing without holes", .serialized)
+@Suite("Reducer: fencing without holes", .tags(.integration), .serialized)
 struct FencingTests {
     /// A finalizes: it publishes its model (its checkpoint commits the
     /// version), and while it evaluates, B claims the results, flushes a
@@ -71,7 +71,7 @@ struct FencingTests {
 /// Records the broker's retention deleted before the reducer read them are
 /// a loud stop, not a silent gap. The embedded broker keeps about 5 MiB per
 /// partition, so 8 MiB of feature events meet this for real.
-@Suite("Reducer: retention loss is loud", .serialized)
+@Suite("Reducer: retention loss is loud", .tags(.integration), .serialized)
 struct RetentionLossTests {
     @Test func aReducerStartedAfterRetentionRefusesUnlessTold() async throws {
         let fixture = try ReducerServiceTests.Fixture()

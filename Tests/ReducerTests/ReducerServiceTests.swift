@@ -12,7 +12,7 @@ import Testing
 
 /// The reducer in process, on the embedded cluster and a directory: what it
 /// keeps, what it turns into dead letters, and what a replay leaves behind.
-@Suite("Reducer: hostile records and replayed flushes", .serialized)
+@Suite("Reducer: hostile records and replayed flushes", .tags(.integration), .serialized)
 struct ReducerServiceTests {
     struct Fixture {
         let cluster: EmbeddedKafkaCluster

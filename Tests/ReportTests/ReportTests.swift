@@ -11,7 +11,7 @@ import Testing
 /// The report of a small run: three labels of 40 images in three clusters,
 /// reduced for real (embedded broker, reducer, PCA), then rendered, checked
 /// element by element, and opened in headless Chromium as a person would.
-@Suite("Report page: plots a person can look at", .serialized)
+@Suite("Report page: plots a person can look at", .tags(.integration), .serialized)
 struct ReportTests {
     static let labels = ["Apple Braeburn", "Banana", "Cherry <Rainier>"]
 
