@@ -25,7 +25,7 @@ struct BenchExtract: ParsableCommand {
     @Option(help: "Also measure this many independent single-threaded extractors side by side (0: skip).")
     var workers: Int = 2
 
-    @Option(help: "Activations and weights: fp32 (what every other command runs) or bf16, the experiment of README \"Beyond FP32\": about 1.9x faster on CPUs with AMX, not close enough to TensorFlow's features to offer; needs AVX-512 or AMX.")
+    @Option(help: "Activations and weights: fp32 (what every other command runs) or bf16, the experiment of docs/extractor-tuning.md \"Beyond FP32\": about 1.9x faster on CPUs with AMX, not close enough to TensorFlow's features to offer; needs AVX-512 or AMX.")
     var precision: Precision = .fp32
 
     func run() throws {

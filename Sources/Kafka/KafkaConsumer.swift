@@ -24,7 +24,7 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     }
 
     /// Group membership settings unless the configuration overrides them;
-    /// README "Consumer groups" says why.
+    /// docs/consumer-groups.md says why.
     ///
     /// - `session.timeout.ms` 10 s (librdkafka: 45 s): a crashed member's
     ///   partitions wait this long. Heartbeats run on librdkafka's thread, so

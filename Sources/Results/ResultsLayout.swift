@@ -3,7 +3,7 @@ import Events
 import ObjectStorage
 import Parquet
 
-/// The output contract (see README "Output layout").
+/// The output contract (README "Output layout"; in full in docs/reducer-design.md).
 public enum ResultsLayout {
     public static let checkpoint = "_checkpoint/reducer.ckpt"
     public static let model = "pca/model.json"

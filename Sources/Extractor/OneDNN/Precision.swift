@@ -5,7 +5,7 @@ import CDNNL
 /// mantissa; bias, accumulation and the last layer's output stay FP32) runs
 /// on the CPU's AVX512-BF16 or AMX units, 1.4-1.9x faster there, but drifts
 /// to cosine 0.95-0.99: an experiment behind `fruits bench extract` only
-/// (README: "Beyond FP32"). oneDNN 2.6 has BF16 convolutions only from
+/// (docs/extractor-tuning.md, "Beyond FP32"). oneDNN 2.6 has BF16 convolutions only from
 /// AVX-512 on, so check `isSupported` before asking for it.
 public enum Precision: String, Sendable, CaseIterable {
     case fp32

@@ -9,7 +9,7 @@ import Synchronization
 ///
 /// Several single-threaded workers rather than one multi-threaded extractor:
 /// one OpenMP team meets at a barrier after every layer and stalls whenever the
-/// host takes a vCPU away (README, "The extractor"), while independent workers
+/// host takes a vCPU away (docs/extractor.md, "How it runs"), while independent workers
 /// overlap one image's decoding with another's convolutions. Dedicated threads
 /// rather than a dispatch queue: OpenMP keeps a team per calling thread.
 public final class InferencePool: Sendable {
