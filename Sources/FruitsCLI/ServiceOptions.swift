@@ -25,6 +25,15 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "Serve Prometheus metrics at http://0.0.0.0:PORT/metrics (0: off).")
     var metricsPort: Int = 0
 
+    func validate() throws {
+        guard (1...600).contains(connectTimeout) else {
+            throw ValidationError("--connect-timeout must be from 1 to 600 seconds, not \(connectTimeout)")
+        }
+        guard (0...65_535).contains(metricsPort) else {
+            throw ValidationError("--metrics-port must be a TCP port from 1 to 65535, or 0 for no metrics endpoint; not \(metricsPort)")
+        }
+    }
+
     /// Fails fast when no broker answers within --connect-timeout. The
     /// metadata request blocks its thread: a blocking-I/O one, not the pool's.
     func checkBroker(_ check: @escaping @Sendable (Duration) throws -> Void) async throws {

@@ -3,7 +3,8 @@
 public enum S3Error: Error, CustomStringConvertible, Sendable {
     case http(status: Int, code: String, message: String, resource: String)
     case unreachable(HTTPTransportError, attempts: Int)
-    case missingCredentials(profile: String, file: String)
+    /// `instanceMetadata`: why the instance metadata service, looked at last, gave none.
+    case missingCredentials(profile: String, file: String, instanceMetadata: String? = nil)
     /// A role's credentials could not be had from `source` (STS, the container agent, IMDS).
     case credentialSource(String, String)
     case invalidLocation(String)
@@ -49,8 +50,9 @@ public enum S3Error: Error, CustomStringConvertible, Sendable {
             return "S3 \(resource): HTTP \(status) \(code): \(message)" + (hint.map { " — \($0)" } ?? "")
         case .unreachable(let error, let attempts):
             return "S3 unreachable after \(attempts) attempts: \(error) — check --s3-endpoint/AWS_ENDPOINT_URL"
-        case .missingCredentials(let profile, let file):
+        case .missingCredentials(let profile, let file, let instanceMetadata):
             return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, or profile [\(profile)] in \(file)"
+                + (instanceMetadata.map { "; the instance metadata service gave none either (\($0))" } ?? "")
         case .credentialSource(let source, let why):
             return "no AWS credentials from \(source): \(why)"
         case .invalidLocation(let location):

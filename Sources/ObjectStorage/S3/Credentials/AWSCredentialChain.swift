@@ -43,14 +43,15 @@ public enum AWSCredentialChain {
             }
         }
         if let keys = AWSCredentials.fromProfile(environment) { return keys }
-        let missing = S3Error.missingCredentials(profile: AWSCredentials.profileName(environment),
-                                                 file: AWSCredentials.credentialsFile(environment))
-        guard value("AWS_EC2_METADATA_DISABLED")?.lowercased() != "true" else { throw missing }
+        let profile = AWSCredentials.profileName(environment), file = AWSCredentials.credentialsFile(environment)
+        guard value("AWS_EC2_METADATA_DISABLED")?.lowercased() != "true" else {
+            throw S3Error.missingCredentials(profile: profile, file: file)
+        }
         let imds = value("AWS_EC2_METADATA_SERVICE_ENDPOINT") ?? "http://169.254.169.254"
         return RefreshingCredentials(source: "instance metadata") {
             do { return try await RoleCredentialSources.instanceMetadata(endpoint: imds, http: http) } catch {
                 // The last resort failed too: say what the user can set.
-                throw S3Error.credentialSource("\(missing)", "and the instance metadata service did not provide any: \(error)")
+                throw S3Error.missingCredentials(profile: profile, file: file, instanceMetadata: "\(error)")
             }
         }
     }
