@@ -61,6 +61,14 @@ let package = Package(
         .target(name: "KafkaAWS", dependencies: ["Kafka", "ObjectStorage", logging]),
         // Parquet files (writer, reader, Thrift compact protocol, ZSTD).
         .target(name: "Parquet", dependencies: ["CZstd"]),
+        // Prometheus /metrics for every service.
+        .target(
+            name: "Observability",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + serviceLibraries
+        ),
         // The pipeline's contracts: events.proto, image ids, topics and groups, dead letters.
         .target(
             name: "Events",
@@ -77,24 +85,21 @@ let package = Package(
             dependencies: ["CLinearAlgebra", "Common", "Events", "ObjectStorage", "Parquet"]
         ),
 
-        // The pipeline's services, on top.
+        // The HTML report of a results store (fruits report, the upload endpoint's status page).
+        .target(
+            name: "Report",
+            dependencies: ["Common", "ObjectStorage", "Parquet", "Results"]
+        ),
+
+        // The four processes, each knowing the contracts below it and never
+        // another process (docs/code-map.md, checked by LayeringTests):
+        // ingest, extract, reduce, answer.
         .target(
             name: "Extractor",
             dependencies: [
                 "CTurboJPEG", "CDNNL", "Common", "Events", "Kafka", "ObjectStorage",
             ] + serviceLibraries,
             swiftSettings: imageKernelFlags
-        ),
-        .target(
-            name: "Observability",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-            ] + serviceLibraries
-        ),
-        .target(
-            name: "Report",
-            dependencies: ["Common", "ObjectStorage", "Parquet", "Results"]
         ),
         .target(
             name: "Ingest",
@@ -117,6 +122,8 @@ let package = Package(
             name: "Answerer",
             dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Results"] + serviceLibraries
         ),
+
+        // What measures them, and the fruits command over all of it.
         .target(
             name: "Benchmarks",
             dependencies: ["Common", "Events", "Extractor", "Kafka", "ObjectStorage", "Reducer", "Results", logging]
