@@ -36,7 +36,8 @@ struct IngestCommand: AsyncParsableCommand {
             let progress = ProgressReporter(total: 0, label: "ingest")
             let (sent, skipped) = try await backfill.sendAll(listed: { progress.expect($0) }, sent: { progress.advance(by: $0) })
             progress.finish()
-            try producer.close()
+            // Waits for the broker to acknowledge what is queued (up to 30 s): on a blocking-I/O thread, not the pool.
+            try await BlockingIOPool.shared.run { try producer.close() }
             StandardError.write("ingest: \(sent) image events sent to \(topic) (\(skipped) other files skipped)\n")
         }
     }

@@ -63,7 +63,8 @@ struct RunCommand: AsyncParsableCommand {
         let ingestProgress = ProgressReporter(total: events.count, label: "ingest")
         try await backfill.send(events) { ingestProgress.advance(by: $0) }
         ingestProgress.finish()
-        try producer.close()
+        // Waits for the broker to acknowledge what is queued (up to 30 s): on a blocking-I/O thread, not the pool.
+        try await BlockingIOPool.shared.run { try producer.close() }
         logger.info("ingested", metadata: ["images": "\(events.count)", "skipped": "\(skipped)"])
 
         var configuration = ReducerService.Configuration(kafka: kafka)

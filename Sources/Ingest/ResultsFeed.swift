@@ -26,7 +26,19 @@ public final class ResultsFeed: Service, Sendable {
     }
 
     public func run() async throws {
-        defer { try? consumer.close() }
+        do { try await read() } catch {
+            await close()
+            throw error
+        }
+        await close()
+    }
+
+    /// Leaving blocks until librdkafka has stopped the consumer: on a blocking-I/O thread, not the pool.
+    private func close() async {
+        _ = try? await BlockingIOPool.shared.run { [consumer] in try? consumer.close() }
+    }
+
+    private func read() async throws {
         var assigned: [TopicPartition] = []
         var lastLookup: ContinuousClock.Instant?
         // Unassigned, a read just waits out its timeout: the lookups below still run.
@@ -34,11 +46,13 @@ public final class ResultsFeed: Service, Sendable {
             guard !Task.isShuttingDownGracefully else { break }
             if lastLookup.map({ ContinuousClock.now - $0 >= .seconds(assigned.isEmpty ? 1 : 15) }) ?? true {
                 lastLookup = .now
-                let partitions = try await BlockingIOPool.shared.run { [consumer, topic] in
-                    (try? consumer.partitions(of: [topic], timeout: .seconds(5))) ?? []
+                // A metadata request of up to 5 s, and an assignment that waits for librdkafka's thread.
+                let partitions = try await BlockingIOPool.shared.run { [consumer, topic, assigned] in
+                    let found = (try? consumer.partitions(of: [topic], timeout: .seconds(5))) ?? []
+                    if found.count > assigned.count { try consumer.assign(found) }
+                    return found
                 }
                 if partitions.count > assigned.count {
-                    try consumer.assign(partitions)
                     logger.info("reading answers", metadata: ["topic": "\(topic)", "partitions": "\(partitions.count)"])
                     assigned = partitions
                 }
