@@ -58,6 +58,8 @@ public final class ExtractionService: Service, Sendable {
         /// for; backfills as the seed did, so their features stay comparable.
         public var uploadDecoding = DecodeOptions.upload
         public var backfillDecoding = DecodeOptions.seed
+        /// Bytes of fetched photos held at once by both lanes (`FetchBudget`); nil: unbounded.
+        public var fetchMemory: Int?
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
 
@@ -74,6 +76,7 @@ public final class ExtractionService: Service, Sendable {
     private let consumer: KafkaConsumer
     private let liveConsumer: KafkaConsumer?
     private let producer: KafkaProducer
+    private let fetchBudget: FetchBudget?
     private let logger: Logger
     private let processed = Counter(label: "fruits_images_processed_total")
     private let batchDuration = Timer(label: "fruits_batch_duration_seconds")
@@ -85,6 +88,7 @@ public final class ExtractionService: Service, Sendable {
             ?? max(16, 8 * pool.configuration.workers * pool.configuration.extractor.batchSize)
         self.pool = pool
         self.fetcher = fetcher
+        self.fetchBudget = configuration.fetchMemory.map { FetchBudget(capacity: $0) }
         self.logger = logger
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default
@@ -293,21 +297,11 @@ public final class ExtractionService: Service, Sendable {
             }
         }
 
-        let fetched = try await fetchAll(work.map(\.event.uri))
-        var decodable: [(message: KafkaMessage, event: Fruits_V1_ImageEvent, jpeg: [UInt8])] = []
-        for ((message, event), result) in zip(work, fetched) {
-            switch result {
-            case .success(let jpeg): decodable.append((message, event, jpeg))
-            case .failure(let error):
-                failures.append(DeadLetters.make(message: message, event: event, reason: "unreadable_object", detail: "\(error)"))
-            }
-        }
-
         let decoding = priority == .interactive ? configuration.uploadDecoding : configuration.backfillDecoding
-        let results = try await pool.features(ofJPEGs: decodable.map(\.jpeg), priority: priority, decoding: decoding)
+        let results = try await extraction.features(of: work.map(\.event.uri), priority: priority, decoding: decoding)
         let extractedAt = EventIdentity.nowMicros()
         var sends: [(topic: String, key: [UInt8], value: [UInt8])] = []
-        for (item, result) in zip(decodable, results) {
+        for (item, result) in zip(work, results) {
             switch result {
             case .success(let features):
                 var output = Fruits_V1_FeatureEvent()
@@ -321,8 +315,8 @@ public final class ExtractionService: Service, Sendable {
                 output.features = features
                 output.decode = decoding.description
                 sends.append((configuration.topics.features, Array(item.event.imageID.utf8), try output.serializedBytes()))
-            case .failure(let error):
-                failures.append(DeadLetters.make(message: item.message, event: item.event, reason: error.reason, detail: error.description))
+            case .failure(let failure):
+                failures.append(DeadLetters.make(message: item.message, event: item.event, reason: failure.reason, detail: failure.detail))
             }
         }
         processed.increment(by: results.count { (try? $0.get()) != nil })
@@ -335,20 +329,13 @@ public final class ExtractionService: Service, Sendable {
         return sends
     }
 
-    /// Fetches the whole batch at once, every request in flight together,
-    /// each retried as `ImageFetch` says: the object's faults become its
-    /// dead letter, the service's stop the service with the batch uncommitted.
-    private func fetchAll(_ uris: [String]) async throws -> [Result<[UInt8], any Error>] {
-        let fetch = ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
-                               accessDeniedPatience: configuration.accessDeniedPatience, logger: logger)
-        return try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
-            for (index, uri) in uris.enumerated() {
-                group.addTask { (index, try await fetch.fetch(uri)) }
-            }
-            var results = [Result<[UInt8], any Error>](repeating: .failure(CancellationError()), count: uris.count)
-            for try await (index, result) in group { results[index] = result }
-            return results
-        }
+    /// Fetches and extracts a batch's images, each retried as `ImageFetch`
+    /// says: the object's faults become its dead letter, the service's stop
+    /// the service with the batch uncommitted.
+    private var extraction: BatchExtraction {
+        BatchExtraction(fetch: ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
+                                          accessDeniedPatience: configuration.accessDeniedPatience, logger: logger),
+                        budget: fetchBudget, maxObjectBytes: fetcher.maxBytes, pool: pool)
     }
 
     /// A synchronous commit (a broker round trip), so on a blocking-I/O thread.
