@@ -400,6 +400,8 @@ public actor ReducerService: Service {
             return holdDeadLetter(Self.malformed(message, why: "image_id \(event.imageID.prefix(64).debugDescription) is not 32 lowercase hex digits"))
         }
         if let refusal = FeatureEventValidation(dimension: configuration.dimension).refusal(of: event.features) {
+            // The extractors' dead-letter counter, so FruitsDeadLetterRateHigh sees these reasons too.
+            Counter(label: "fruits_images_failed_total", dimensions: [("reason", refusal.reason), ("stage", "reduce")]).increment()
             return holdDeadLetter(Self.rejected(event, message, reason: refusal.reason, why: refusal.message))
         }
         note(pending.add(event, key: key))
