@@ -97,6 +97,14 @@ struct DecodeCostTests {
         #expect(DecodeCost.of(upright, options: DecodeOptions(orientation: .exif)) == DecodeCost.of(upright, options: .seed))
     }
 
+    /// Hiding the frame behind thousands of comments does not hide its cost.
+    @Test func aFrameAfterManySegmentsStillHasItsCost() throws {
+        let jpeg = Self.header(width: 8660, height: 5773, sampling: Self.cmyk, progressive: true)
+        let comments = (0..<5_000).flatMap { _ in [0xFF, 0xFE, 0x00, 0x03, 0x41] as [UInt8] }
+        let padded = Array(jpeg[0..<2]) + comments + Array(jpeg[2...])
+        #expect(DecodeCost.of(padded, options: .seed) == DecodeCost.of(jpeg, options: .seed))
+    }
+
     @Test func malformedHeadersHaveNoCost() {
         #expect(DecodeCost.of([0xFF, 0xD8, 0xFF, 0xD9], options: .seed) == nil)
         #expect(DecodeCost.of([0x89, 0x50, 0x4E, 0x47], options: .seed) == nil)

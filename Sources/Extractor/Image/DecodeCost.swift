@@ -91,15 +91,15 @@ struct JPEGFrameHeader: Equatable {
 
     var buffersCoefficients: Bool { progressive || firstScanComponents < components.count }
 
-    /// Segments examined before the first scan; real files have about ten.
-    static let maxSegments = 256
-
     /// The header, or nil for anything malformed: the decoder will say what.
+    /// Every segment before the first scan is walked, however many (each
+    /// step skips a whole segment, so the walk is linear in the file): a
+    /// file libjpeg would decode is never one whose cost is unknown.
     static func read(_ jpeg: UnsafeBufferPointer<UInt8>) -> JPEGFrameHeader? {
         guard jpeg.count >= 4, jpeg[0] == 0xFF, jpeg[1] == 0xD8 else { return nil }
         var frame: JPEGFrameHeader?
-        var index = 2, segments = 0
-        while segments < maxSegments, index + 3 < jpeg.count {
+        var index = 2
+        while index + 3 < jpeg.count {
             guard jpeg[index] == 0xFF else { return nil }
             let marker = jpeg[index + 1]
             if marker == 0xFF { index += 1; continue }  // fill byte
@@ -122,7 +122,6 @@ struct JPEGFrameHeader: Equatable {
                 break
             }
             index = end
-            segments += 1
         }
         return nil
     }

@@ -58,7 +58,8 @@ public final class ExtractionService: Service, Sendable {
         /// for; backfills as the seed did, so their features stay comparable.
         public var uploadDecoding = DecodeOptions.upload
         public var backfillDecoding = DecodeOptions.seed
-        /// Bytes of fetched photos held at once by both lanes (`FetchBudget`); nil: unbounded.
+        /// Bytes of fetched photos held at once by both lanes (`FetchBudget`),
+        /// at least the fetcher's object limit; nil: unbounded.
         public var fetchMemory: Int?
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
@@ -88,7 +89,7 @@ public final class ExtractionService: Service, Sendable {
             ?? max(16, 8 * pool.configuration.workers * pool.configuration.extractor.batchSize)
         self.pool = pool
         self.fetcher = fetcher
-        self.fetchBudget = configuration.fetchMemory.map { FetchBudget(capacity: $0) }
+        self.fetchBudget = configuration.fetchMemory.map { FetchBudget(capacity: max($0, fetcher.maxBytes)) }
         self.logger = logger
         producer = try KafkaProducer(configuration: configuration.kafka)
         // Each record costs milliseconds of inference, so librdkafka's default

@@ -94,7 +94,9 @@ public final class InferencePool: Sendable {
             if let decodeAdmission, let cost, cost.bytes > decodeAdmission.capacity {
                 refused[index] = .exceedsDecodeMemory("\(DecodeAdmission.NeverFits(cost: cost, budget: decodeAdmission.capacity))")
             } else {
-                admitted.append((index, jpeg, cost?.bytes ?? 0))
+                // A header that cannot be read fails the decoder before it allocates; were
+                // libjpeg to read it after all, the whole budget is held, not none of it.
+                admitted.append((index, jpeg, cost?.bytes ?? decodeAdmission?.capacity ?? 0))
             }
         }
         let batch = configuration.extractor.batchSize
