@@ -71,6 +71,7 @@ def main():
     parser.add_argument("--images", required=True)
     parser.add_argument("--endpoint")
     parser.add_argument("--bad", type=int, default=0, help="how many inputs are expected as dead letters")
+    parser.add_argument("--decode", default="exact,stored", help="the decode every row records (a backfill's default)")
     args = parser.parse_args()
     results, images = Store(args.results, args.endpoint), Store(args.images, args.endpoint)
 
@@ -86,6 +87,8 @@ def main():
             fail(f"label {r['label']!r} does not match the folder of {r['path']}")
         if len(r["features"]) != 1280:
             fail(f"{r['path']} has {len(r['features'])} features")
+        if r.get("decode") != args.decode:
+            fail(f"{r['path']} records decode {r.get('decode')!r}, expected {args.decode!r}")
 
     model = json.loads(results.read("pca/model.json"))
     x = np.array([r["features"] for r in rows], dtype=np.float64)

@@ -15,6 +15,7 @@ struct ExtractCommand: AsyncParsableCommand {
 
     @OptionGroup var service: ServiceOptions
     @OptionGroup var model: ModelOptions
+    @OptionGroup var memory: MemoryOptions
 
     @Option(help: "Consumer group of the extractors.")
     var group = PipelineGroups.extractors
@@ -63,12 +64,18 @@ struct ExtractCommand: AsyncParsableCommand {
         if let uploadDecode { configuration.uploadDecoding.scale = uploadDecode }
         if let uploadOrientation { configuration.uploadDecoding.orientation = uploadOrientation }
         let budget = CPUBudget.current
-        let pool = try InferencePool(weightsPath: model.weightsPath, configuration: .init(
+        let memoryBudget = try memory.budget(maxObjectBytes: ObjectFetcher.defaultMaxBytes)
+        configuration.fetchMemory = memoryBudget.fetchBytes
+        var poolConfiguration = InferencePool.Configuration(
             workers: workers ?? budget.cpus,
-            extractor: .init(batchSize: model.batch, threads: model.threads ?? 1, limits: .init(maxPixels: model.maxPixels))))
+            extractor: .init(batchSize: model.batch, threads: model.threads ?? 1, limits: .init(maxPixels: model.maxPixels)))
+        poolConfiguration.decodeMemory = memoryBudget.decodeBytes
+        let pool = try InferencePool(weightsPath: model.weightsPath, configuration: poolConfiguration)
         logger.info("inference workers", metadata: [
             "workers": "\(pool.configuration.workers)", "threads_each": "\(model.threads ?? 1)",
-            "cpu_budget": "\(budget.cpus) (\(budget.source))"])
+            "cpu_budget": "\(budget.cpus) (\(budget.source))",
+            "decode_memory": "\(ByteCount.describe(memoryBudget.decodeBytes))", "fetch_memory": "\(ByteCount.describe(memoryBudget.fetchBytes))",
+            "memory_limit": "\(ByteCount.describe(memoryBudget.limit.bytes)) (\(memoryBudget.limit.source))"])
         // An S3 endpoint named means s3:// images are expected: fail now, not at
         // the first image, if S3 is unusable or no credentials can be had.
         let s3: Result<S3Client, any Error>

@@ -19,6 +19,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
     @OptionGroup var model: ModelOptions
     @OptionGroup var reducer: ReducerOptions
+    @OptionGroup var memory: MemoryOptions
 
     @Option(help: "Images: a directory or s3://bucket/prefix/.")
     var input: String
@@ -107,6 +108,7 @@ struct RunCommand: AsyncParsableCommand {
                          "--batch", "\(model.batch)", "--partitions", share,
                          "--workers", "\(max(1, CPUBudget.current.cpus / extractors))", "--low-latency-backfill"]
         if let threads = model.threads { arguments += ["--threads", "\(threads)"] }
+        arguments += memory.arguments
         if let endpoint = service.storage.s3Endpoint { arguments += ["--s3-endpoint", endpoint] }
         process.arguments = arguments
         // -X settings may hold secrets (SASL passwords): the environment, unlike

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Events
 import Kafka
+import Reducer
 
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,13 +47,17 @@ struct Topics: AsyncParsableCommand {
         }
     }
 
-    struct Describe: ParsableCommand {
+    struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Partitions of each topic and each group's lag, as an autoscaler sees it.")
+            abstract: "Partitions of each topic and each group's lag, as an autoscaler sees it.",
+            discussion: "With --results, also the records retention deleted before the reducer read them.")
 
         @OptionGroup var service: ServiceOptions
 
-        func run() throws {
+        @Option(help: "The reducer's results (a directory or s3://bucket/Results/): compare its checkpoint with the topics' log start offsets.")
+        var results: String?
+
+        func run() async throws {
             let admin = try KafkaAdmin(configuration: try service.kafka())
             let topics = try admin.topics(timeout: .seconds(service.connectTimeout))
             let pipeline = PipelineTopics()
@@ -67,6 +72,12 @@ struct Topics: AsyncParsableCommand {
                 let lag = try admin.lag(group: group, topic: topic)
                 let detail = lag.keys.sorted().map { "\($0):\(lag[$0]!)" }.joined(separator: " ")
                 print("group \(group) on \(topic)  lag \(lag.values.reduce(0, +))  (\(detail))")
+            }
+            guard let results else { return }
+            let offsets = try await RetentionStatus.checkpointOffsets(in: try service.storage.store(results))
+            for topic in [pipeline.features, pipeline.deadLetters] where topics[topic] != nil {
+                let starts = try admin.logStartOffsets(topic: topic, timeout: .seconds(service.connectTimeout))
+                print(RetentionStatus.line(topic: topic, resumeAt: offsets, logStarts: starts))
             }
         }
     }

@@ -130,4 +130,19 @@ public final class KafkaAdmin: Sendable {
         }
         return lag
     }
+
+    /// Where each partition of `topic` now starts: records before it were
+    /// deleted by retention.
+    public func logStartOffsets(topic: String, timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        for partition in try handle.partitions(of: [topic], timeout: timeout) {
+            var low: Int64 = 0, high: Int64 = 0
+            let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition.partition, &low, &high, timeout.milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(.client, error: error, "cannot read the offsets of \(topic)[\(partition.partition)]")
+            }
+            starts[partition] = low
+        }
+        return starts
+    }
 }

@@ -160,7 +160,10 @@ public actor ReducerService: Service {
         }
         switch validation.judge(record, stage: .reduce) {
         case .usable(let event, let key): note(pending.add(event, key: key))
-        case .refused(let letter): note(pending.add(letter))
+        case .refused(let letter):
+            // The extractors' dead-letter counter, so FruitsDeadLetterRateHigh sees these reasons too.
+            Counter(label: "fruits_images_failed_total", dimensions: [("reason", letter.reason), ("stage", "reduce")]).increment()
+            note(pending.add(letter))
         }
     }
 

@@ -38,6 +38,8 @@ public enum ResultsLayout {
         .init("image_id", .string), .init("path", .string), .init("label", .string), .init("features", .floatList),
         .init("model_version", .string), .init("source", .string),
         .init("ingested_at", .timestamp), .init("extracted_at", .timestamp),
+        // How the JPEG became pixels (DecodeOptions.description, e.g. "exact,stored"): results never mix decodes silently.
+        .init("decode", .string),
     ])
 
     public static let deadLetters = ParquetSchema([
@@ -68,7 +70,7 @@ public enum ResultsLayout {
         [
             .string(event.imageID), .string(event.uri), .string(event.label), .floatList(event.features),
             .string(event.modelVersion), .string(event.source == .upload ? "upload" : "backfill"),
-            .timestamp(event.ingestedAtMicros), .timestamp(event.extractedAtMicros),
+            .timestamp(event.ingestedAtMicros), .timestamp(event.extractedAtMicros), .string(event.decode),
         ]
     }
 

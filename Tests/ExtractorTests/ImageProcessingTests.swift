@@ -86,9 +86,12 @@ struct ImageProcessingTests {
     }
 
     @Test func eachLaneDecodesItsOwnWay() async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("JPEG good photo".utf8).write(to: directory.appendingPathComponent("good.jpg"))
         let features = StandInFeatures()
-        _ = try await processing(features).process([], priority: .interactive)
-        _ = try await processing(features).process([], priority: .backfill)
+        _ = try await processing(features).process([record(try event("good.jpg"), offset: 1)], priority: .interactive)
+        _ = try await processing(features).process([record(try event("good.jpg"), offset: 2)], priority: .backfill)
         #expect(features.decodings.withLock { $0 } == [DecodeOptions.upload, DecodeOptions.seed])
     }
 }

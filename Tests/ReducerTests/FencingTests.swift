@@ -91,10 +91,20 @@ struct RetentionLossTests {
         #expect(lost > 0 && lost < 1_600, "\(String(describing: error))")
         #expect(error.map { "\($0)".contains("fruits.features[0]: \(lost)") && "\($0)".contains("--accept-retention-loss") } == true)
         #expect(try await fixture.checkpoint()?.offsets.isEmpty ?? true, "nothing was read past the gap")
+        // `fruits topics describe --results` says the same.
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: fixture.cluster.bootstrapServers))
+        let topic = fixture.topics.features
+        let before = RetentionStatus.line(topic: topic, resumeAt: try await RetentionStatus.checkpointOffsets(in: fixture.store),
+                                          logStarts: try admin.logStartOffsets(topic: topic))
+        #expect(before.hasPrefix("retention on \(topic)  LOST \(error?.lost.values.reduce(0, +) ?? -1) records: [0] log start \(lost), checkpoint 0 (\(lost) lost)"),
+                "\(before)")
 
         configuration.acceptRetentionLoss = true
         let told = try await ReducerService(configuration: configuration, store: fixture.store, logger: Logger(label: "test"))
         try await told.run()
         #expect(await told.totals.features == 1_600 - Int(lost))
+        let after = RetentionStatus.line(topic: topic, resumeAt: try await RetentionStatus.checkpointOffsets(in: fixture.store),
+                                         logStarts: try admin.logStartOffsets(topic: topic))
+        #expect(after.hasPrefix("retention on \(topic)  no records lost"), "\(after)")
     }
 }

@@ -11,6 +11,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A progressive JPEG with more scans than any encoder writes: decoding it
     /// would take quadratic time (libjpeg-turbo's TJFLAG_LIMITSCANS, 500 scans).
     case tooManyScans(String)
+    /// Its decode needs more memory than the whole decode budget (`DecodeAdmission`).
+    case exceedsDecodeMemory(String)
 
     public var reason: String {
         switch self {
@@ -22,6 +24,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooSmall: "too_small"
         case .unsupportedColorspace: "unsupported_colorspace"
         case .tooManyScans: "too_many_scans"
+        case .exceedsDecodeMemory: "exceeds_decode_memory"
         }
     }
 
@@ -43,6 +46,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             "unsupported JPEG colorspace \(colorspace)"
         case .tooManyScans(let detail):
             "the progressive JPEG has too many scans to decode in bounded time (\(detail))"
+        case .exceedsDecodeMemory(let detail):
+            "the JPEG cannot be decoded within this extractor's memory: \(detail)"
         }
     }
 }

@@ -58,6 +58,9 @@ public final class ExtractionService: Service, Sendable {
         /// for; backfills as the seed did, so their features stay comparable.
         public var uploadDecoding = DecodeOptions.upload
         public var backfillDecoding = DecodeOptions.seed
+        /// Bytes of fetched photos held at once by both lanes (`FetchBudget`),
+        /// at least the fetcher's object limit; nil: unbounded.
+        public var fetchMemory: Int?
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
 
@@ -89,6 +92,7 @@ public final class ExtractionService: Service, Sendable {
             features: pool,
             fetch: ImageFetch(fetcher: fetcher, objectAttempts: configuration.objectAttempts,
                               accessDeniedPatience: configuration.accessDeniedPatience, logger: logger),
+            fetchBudget: configuration.fetchMemory.map { FetchBudget(capacity: max($0, fetcher.maxBytes)) },
             topics: configuration.topics, uploadDecoding: configuration.uploadDecoding,
             backfillDecoding: configuration.backfillDecoding, logger: logger)
         producer = try KafkaProducer(configuration: configuration.kafka)

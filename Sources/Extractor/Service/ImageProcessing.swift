@@ -27,6 +27,8 @@ struct ImageProcessing: Sendable {
 
     let features: any FeatureSource
     let fetch: ImageFetch
+    /// Bounds the bytes a lane holds fetched but not yet decoded; nil: unbounded.
+    let fetchBudget: FetchBudget?
     let topics: PipelineTopics
     /// How each lane decodes its photos (see `ExtractionService.Configuration`).
     let uploadDecoding: DecodeOptions
@@ -34,10 +36,11 @@ struct ImageProcessing: Sendable {
     let logger: Logger
     private let processed = Counter(label: "fruits_images_processed_total")
 
-    init(features: any FeatureSource, fetch: ImageFetch, topics: PipelineTopics, uploadDecoding: DecodeOptions,
-         backfillDecoding: DecodeOptions, logger: Logger) {
+    init(features: any FeatureSource, fetch: ImageFetch, fetchBudget: FetchBudget? = nil, topics: PipelineTopics,
+         uploadDecoding: DecodeOptions, backfillDecoding: DecodeOptions, logger: Logger) {
         self.features = features
         self.fetch = fetch
+        self.fetchBudget = fetchBudget
         self.topics = topics
         self.uploadDecoding = uploadDecoding
         self.backfillDecoding = backfillDecoding
@@ -57,21 +60,12 @@ struct ImageProcessing: Sendable {
             }
         }
 
-        let fetched = try await fetchAll(work.map(\.event.uri))
-        var decodable: [(record: RecordOrigin, event: Fruits_V1_ImageEvent, jpeg: [UInt8])] = []
-        for ((record, event), result) in zip(work, fetched) {
-            switch result {
-            case .success(let jpeg): decodable.append((record, event, jpeg))
-            case .failure(let error):
-                failures.append(Self.failed(event, read: record, reason: "unreadable_object", message: "\(error)"))
-            }
-        }
-
         let decoding = priority == .interactive ? uploadDecoding : backfillDecoding
-        let results = try await features.features(ofJPEGs: decodable.map(\.jpeg), priority: priority, decoding: decoding)
+        let extraction = BatchExtraction(fetch: fetch, budget: fetchBudget, maxObjectBytes: fetch.fetcher.maxBytes, features: features)
+        let results = try await extraction.features(of: work.map(\.event.uri), priority: priority, decoding: decoding)
         let extractedAt = EventIdentity.nowMicros()
         var sends: [Output] = []
-        for (item, result) in zip(decodable, results) {
+        for (item, result) in zip(work, results) {
             switch result {
             case .success(let features):
                 var output = Fruits_V1_FeatureEvent()
@@ -85,8 +79,8 @@ struct ImageProcessing: Sendable {
                 output.features = features
                 output.decode = decoding.description
                 sends.append(Output(topic: topics.features, key: Array(item.event.imageID.utf8), value: try output.serializedBytes()))
-            case .failure(let error):
-                failures.append(Self.failed(item.event, read: item.record, reason: error.reason, message: error.description))
+            case .failure(let failure):
+                failures.append(Self.failed(item.event, read: item.record, reason: failure.reason, message: failure.detail))
             }
         }
         processed.increment(by: results.count { (try? $0.get()) != nil })
@@ -102,19 +96,5 @@ struct ImageProcessing: Sendable {
                                message: String) -> Fruits_V1_DeadLetter {
         DeadLetters.failed(imageID: event.imageID, uri: event.uri, source: event.source, read: record,
                            stage: .extract, reason: reason, message: message)
-    }
-
-    /// Fetches the whole batch at once, every request in flight together,
-    /// each retried as `ImageFetch` says: the object's faults become its
-    /// dead letter, the service's stop the service with the batch uncommitted.
-    private func fetchAll(_ uris: [String]) async throws -> [Result<[UInt8], any Error>] {
-        try await withThrowingTaskGroup(of: (Int, Result<[UInt8], any Error>).self) { group in
-            for (index, uri) in uris.enumerated() {
-                group.addTask { [fetch] in (index, try await fetch.fetch(uri)) }
-            }
-            var results = [Result<[UInt8], any Error>](repeating: .failure(CancellationError()), count: uris.count)
-            for try await (index, result) in group { results[index] = result }
-            return results
-        }
     }
 }

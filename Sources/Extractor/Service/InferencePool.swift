@@ -24,6 +24,9 @@ public final class InferencePool: Sendable {
         /// first. Alone in a container it changes nothing: nice values only
         /// order the threads of one cgroup.
         public var niceness: Int32 = 10
+        /// Bytes the workers' decodes may hold at once (`DecodeAdmission`);
+        /// nil: unbounded. A photo whose decode needs more is refused.
+        public var decodeMemory: Int?
 
         public init(workers: Int = CPUBudget.current.cpus, extractor: FeatureExtractor.Configuration = .init(threads: 1)) {
             precondition(workers >= 1, "an inference pool needs at least one worker")
@@ -46,9 +49,11 @@ public final class InferencePool: Sendable {
     private let available = DispatchSemaphore(value: 0)
     public let configuration: Configuration
     public let modelVersion: String
+    public let decodeAdmission: DecodeAdmission?
 
     public init(weightsPath: String, configuration: Configuration) throws {
         self.configuration = configuration
+        decodeAdmission = configuration.decodeMemory.map { DecodeAdmission(capacity: $0) }
         let weights = try WeightFile(path: weightsPath)  // first: its error says how to get the file
         modelVersion = try Self.modelVersion(weightsPath: weightsPath)
         let started = Mutex<[any Error]>([])
@@ -80,19 +85,43 @@ public final class InferencePool: Sendable {
     /// `decoding` overrides the extractors' configured decode options.
     public func features(ofJPEGs jpegs: [[UInt8]], priority: Priority = .backfill,
                          decoding: DecodeOptions? = nil) async throws -> [Result<[Float], ImageError>] {
+        // Decodes that could never fit the budget are refused here, from their headers.
+        let options = decoding ?? configuration.extractor.decoding
+        var refused: [Int: ImageError] = [:]
+        var admitted: [(index: Int, jpeg: [UInt8], bytes: Int)] = []
+        for (index, jpeg) in jpegs.enumerated() {
+            let cost = DecodeCost.of(jpeg, options: options)
+            if let decodeAdmission, let cost, cost.bytes > decodeAdmission.capacity {
+                refused[index] = .exceedsDecodeMemory("\(DecodeAdmission.NeverFits(cost: cost, budget: decodeAdmission.capacity))")
+            } else {
+                // A header that cannot be read fails the decoder before it allocates; were
+                // libjpeg to read it after all, the whole budget is held, not none of it.
+                admitted.append((index, jpeg, cost?.bytes ?? decodeAdmission?.capacity ?? 0))
+            }
+        }
         let batch = configuration.extractor.batchSize
-        let chunks = stride(from: 0, to: jpegs.count, by: batch).map { Array(jpegs[$0..<min($0 + batch, jpegs.count)]) }
+        let chunks = stride(from: 0, to: admitted.count, by: batch).map { Array(admitted[$0..<min($0 + batch, admitted.count)]) }
         return try await withThrowingTaskGroup(of: (Int, [Result<[Float], ImageError>]).self) { group in
             for (index, chunk) in chunks.enumerated() {
                 group.addTask { [self] in
                     (index, try await withCheckedThrowingContinuation { continuation in
-                        submit(priority) { extractor in continuation.resume(with: Result { try extractor.features(ofJPEGs: chunk, decoding: decoding) }) }
+                        submit(priority) { [decodeAdmission] extractor in
+                            continuation.resume(with: Result {
+                                // A worker decodes its chunk's photos one at a time: the largest is its peak.
+                                let reservation = try decodeAdmission?.reserve(bytes: chunk.map(\.bytes).max() ?? 0)
+                                defer { reservation?.release() }
+                                return try extractor.features(ofJPEGs: chunk.map(\.jpeg), decoding: decoding)
+                            })
+                        }
                     })
                 }
             }
-            var results = [[Result<[Float], ImageError>]](repeating: [], count: chunks.count)
-            for try await (index, result) in group { results[index] = result }
-            return results.flatMap { $0 }
+            var computed = [[Result<[Float], ImageError>]](repeating: [], count: chunks.count)
+            for try await (index, result) in group { computed[index] = result }
+            var results = [Result<[Float], ImageError>](repeating: .failure(.empty), count: jpegs.count)
+            for (item, result) in zip(admitted, computed.flatMap { $0 }) { results[item.index] = result }
+            for (index, error) in refused { results[index] = .failure(error) }
+            return results
         }
     }
 

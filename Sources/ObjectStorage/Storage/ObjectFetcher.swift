@@ -82,14 +82,17 @@ public struct ObjectFetcher: Sendable {
     public let access: S3AccessWatch
 
     /// `s3` is the client for s3:// URIs, or why there is none.
-    public init(s3: Result<S3Client, any Error>, maxBytes: Int = 50 << 20, deniedObjectsForLoss: Int = 8) {
+    /// The largest object read: a phone photo is a few MB, a 50 MP one up to ~30 MB.
+    public static let defaultMaxBytes = 50 << 20
+
+    public init(s3: Result<S3Client, any Error>, maxBytes: Int = defaultMaxBytes, deniedObjectsForLoss: Int = 8) {
         self.s3 = s3
         self.maxBytes = maxBytes
         access = S3AccessWatch(client: try? s3.get(), lossThreshold: deniedObjectsForLoss)
     }
 
     /// A fetcher of file:// URIs only.
-    public static func localFiles(maxBytes: Int = 50 << 20) -> ObjectFetcher {
+    public static func localFiles(maxBytes: Int = defaultMaxBytes) -> ObjectFetcher {
         ObjectFetcher(s3: .failure(NoS3Client()), maxBytes: maxBytes)
     }
 
