@@ -68,6 +68,7 @@ public actor ReducerService: Service {
         /// references vote, from at most `referencesPerLabel` per label.
         public var neighbours = 5
         public var referencesPerLabel = 200
+        public var classifier = ClassifierOptions()
         /// The classifier's vocabulary: labels a backfill brings, up to
         /// `maxLabels`, and the operator's `trustedLabels`; an upload's label
         /// outside it never becomes a reference (`ReferenceSet`). The
@@ -134,6 +135,7 @@ public actor ReducerService: Service {
     private let modelVersionGauge = Gauge(label: "fruits_model_version")
     private var model: PCAModel?
     private var references: ReferenceSet
+    private let qualityTrend = QualityTrend()
     /// When, and over how many images, the last model was published.
     private var lastModel: (at: ContinuousClock.Instant, images: Int)?
 
@@ -516,9 +518,9 @@ public actor ReducerService: Service {
         var nextReferences = references
         let joined = pendingFeatures.compactMap { event -> ReferenceSet.Reference? in
             guard let key = ImageKey(imageID: event.imageID),
-                  nextReferences.offer(key: key, label: event.label, features: event.features, trusted: event.source != .upload)
+                  nextReferences.offer(key: key, label: event.label, features: event.features, trusted: event.source != .upload, uri: event.uri)
             else { return nil }
-            return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
+            return ReferenceSet.Reference(key: key, label: event.label, features: event.features, uri: event.uri)
         }
         if let file = ReferenceSet.file(of: joined, flush: name) { files.append(file) }
         if !pendingDeadLetters.isEmpty {
@@ -555,7 +557,7 @@ public actor ReducerService: Service {
         state = next
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
-        let published = try modelFiles(model)
+        let published = try modelFiles(model, previous: await ClassifierEvaluation.published(version: next.modelVersion - 1, in: store))
         let store = self.store
         try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
         if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
@@ -570,26 +572,19 @@ public actor ReducerService: Service {
     }
 
     /// A model version's files, its classifier evaluated: CPU work, on the reducer's thread.
-    private func modelFiles(_ solved: PCAModel) throws
+    private func modelFiles(_ solved: PCAModel, previous: ClassifierEvaluation?) throws
         -> (model: PCAModel, json: [UInt8], files: [FlushCommit.File], references: Int, accuracy: Double) {
         var model = solved
         let version = model.version ?? 0
-        let classifier = NearestNeighbours(model: model, references: references.all, neighbours: configuration.neighbours)
-        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: version)
-        model.classifier = ClassifierSummary(classifier, evaluation: evaluation, perLabel: configuration.referencesPerLabel)
+        let classifier = try ClassifierPublication(model: model, references: references.all, neighbours: configuration.neighbours,
+                                                   perLabel: configuration.referencesPerLabel, options: configuration.classifier, previous: previous)
+        qualityTrend.record(classifier.evaluation.quality, version: version, logger: logger)
+        model.classifier = classifier.summary
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let referenceRows: [[ParquetValue]] = classifier.keys.indices.map { index in
-            [.string(classifier.keys[index].hex), .string(classifier.referenceLabels[index]), .floatList(classifier.projected[index])]
-        }
         let json = Array(try encoder.encode(model))
-        let files: [FlushCommit.File] = [
-            .init(key: ResultsLayout.references(version: version), bytes: try ResultsLayout.encode(referenceRows, schema: ResultsLayout.references),
-                  contentType: ResultsLayout.parquetType),
-            .init(key: ResultsLayout.evaluation(version: version), bytes: Array(try encoder.encode(evaluation)), contentType: "application/json"),
-            .init(key: ResultsLayout.model(version: version), bytes: json, contentType: "application/json"),
-        ]
-        return (model, json, files, classifier.count, evaluation.accuracy)
+        let files = classifier.files + [.init(key: ResultsLayout.model(version: version), bytes: json, contentType: "application/json")]
+        return (model, json, files, classifier.summary.references, classifier.summary.heldOutAccuracy ?? classifier.evaluation.accuracy)
     }
 
     /// `pca/model.json`, then `pca/version` (what answerers poll: a few

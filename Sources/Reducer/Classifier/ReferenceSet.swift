@@ -20,6 +20,9 @@ struct ReferenceSet: Sendable {
         let key: ImageKey
         let label: String
         let features: [Float]
+        /// Where the image is (`s3://…`, `file://…`): shown to the operator
+        /// with the answers it is a neighbour of; empty in parts written before.
+        var uri = ""
     }
 
     let perLabel: Int
@@ -52,12 +55,12 @@ struct ReferenceSet: Sendable {
     /// images, ones already held, and labels outside the vocabulary from an
     /// untrusted source (or beyond `maxLabels`) are never taken.
     @discardableResult
-    mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true) -> Bool {
+    mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true, uri: String = "") -> Bool {
         guard !label.isEmpty, admits(label, trusted: trusted) else { return false }
         var references = byLabel[label, default: []]
         let index = references.partitioningIndex { $0.key >= key }
         guard index < perLabel, index == references.count || references[index].key != key else { return false }
-        references.insert(Reference(key: key, label: label, features: features), at: index)
+        references.insert(Reference(key: key, label: label, features: features, uri: uri), at: index)
         if references.count > perLabel { references.removeLast() }
         byLabel[label] = references
         return true
