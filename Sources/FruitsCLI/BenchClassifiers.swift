@@ -26,7 +26,7 @@ struct BenchClassifiers: AsyncParsableCommand {
         print("\(result.method); \(result.training) train, \(result.evaluated) evaluated")
         print("classifier  accuracy  top-5   fit s   answer p50 ms  p95 ms  memory MiB")
         for row in result.rows {
-            print(String(format: "%-10@  %.4f    %.4f  %6.2f  %8.2f      %6.2f  %6.1f", row.classifier as NSString, row.accuracy, row.top5Accuracy,
+            print(row.classifier.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %.4f    %.4f  %6.2f  %8.2f      %6.2f  %6.1f", row.accuracy, row.top5Accuracy,
                          row.fitSeconds, row.answerP50Milliseconds, row.answerP95Milliseconds, Double(row.modelBytes) / 1_048_576))
         }
         print("best: \(result.best); the latest version published: \(result.published ?? "knn-pca (before the comparison)")")
