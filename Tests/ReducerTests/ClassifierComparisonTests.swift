@@ -106,6 +106,24 @@ struct ClassifierComparisonTests {
         #expect(throws: UnreadableFile.self) { try SoftmaxClassifier.published(bytes: twice, file: "f", dimension: 8) }
     }
 
+    /// 5,000 byte mutants of a softmax.parquet, half in its footer: each is
+    /// a head of the right shape or an error naming the file, never a trap.
+    @Test func mutatedHeadsNeverTrap() throws {
+        let references = Self.linearlySeparable(perLabel: 10)
+        let bytes = try SoftmaxClassifier.fit(features: references.map(\.features), labels: references.map(\.label),
+                                              fitting: .init(l2: 1e-3, iterations: 5)).file(version: 1).contents()
+        var generator = SplitMix64(seed: 0x50F7)
+        for _ in 0..<5_000 {
+            let mutant = Mutation.bytes(bytes, hot: max(0, bytes.count - 400)..<bytes.count, using: &generator)
+            do {
+                let head = try SoftmaxClassifier.published(bytes: mutant, file: "s3://r/softmax.parquet", dimension: 8)
+                #expect(head.weights.count == head.labels.count * 8 && head.bias.count == head.labels.count)
+            } catch {
+                #expect("\(error)".contains("softmax.parquet"), "\(error)")
+            }
+        }
+    }
+
     @Test func aDropBeyondTheThresholdIsFlaggedAndOnlyThen() throws {
         func evaluation(version: Int, accuracy: Double) throws -> ClassifierEvaluation {
             let references = ClassifierTests.clusters(perLabel: 5)
