@@ -19,7 +19,9 @@ struct AccuracyChart {
         svg += frame.axes(xTitle: "model version", yTitle: "held-out accuracy", xTicks: PlotFrame.ticks(low...high).filter { $0 == $0.rounded() },
                           yTicks: stride(from: 0.0, through: 1.0, by: 0.2).map { $0 },
                           xFormat: { "\(Int($0))" }, yFormat: { "\(Int(($0 * 100).rounded())) %" })
-        let kinds = Array(Set(versions.flatMap { $0.comparison?.results.map(\.classifier) ?? [] })).sorted()
+        // In the order the latest version lists them (the cheaper first), then any older kinds.
+        var kinds: [String] = []
+        for version in versions.reversed() { for kind in version.comparison?.results.map(\.classifier) ?? [] where !kinds.contains(kind) { kinds.append(kind) } }
         for (index, kind) in kinds.enumerated() {
             let color = Self.colors[kind] ?? LabelColors.color(index)
             let results = versions.compactMap { version in
@@ -31,6 +33,10 @@ struct AccuracyChart {
             svg += "<polyline class=\"accuracy-line\" data-classifier=\"\(HTML.escape(kind))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(line(\.accuracy))\"/>"
             svg += "<polyline class=\"top5-line\" data-classifier=\"\(HTML.escape(kind))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" "
                 + "stroke-dasharray=\"5 3\" points=\"\(line(\.top5Accuracy))\"/>"
+            // A point per version too, so a single version shows.
+            for (x, result) in results {
+                svg += "<circle class=\"accuracy-point\" cx=\"\(f(frame.x(x)))\" cy=\"\(f(frame.y(result.accuracy)))\" r=\"2\" fill=\"\(color)\"/>"
+            }
             svg += "<text x=\"\(f(frame.x(low - 0.3) + 8 + Double(index) * 110))\" y=\"\(f(frame.y(0.05)))\" fill=\"\(color)\">\(HTML.escape(kind))</text>"
         }
         for version in versions {

@@ -44,10 +44,15 @@ struct ClassifierSection {
         let drops = history.versions.filter { $0.quality?.dropped == true }
         let threshold = history.versions.compactMap(\.quality?.threshold).last
         guard !drops.isEmpty else {
+            guard let threshold else {
+                return "<p class=\"note quality\">No version compared with a previous one yet; a drop beyond --quality-drop will be ringed in red here.</p>"
+            }
             return "<p class=\"note quality\">No version's published classifier fell more than "
-                + (threshold.map { String(format: "%.1f", $0 * 100) } ?? "the threshold's") + " points below the previous one.</p>"
+                + String(format: "%.1f", threshold * 100) + " points of held-out accuracy below the previous one.</p>"
         }
-        return "<table class=\"quality-drops\"><tr><th>version</th><th>held-out accuracy</th><th>previous</th></tr>"
+        return "<p class=\"note\">Versions whose published classifier fell more than "
+            + (threshold.map { String(format: "%.1f", $0 * 100) } ?? "the threshold's") + " points below the previous one (ringed above):</p>"
+            + "<table class=\"quality-drops\"><tr><th>version</th><th>held-out accuracy</th><th>previous</th></tr>"
             + drops.compactMap { version in
                 version.quality.map { "<tr><td>\(version.modelVersion)</td><td>\(AccuracyChart.percent($0.accuracy))</td>"
                     + "<td>\(AccuracyChart.percent($0.previousAccuracy)) (version \($0.previousVersion))</td></tr>" }

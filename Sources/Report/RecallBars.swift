@@ -14,7 +14,7 @@ struct RecallBars {
 
     var svg: String {
         let height = Double(recalls.count) * rowHeight + 24
-        let barSpace = width - labelWidth - 60
+        let barSpace = width - labelWidth - 100
         var svg = "<svg class=\"recall\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" "
             + "width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"recall per label, worst first\">"
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {

@@ -62,6 +62,7 @@ struct ClassifierReportTests {
         #expect(Self.occurrences(of: "class=\"accuracy-line\"", in: html) == 3)
         #expect(Self.occurrences(of: "class=\"top5-line\"", in: html) == 3)
         #expect(Self.occurrences(of: "class=\"published\"", in: html) == 3)
+        #expect(Self.occurrences(of: "class=\"accuracy-point\"", in: html) == 9)
         for kind in ["knn-pca", "knn-full", "softmax"] {
             let line = try #require(html.range(of: "class=\"accuracy-line\" data-classifier=\"\(kind)\""))
             let points = html[line.upperBound...].prefix { $0 != "/" }
