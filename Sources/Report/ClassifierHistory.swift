@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import ObjectStorage
 
@@ -81,17 +82,24 @@ public struct ClassifierHistory: Sendable {
 
     public var latest: Version? { versions.last }
 
-    /// Enough versions for the curve of a long run, few enough to read quickly (about 30 KiB each).
-    public static let defaultMaxVersions = 500
+    /// The latest versions: enough for the curve of a long run (a version a
+    /// minute is 3 hours), few enough to read quickly (about 30 KiB each, 16 at a time).
+    public static let defaultMaxVersions = 200
 
     public static func load(from store: any ObjectStore, maxVersions: Int = defaultMaxVersions) async throws -> ClassifierHistory {
         var history = ClassifierHistory()
         let keys = try await store.list(prefix: "pca/models/").map(\.key).filter { $0.hasSuffix("/evaluation.json") }.sorted().suffix(maxVersions)
-        for key in keys {
+        let read = try await ConcurrentMap.map(Array(keys), parallelism: 16) { key -> Swift.Result<Version, DamagedPart> in
             do {
-                history.versions.append(try JSONDecoder().decode(Version.self, from: Data(try await store.get(key))))
+                return .success(try JSONDecoder().decode(Version.self, from: Data(try await store.get(key))))
             } catch {
-                history.unreadable.append((key, "\(error)"))
+                return .failure(DamagedPart(description: "\(key): \(error)"))
+            }
+        }
+        for (key, result) in zip(keys, read) {
+            switch result {
+            case .success(let version): history.versions.append(version)
+            case .failure(let damage): history.unreadable.append((key, damage.description))
             }
         }
         history.versions.sort { $0.modelVersion < $1.modelVersion }
