@@ -17,7 +17,7 @@ struct AnswerOracleTests {
     static let dimension = 16
 
     /// A results folder reduced for real from 4 labels x 30 images, the version's classifier `pinned`.
-    static func results(pinned: ClassifierKind) async throws -> (store: LocalObjectStore, path: String) {
+    static func results(pinned: ClassifierKind) async throws -> (store: LocalObjectStore, path: String, cluster: EmbeddedKafkaCluster) {
         let cluster = try EmbeddedKafkaCluster()
         for topic in PipelineTopics().all { try cluster.createTopic(topic, partitions: 1) }
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers))
@@ -40,7 +40,7 @@ struct AnswerOracleTests {
         configuration.pca = .components(4)
         configuration.classifier.choice = .pinned(pinned)
         try await ReducerService(configuration: configuration, store: store, logger: Logger(label: "test")).run()
-        return (store, path)
+        return (store, path, cluster)
     }
 
     /// What `GET /v1/images/{id}` returns for an answer (the JSON the oracle reads).
@@ -63,7 +63,7 @@ struct AnswerOracleTests {
 
     @Test(.timeLimit(.minutes(4)), arguments: ClassifierKind.allCases)
     func numpyRecomputesEachAnswerAndItsNeighbours(_ kind: ClassifierKind) async throws {
-        let (store, path) = try await Self.results(pinned: kind)
+        let (store, path, _) = try await Self.results(pinned: kind)
         let classifier = try await AnsweringClassifier.load(version: 1, from: store, dimension: Self.dimension)
         #expect(classifier.kind == kind)
         // A sample: every 7th image of the results, each answered as an upload of it would be.
@@ -94,5 +94,35 @@ struct AnswerOracleTests {
             }
         }
         return found
+    }
+
+    /// The answer service itself: every image of the results answered by the
+    /// published head with its 5 neighbours; their URIs only without `--no-neighbour-uris`.
+    @Test(.timeLimit(.minutes(3)))
+    func theAnswerServicePublishesNeighboursAndLeavesURIsOutWhenAsked() async throws {
+        let (store, _, cluster) = try await Self.results(pinned: .softmax)
+        let kafka = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let images = 30 * Self.labels.count
+        var consumed = 0
+        for shareURIs in [false, true] {
+            var configuration = AnswerService.Configuration(kafka: kafka)
+            configuration.dimension = Self.dimension
+            configuration.groupID = "answerers-\(shareURIs)"
+            configuration.neighbourURIs = shareURIs
+            let answerer = try AnswerService(configuration: configuration, results: store, logger: Logger(label: "test"))
+            let running = Task { try await answerer.run() }
+            defer { running.cancel() }
+            let reader = try KafkaConsumer(configuration: kafka, groupID: "reader-\(shareURIs)", subscription: .group(topics: [PipelineTopics().results]))
+            defer { try? reader.close() }
+            var answers: [Fruits_V1_ImageResult] = []
+            while answers.count < consumed + images {
+                answers += try await reader.poll(upTo: 100, timeout: .milliseconds(200)).map { try Fruits_V1_ImageResult(serializedBytes: $0.value) }
+            }
+            let mine = answers.suffix(images)
+            consumed += images
+            #expect(mine.allSatisfy { $0.status == .done && $0.modelVersion == 1 && $0.classifier == "softmax" && $0.neighbours.count == 5 })
+            #expect(mine.allSatisfy { $0.neighbours.allSatisfy { $0.uri.isEmpty != shareURIs && !$0.label.isEmpty && $0.imageID.count == 32 } },
+                    "URIs shared: \(shareURIs)")
+        }
     }
 }
