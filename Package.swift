@@ -171,7 +171,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Reducer", "Results", "TestSupport"]
+            dependencies: ["Answerer", "Common", "Events", "Kafka", "ObjectStorage", "Parquet", "Reducer", "Results", "TestSupport"]
         ),
         .testTarget(
             name: "ExtractorTests",

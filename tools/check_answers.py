@@ -10,7 +10,14 @@ must equal (features - mean) . components^T of pca/models/<version>/model.json
 (within 1e-3 relative), and its labels and scores must equal a numpy k-nearest-
 neighbour vote over pca/models/<version>/references.parquet: cosine similarity,
 the `neighbours` most similar vote with weight max(similarity, 0) (equal weights
-if none is positive), scores are the shares of the vote. An answer whose k-th and
+if none is positive), scores are the shares of the vote. When the version
+publishes `knn-full` (model.json's classifier.published) the vote is over the
+references' raw features (the `features` column); with `softmax` the labels and
+scores are softmax(W x + b) of pca/models/<version>/softmax.parquet (each row a
+label, its weights then its bias), the 5 most probable. Each answer's
+`neighbours` must be numpy's nearest references (ids, labels, similarities
+within 1e-3) in the kNN's space (PCA unless knn-full), `classifier` the published
+kind, and a neighbour's `uri` the reference's `path`. An answer whose k-th and
 (k+1)-th neighbours are tied within 1e-5 may differ in labels and is counted as
 a tie. Also checks the reference set: at most references_per_label per label,
 each reference a labelled image of the results with that label, and its pca the
@@ -46,6 +53,7 @@ def vote(query, references, reference_labels, neighbours):
     similarities = unit @ q
     order = sorted(range(len(similarities)), key=lambda i: (-similarities[i], i))
     nearest = order[:neighbours]
+    vote.nearest = [(i, similarities[i]) for i in nearest]
     tie = len(order) > neighbours and abs(similarities[order[neighbours - 1]] - similarities[order[neighbours]]) < 1e-5
     weights = np.maximum(similarities[nearest], 0)
     if not weights.any():
@@ -55,6 +63,12 @@ def vote(query, references, reference_labels, neighbours):
         votes[reference_labels[index]] = votes.get(reference_labels[index], 0) + weight
     total = sum(votes.values())
     return sorted(((label, value / total) for label, value in votes.items()), key=lambda s: (-s[1], s[0])), tie
+
+
+def softmax_head(folder):
+    table = pq.read_table(os.path.join(folder, "softmax.parquet")).to_pydict()
+    rows = np.asarray(table["weights"], dtype=np.float64)
+    return table["label"], rows[:, :-1], rows[:, -1]
 
 
 def main():
@@ -92,14 +106,36 @@ def main():
                     fail(f"model {version}: reference {ref_id}'s pca is not the projection of its features")
             if max(per_label.values()) > classifier["references_per_label"]:
                 fail(f"model {version}: more than {classifier['references_per_label']} references for a label")
-            models[version] = (mean, components, reference_pca, refs["label"], classifier["neighbours"])
-        mean, components, reference_pca, reference_labels, neighbours = models[version]
+            published = classifier.get("published", "knn-pca")
+            space = np.asarray(refs["features"], dtype=np.float64) if published == "knn-full" else reference_pca
+            head = softmax_head(folder) if published == "softmax" else None
+            models[version] = (mean, components, space, refs, classifier["neighbours"], published, head)
+        mean, components, space, refs, neighbours, published, head = models[version]
+        reference_labels = refs["label"]
         if image_id not in features:
             fail(f"{image_id}: answered, but not in the results' features")
         pca = (features[image_id] - mean) @ components.T
         if not np.allclose(answer["pca"], pca, rtol=1e-3, atol=1e-3):
             fail(f"{image_id}: pca differs from numpy's projection (max {np.max(np.abs(np.asarray(answer['pca']) - pca))})")
-        top, tie = vote(pca, reference_pca, reference_labels, neighbours)
+        top, tie = vote(features[image_id] if published == "knn-full" else pca, space, reference_labels, neighbours)
+        if answer.get("classifier", "knn-pca") != published:
+            fail(f"{image_id}: answered by {answer.get('classifier')!r}, model {version} publishes {published!r}")
+        expected_neighbours = [(refs["image_id"][i], reference_labels[i], float(sim), (refs.get("path") or [None] * (i + 1))[i] or None)
+                               for i, sim in vote.nearest]
+        got_neighbours = [(n["image_id"], n["label"], n["similarity"], n.get("uri")) for n in answer.get("neighbours", [])]
+        neighbours_equal = len(got_neighbours) == len(expected_neighbours) and all(
+            a[0] == b[0] and a[1] == b[1] and abs(a[2] - b[2]) <= 1e-3 and (a[3] is None or a[3] == b[3])
+            for a, b in zip(got_neighbours, expected_neighbours))
+        if not neighbours_equal and not tie:
+            fail(f"{image_id}: neighbours {got_neighbours}, numpy says {expected_neighbours}")
+        if head is not None:
+            labels_, weights, bias = head
+            logits = weights @ features[image_id] + bias
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+            order = sorted(range(len(labels_)), key=lambda i: (-probabilities[i], labels_[i]))[:5]
+            top = [(labels_[i], probabilities[i]) for i in order]
+            tie = len(order) > 1 and abs(probabilities[order[0]] - probabilities[order[1]]) < 1e-5
         got = [(s["label"], s["score"]) for s in answer["prediction"]["top"]]
         if [label for label, _ in got] != [label for label, _ in top[:5]] or any(abs(a[1] - b[1]) > 1e-3 for a, b in zip(got, top)):
             if tie:

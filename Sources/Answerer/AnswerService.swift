@@ -26,6 +26,9 @@ public final class AnswerService: Service, Sendable {
         /// How often `pca/version` is read for a newer model.
         public var modelRefresh: Duration = .seconds(2)
         public var dimension = 1280
+        /// Whether an answer's neighbours carry their image URIs (off for
+        /// deployments that must not reveal where the references are).
+        public var neighbourURIs = true
 
         public init(kafka: KafkaConfiguration) { self.kafka = kafka }
     }
@@ -88,7 +91,7 @@ public final class AnswerService: Service, Sendable {
 
     /// Answers until shutdown; returns the last batch's commit, still running.
     private func answerAll() async throws -> Task<Bool, Never>? {
-        var answers = ImageAnswers(producer: producer, topic: configuration.topics.results, logger: logger)
+        var answers = ImageAnswers(producer: producer, topic: configuration.topics.results, logger: logger, neighbourURIs: configuration.neighbourURIs)
         await refreshClassifier(of: &answers)  // before the first answer: a published model must not be missed
         var lastRefresh = ContinuousClock.now
         var committing: Task<Bool, Never>?
@@ -178,9 +181,9 @@ public final class AnswerService: Service, Sendable {
         let inUse = answers.classifier?.model.version ?? 0
         do {
             guard let latest = try await NearestNeighbours.latestVersion(in: results), latest > inUse else { return }
-            let loaded = try await NearestNeighbours.load(version: latest, from: results, dimension: configuration.dimension)
+            let loaded = try await AnsweringClassifier.load(version: latest, from: results, dimension: configuration.dimension)
             answers.use(loaded)
-            logger.info("answering with model", metadata: ["version": "\(latest)", "references": "\(loaded.count)"])
+            logger.info("answering with model", metadata: ["version": "\(latest)", "classifier": "\(loaded.kind.rawValue)", "references": "\(loaded.count)"])
         } catch {
             logger.warning("could not load the latest model; answering with the one in use", metadata: ["error": "\(error)"])
         }

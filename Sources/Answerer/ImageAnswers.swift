@@ -18,22 +18,24 @@ struct ImageAnswers {
     private let producer: KafkaProducer
     private let topic: String
     private let logger: Logger
-    private(set) var classifier: NearestNeighbours?
+    private(set) var classifier: AnsweringClassifier?
     private var sends: [Task<Bool, Never>] = []
     private let failedSends = Counter(label: "fruits_answers_failed_total")
+    private let neighbourURIs: Bool
 
-    init(producer: KafkaProducer, topic: String, logger: Logger) {
+    init(producer: KafkaProducer, topic: String, logger: Logger, neighbourURIs: Bool = true) {
         self.producer = producer
         self.topic = topic
         self.logger = logger
+        self.neighbourURIs = neighbourURIs
     }
 
-    mutating func use(_ classifier: NearestNeighbours) { self.classifier = classifier }
+    mutating func use(_ classifier: AnsweringClassifier) { self.classifier = classifier }
 
     /// Answers `events` in their order, classified together (see `NearestNeighbours.classify(batch:)`).
     mutating func answer(_ events: [Fruits_V1_FeatureEvent]) {
         guard !events.isEmpty else { return }
-        let classified = classifier?.classify(batch: events.map(\.features))
+        let classified = classifier?.answers(batch: events.map(\.features))
         for (index, event) in events.enumerated() {
             var result = Fruits_V1_ImageResult()
             result.imageID = event.imageID
@@ -42,15 +44,24 @@ struct ImageAnswers {
             result.source = event.source
             result.ingestedAtMicros = event.ingestedAtMicros
             result.extractedAtMicros = event.extractedAtMicros
-            if let classifier, let (pca, top) = classified?[index] {
-                result.pca = pca
-                result.top = top.prefix(5).map { scored in
+            if let classifier, let answer = classified?[index] {
+                result.pca = answer.pca
+                result.top = answer.top.prefix(5).map { scored in
                     var entry = Fruits_V1_ImageResult.LabelScore()
                     entry.label = scored.label
                     entry.score = scored.score
                     return entry
                 }
                 result.modelVersion = Int64(classifier.model.version ?? 0)
+                result.classifier = classifier.kind.rawValue
+                result.neighbours = answer.neighbours.map { near in
+                    var neighbour = Fruits_V1_ImageResult.Neighbour()
+                    neighbour.imageID = near.key.hex
+                    neighbour.label = near.label
+                    neighbour.similarity = near.similarity
+                    if neighbourURIs { neighbour.uri = near.uri }
+                    return neighbour
+                }
             }
             send(result)
         }

@@ -17,9 +17,14 @@ struct AnswerCommand: AsyncParsableCommand {
     @Option(help: "The results the reducer publishes models to: s3://bucket/Results/ or a directory.")
     var results: String
 
+    @Flag(help: "Leave the image URIs out of each answer's nearest labelled neighbours.")
+    var noNeighbourUris = false
+
     func run() async throws {
         let logger = Logger(label: "fruits.answer")
-        let answerer = try AnswerService(configuration: .init(kafka: try service.kafka()), results: try service.storage.store(results), logger: logger)
+        var configuration = AnswerService.Configuration(kafka: try service.kafka())
+        configuration.neighbourURIs = !noNeighbourUris
+        let answerer = try AnswerService(configuration: configuration, results: try service.storage.store(results), logger: logger)
         try await answerer.checkResults()
         try await service.checkBroker(answerer.checkReachable(timeout:))
         try await service.runServices(answerer, gracePeriod: .seconds(20), logger: logger)

@@ -43,6 +43,12 @@ struct ReducerOptions: ParsableArguments {
     @Option(help: "A file of labels the classifier may learn from uploads too, one per line (backfill folders add theirs).")
     var labelsFile: String?
 
+    @Option(help: "The classifier answers come from: auto (the best on held-out references), knn-pca, knn-full or softmax.")
+    var classifier = "auto"
+
+    @Option(help: "Log and count a drop of the published classifier's held-out accuracy by more than this from the previous version (0.02: 2 points).")
+    var qualityDrop = ReducerOptions.defaults.classifier.qualityDropThreshold
+
     /// The operator's labels, normalized as uploads' are; a line that is no
     /// label is an error naming its number.
     static func labels(in path: String, max: Int) throws -> Set<String> {
@@ -75,12 +81,18 @@ struct ReducerOptions: ParsableArguments {
         guard (1...100_000).contains(referencesPerLabel) else { throw ValidationError("--references-per-label must be from 1 to 100000") }
         guard (1...100_000).contains(maxLabels) else { throw ValidationError("--max-labels must be from 1 to 100000") }
         if let pcaVariance, !(0 < pcaVariance && pcaVariance <= 1) { throw ValidationError("--pca-variance must be in (0, 1]") }
+        guard ClassifierChoice(argument: classifier) != nil else {
+            throw ValidationError("--classifier must be one of \(ClassifierChoice.accepted), not \(classifier)")
+        }
+        guard (0...1).contains(qualityDrop) else { throw ValidationError("--quality-drop must be from 0 to 1 (a fraction of accuracy)") }
     }
 
     func apply(to configuration: inout ReducerService.Configuration) throws {
         configuration.neighbours = neighbours
         configuration.referencesPerLabel = referencesPerLabel
         configuration.maxLabels = maxLabels
+        if let choice = ClassifierChoice(argument: classifier) { configuration.classifier.choice = choice }
+        configuration.classifier.qualityDropThreshold = qualityDrop
         if let labelsFile { configuration.trustedLabels = try Self.labels(in: labelsFile, max: maxLabels) }
         configuration.modelEvery = modelEvery > 0 ? .seconds(modelEvery) : nil
         configuration.modelMinImages = modelMinImages
@@ -119,6 +131,9 @@ struct ReduceCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also answer every image on fruits.results (coordinates, best labels), as `fruits answer` does.")
     var answers = true
 
+    @Flag(help: "Leave the image URIs out of each answer's nearest labelled neighbours.")
+    var noNeighbourUris = false
+
     @Option(help: "Ignore the checkpoint's offsets and read from the topics' start (earliest) or only new records (latest): for results whose checkpoint came from another cluster.")
     var resetOffsets: ReducerService.OffsetReset?
 
@@ -141,8 +156,9 @@ struct ReduceCommand: AsyncParsableCommand {
         let store = try service.storage.store(output)
         let reduce = try await ReducerService(configuration: configuration, store: store, logger: logger)
         try await service.checkBroker(reduce.checkReachable(timeout:))
-        let answerer = try answers ? AnswerService(configuration: .init(kafka: try service.kafka()), results: store,
-                                                   logger: Logger(label: "fruits.answer")) : nil
+        var answering = AnswerService.Configuration(kafka: try service.kafka())
+        answering.neighbourURIs = !noNeighbourUris
+        let answerer = try answers ? AnswerService(configuration: answering, results: store, logger: Logger(label: "fruits.answer")) : nil
         try await service.runServices(reduce, others: answerer.map { [$0] } ?? [], gracePeriod: .seconds(100), logger: logger)
     }
 }

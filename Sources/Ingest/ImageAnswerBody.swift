@@ -13,6 +13,19 @@ struct ImageAnswerBody: Encodable {
         let top: [Scored]
     }
 
+    /// A labelled reference near the image (`uri` only when the answerer shares them).
+    struct Neighbour: Encodable {
+        let imageID: String
+        let label: String
+        let similarity: Float
+        let uri: String?
+
+        enum CodingKeys: String, CodingKey {
+            case label, similarity, uri
+            case imageID = "image_id"
+        }
+    }
+
     let imageID: String
     let status: String
     var label: String?
@@ -21,9 +34,11 @@ struct ImageAnswerBody: Encodable {
     var modelVersion: Int64?
     var reason: String?
     var note: String?
+    var classifier: String?
+    var neighbours: [Neighbour]?
 
     enum CodingKeys: String, CodingKey {
-        case status, label, prediction, pca, reason, note
+        case status, label, prediction, pca, reason, note, classifier, neighbours
         case imageID = "image_id"
         case modelVersion = "model_version"
     }
@@ -50,6 +65,10 @@ struct ImageAnswerBody: Encodable {
             prediction = Prediction(label: best.label, score: best.score,
                                     top: result.top.map { Prediction.Scored(label: $0.label, score: $0.score) })
             pca = result.pca
+            classifier = result.classifier.isEmpty ? nil : result.classifier
+            neighbours = result.neighbours.map {
+                Neighbour(imageID: $0.imageID, label: $0.label, similarity: min(max($0.similarity, -1), 1), uri: $0.uri.isEmpty ? nil : $0.uri)
+            }
         } else if result.modelVersion == 0 {
             note = "features extracted; no model has been published yet, so there is no prediction"
         } else {

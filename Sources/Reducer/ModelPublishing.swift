@@ -33,7 +33,7 @@ extension ResultsOwner {
         state = next
         model.version = next.modelVersion
         model.createdAt = ISO8601DateFormatter().string(from: Date())
-        let published = try modelFiles(model)
+        let published = try modelFiles(model, previous: await ClassifierEvaluation.published(version: next.modelVersion - 1, in: store))
         let store = self.store
         try await ConcurrentMap.run(published.files.map { file in { try await store.put(file) } })
         if !final { try await publishPointer(json: published.json, version: next.modelVersion) }
@@ -48,26 +48,19 @@ extension ResultsOwner {
     }
 
     /// A model version's files, its classifier evaluated: CPU work, on the reducer's thread.
-    private func modelFiles(_ solved: PCAModel) throws
+    private func modelFiles(_ solved: PCAModel, previous: ClassifierEvaluation?) throws
         -> (model: PCAModel, json: [UInt8], files: [FlushCommit.File], references: Int, accuracy: Double) {
         var model = solved
         let version = model.version ?? 0
-        let classifier = NearestNeighbours(model: model, references: references.all, neighbours: configuration.neighbours)
-        let evaluation = ClassifierEvaluation(of: classifier, modelVersion: version)
-        model.classifier = ClassifierSummary(classifier, evaluation: evaluation, perLabel: configuration.referencesPerLabel)
+        let classifier = try ClassifierPublication(model: model, references: references.all, neighbours: configuration.neighbours,
+                                                   perLabel: configuration.referencesPerLabel, options: configuration.classifier, previous: previous)
+        qualityTrend.record(classifier.evaluation.quality, version: version, logger: logger)
+        model.classifier = classifier.summary
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let referenceRows: [[ParquetValue]] = classifier.keys.indices.map { index in
-            [.string(classifier.keys[index].hex), .string(classifier.referenceLabels[index]), .floatList(classifier.projected[index])]
-        }
         let json = Array(try encoder.encode(model))
-        let files: [FlushCommit.File] = [
-            .init(key: ResultsLayout.references(version: version), bytes: try ResultsLayout.encode(referenceRows, schema: ResultsLayout.references),
-                  contentType: ResultsLayout.parquetType),
-            .init(key: ResultsLayout.evaluation(version: version), bytes: Array(try encoder.encode(evaluation)), contentType: "application/json"),
-            .init(key: ResultsLayout.model(version: version), bytes: json, contentType: "application/json"),
-        ]
-        return (model, json, files, classifier.count, evaluation.accuracy)
+        let files = classifier.files + [.init(key: ResultsLayout.model(version: version), bytes: json, contentType: "application/json")]
+        return (model, json, files, classifier.summary.references, classifier.summary.heldOutAccuracy ?? classifier.evaluation.accuracy)
     }
 
     /// `pca/model.json`, then `pca/version` (what answerers poll: a few

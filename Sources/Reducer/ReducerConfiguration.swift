@@ -48,6 +48,7 @@ extension ReducerService {
         /// references vote, from at most `referencesPerLabel` per label.
         public var neighbours = 5
         public var referencesPerLabel = 200
+        public var classifier = ClassifierOptions()
         /// The classifier's vocabulary: labels a backfill brings, up to
         /// `maxLabels`, and the operator's `trustedLabels`; an upload's label
         /// outside it never becomes a reference (`ReferenceSet`). The

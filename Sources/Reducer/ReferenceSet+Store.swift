@@ -12,8 +12,8 @@ extension ReferenceSet {
     /// `perLabel` images of a label ever join, so the parts stay small.
     static func file(of joined: [Reference], flush: FlushName) -> FlushCommit.File? {
         guard !joined.isEmpty else { return nil }
-        let rows: [[ParquetValue]] = joined.map { [.string($0.key.hex), .string($0.label), .floatList($0.features)] }
-        return .parquet(ResultsLayout.referencesPart(flush), rows, ResultsLayout.referenceFeatures)
+        let rows: [[ParquetValue]] = joined.map { [.string($0.key.hex), .string($0.label), .floatList($0.features), .string($0.uri)] }
+        return .parquet(ResultsLayout.referencesPart(flush), rows, ResultsLayout.referenceFeaturesWithURIs)
     }
 
     /// The set the committed flushes built, rebuilt part by part: each batch
@@ -29,7 +29,9 @@ extension ReferenceSet {
             let parts = try await ConcurrentMap.map(Array(keys[start..<min(start + 16, keys.count)]), parallelism: 16) { key in
                 try await part(key, from: store, dimension: dimension)
             }
-            for part in parts { for reference in part { set.offer(key: reference.key, label: reference.label, features: reference.features) } }
+            for part in parts {
+                for reference in part { set.offer(key: reference.key, label: reference.label, features: reference.features, uri: reference.uri) }
+            }
         }
         return set
     }
@@ -41,10 +43,12 @@ extension ReferenceSet {
         guard ids.count == reader.rowCount, labels.count == reader.rowCount, features.count == reader.rowCount else {
             throw UnreadableFile(file: file, why: "its columns hold \(ids.count), \(labels.count) and \(features.count) values for \(reader.rowCount) rows")
         }
-        let rows = zip(ids, zip(labels, features)).compactMap { id, rest -> Reference? in
-            guard let key = id.flatMap(ImageKey.init(imageID:)), let label = rest.0, let vector = rest.1,
+        let uris = ResultsLayout.optionalURIs(in: reader)
+        let rows = zip(ids, zip(labels, features)).enumerated().compactMap { index, row -> Reference? in
+            let (id, (label, vector)) = row
+            guard let key = id.flatMap(ImageKey.init(imageID:)), let label, let vector,
                   vector.count == dimension, vector.allSatisfy(\.isFinite) else { return nil }
-            return Reference(key: key, label: label, features: vector)
+            return Reference(key: key, label: label, features: vector, uri: uris?[index] ?? "")
         }
         guard rows.count == reader.rowCount else {
             throw UnreadableFile(file: file, why: "not a reference part of these results: a row without an image id, a label or \(dimension) finite features")

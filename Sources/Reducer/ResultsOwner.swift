@@ -43,6 +43,8 @@ actor ResultsOwner {
     private let fencedCounter = Counter(label: "fruits_reducer_fenced_total")
     /// The latest model version this reducer knows published.
     let modelVersionGauge = Gauge(label: "fruits_model_version")
+    /// Logs and counts a published classifier that is worse than the one before.
+    let qualityTrend = QualityTrend()
 
     init(configuration: ReducerService.Configuration, store: any ObjectStore, logger: Logger, executor: ThreadExecutor) {
         self.configuration = configuration
@@ -218,9 +220,9 @@ actor ResultsOwner {
         var nextReferences = references
         let joined = pendingFeatures.compactMap { event -> ReferenceSet.Reference? in
             guard let key = ImageKey(imageID: event.imageID),
-                  nextReferences.offer(key: key, label: event.label, features: event.features, trusted: event.source != .upload)
+                  nextReferences.offer(key: key, label: event.label, features: event.features, trusted: event.source != .upload, uri: event.uri)
             else { return nil }
-            return ReferenceSet.Reference(key: key, label: event.label, features: event.features)
+            return ReferenceSet.Reference(key: key, label: event.label, features: event.features, uri: event.uri)
         }
         if let file = ReferenceSet.file(of: joined, flush: name) { files.append(file) }
         if !pendingDeadLetters.isEmpty {

@@ -40,6 +40,7 @@ public struct ReportPage {
             }
             page += ScatterChart(points: summary.points, labels: labels).svg
             page += legend
+            page += ClassifierSection(history: summary.classifier).html
         } else {
             page += "<p class=\"note\">No PCA model yet: it is written when the reducer finalizes.</p>"
         }
@@ -79,7 +80,7 @@ public struct ReportPage {
 
     static let style = """
         body{font:14px/1.4 system-ui,sans-serif;margin:24px auto;max-width:800px;color:#222}
-        h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+        h1{font-size:22px}h2{font-size:17px;margin-top:28px}h3{font-size:15px;margin-top:20px}
         table{border-collapse:collapse}th,td{padding:2px 12px 2px 0;text-align:left;vertical-align:top}
         td{font-variant-numeric:tabular-nums}.note{color:#666}
         svg{display:block;font-size:11px}svg .tick{fill:#555}svg .axis-title{fill:#333;font-size:12px}

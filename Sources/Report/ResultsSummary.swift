@@ -22,6 +22,8 @@ public struct ResultsSummary: Sendable {
     /// Parts that could not be read as what their folder promises, with
     /// why: left out of the counts, shown, never a crash.
     public var unreadableParts: [(key: String, reason: String)] = []
+    /// Every model version's classifier evaluation.
+    public var classifier = ClassifierHistory()
 
     public var images: Int { labelCounts.values.reduce(0, +) }
     public var isSampled: Bool { points.count < images }
@@ -54,6 +56,7 @@ public struct ResultsSummary: Sendable {
             if rows.count > 2 * maxPoints { rows = smallest(rows, maxPoints) }
         }
         summary.points = smallest(rows, maxPoints).map(\.point)
+        summary.classifier = try await ClassifierHistory.load(from: store)
         for part in try await store.list(prefix: "deadletters/") where part.key.hasSuffix(".parquet") {
             do {
                 let reader = try ParquetReader(bytes: try await store.get(part.key))

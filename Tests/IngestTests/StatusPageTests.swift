@@ -56,7 +56,7 @@ struct StatusPageTests {
                 try await group.waitForAll()
             }
         }
-        // One look-up lists its two folders; 20 overlapping visits share it.
-        #expect(results.listings.withLock { $0 } == 2)
+        // One look-up lists its three folders (projected parts, dead letters, model versions); 20 overlapping visits share it.
+        #expect(results.listings.withLock { $0 } == 3)
     }
 }

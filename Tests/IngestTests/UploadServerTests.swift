@@ -145,6 +145,15 @@ struct UploadServerTests {
             entry.score = score
             return entry
         } : []
+        if version > 0 {
+            result.classifier = "softmax"
+            result.neighbours = [("Kiwi", Float(0.98), "s3://photos/Kiwi/1.jpg"), ("Lime", 1.0000001, "")].enumerated().map { index, near in
+                var neighbour = Fruits_V1_ImageResult.Neighbour()
+                neighbour.imageID = String(format: "%032x", index + 1)
+                (neighbour.label, neighbour.similarity, neighbour.uri) = near
+                return neighbour
+            }
+        }
         return result
     }
 
@@ -180,6 +189,13 @@ struct UploadServerTests {
             let prediction = try #require(answer["prediction"] as? [String: Any])
             #expect(prediction["label"] as? String == "Kiwi")
             #expect((prediction["top"] as? [[String: Any]])?.count == 2)
+            // Why: the labelled photos nearest to it, a URI only where the answerer gave one, similarity within the contract's [-1, 1].
+            #expect(answer["classifier"] as? String == "softmax")
+            let neighbours = try #require(answer["neighbours"] as? [[String: Any]])
+            #expect(neighbours.map { $0["label"] as? String } == ["Kiwi", "Lime"])
+            #expect(neighbours.map { $0["uri"] as? String } == ["s3://photos/Kiwi/1.jpg", nil])
+            #expect(neighbours.map { $0["image_id"] as? String } == [String(format: "%032x", 1), String(format: "%032x", 2)])
+            #expect((neighbours[1]["similarity"] as? Double).map { $0 <= 1 } == true)
         }
     }
 

@@ -1,3 +1,6 @@
+import Foundation
+import ObjectStorage
+
 /// What a classifier's answers are worth, published beside each model as
 /// `evaluation.json`: leave-one-out over the reference set (each evaluated
 /// reference is classified by all the others), on at most `limit`
@@ -17,9 +20,13 @@ package struct ClassifierEvaluation: Codable, Sendable {
     package let accuracy: Double
     package let top5Accuracy: Double
     package let perLabel: [String: LabelRecall]
+    /// Every classifier kind on held-out references, and which is published.
+    package var comparison: ClassifierComparison?
+    /// Against the previous version's published classifier.
+    package var quality: QualityChange?
 
     enum CodingKeys: String, CodingKey {
-        case method, neighbours, references, evaluated, accuracy
+        case method, neighbours, references, evaluated, accuracy, comparison, quality
         case modelVersion = "model_version"
         case top5Accuracy = "top5_accuracy"
         case perLabel = "per_label"
@@ -49,5 +56,14 @@ package struct ClassifierEvaluation: Codable, Sendable {
         accuracy = Double(first) / Double(count)
         top5Accuracy = Double(topFive) / Double(count)
         self.perLabel = perLabel.mapValues { LabelRecall(evaluated: $0.evaluated, recall: Double($0.correct) / Double($0.evaluated)) }
+    }
+}
+
+extension ClassifierEvaluation {
+    /// A published version's evaluation, nil if there is none or it cannot
+    /// be read: the quality trend then starts again from this version.
+    package static func published(version: Int, in store: any ObjectStore) async -> ClassifierEvaluation? {
+        guard version >= 1, let bytes = try? await store.getIfPresent(ResultsLayout.evaluation(version: version)) else { return nil }
+        return try? JSONDecoder().decode(ClassifierEvaluation.self, from: Data(bytes))
     }
 }

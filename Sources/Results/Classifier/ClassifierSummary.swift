@@ -10,11 +10,17 @@ public struct ClassifierSummary: Codable, Sendable {
     public let labels: Int
     public let accuracy: Double
     public let top5Accuracy: Double
+    /// The classifier the answers come from (absent before the comparison:
+    /// `knn-pca`), and its accuracy on the held-out references.
+    public var published: ClassifierKind?
+    public var heldOutAccuracy: Double?
 
     enum CodingKeys: String, CodingKey {
         case method, metric, neighbours, references, labels, accuracy
         case referencesPerLabel = "references_per_label"
         case top5Accuracy = "top5_accuracy"
+        case published
+        case heldOutAccuracy = "held_out_accuracy"
     }
 
     package init(_ classifier: NearestNeighbours, evaluation: ClassifierEvaluation, perLabel: Int) {

@@ -22,20 +22,29 @@ package struct NearestNeighbours: Sendable {
     package let keys: [ImageKey]
     package let referenceLabels: [String]
     package let projected: [[Float]]
+    /// The references' raw features when neighbours are searched among
+    /// them (`knn-full`); nil: among the PCA coordinates.
+    package let referenceFeatures: [[Float]]?
+    /// The references' URIs when known (a published set read back), else empty.
+    package var referenceURIs: [String] = []
     private let projector: Projector
     private let labelIndex: [Int]
     private let labels: [String]
-    /// `keys.count` rows of `model.k` floats, each of length 1 (or 0).
+    /// `keys.count` rows of `width` floats, each of length 1 (or 0).
     private let unitRows: [Float]
+    /// `model.k`, or the features' dimension for `knn-full`.
+    private let width: Int
 
     /// From references with raw features, projected here (the reducer, at publish).
-    package init(model: PCAModel, references: [ReferenceSet.Reference], neighbours: Int = 5) {
+    package init(model: PCAModel, references: [ReferenceSet.Reference], neighbours: Int = 5, onFeatures: Bool = false) {
         self.init(model: model, keys: references.map(\.key), labels: references.map(\.label),
-                  projected: Projector(model).project(rows: references.map(\.features)), neighbours: neighbours)
+                  projected: Projector(model).project(rows: references.map(\.features)), neighbours: neighbours,
+                  features: onFeatures ? references.map(\.features) : nil)
     }
 
     /// From references already projected (a version's `references.parquet`).
-    package init(model: PCAModel, keys: [ImageKey], labels referenceLabels: [String], projected: [[Float]], neighbours: Int = 5) {
+    package init(model: PCAModel, keys: [ImageKey], labels referenceLabels: [String], projected: [[Float]], neighbours: Int = 5,
+         features: [[Float]]? = nil) {
         precondition(neighbours >= 1)
         precondition(keys.count == referenceLabels.count && keys.count == projected.count)
         self.model = model
@@ -43,11 +52,14 @@ package struct NearestNeighbours: Sendable {
         self.keys = keys
         self.referenceLabels = referenceLabels
         self.projected = projected
+        referenceFeatures = features
+        precondition(features.map { $0.count == keys.count } ?? true)
         projector = Projector(model)
+        width = features == nil ? model.k : model.mean.count
         labels = Array(Set(referenceLabels)).sorted()
         let indices = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         labelIndex = referenceLabels.map { indices[$0]! }
-        unitRows = projected.flatMap(Self.unit)
+        unitRows = (features ?? projected).flatMap(Self.unit)
     }
 
     package var count: Int { keys.count }
@@ -63,24 +75,35 @@ package struct NearestNeighbours: Sendable {
     /// cost OpenBLAS more in waking its threads than in arithmetic, and on
     /// busy cores the answerer fell behind the features it answers.
     package func classify(batch: [[Float]]) -> [(pca: [Float], top: [LabelScore])] {
+        answers(batch: batch).map { ($0.pca, $0.vote.top) }
+    }
+
+    /// `classify(batch:)` with the neighbours that voted.
+    package func answers(batch: [[Float]]) -> [(pca: [Float], vote: Vote)] {
         let coordinates = projector.project(rows: batch)
-        let top = nearest(to: coordinates.map(Self.unit), excluding: nil)
-        return Array(zip(coordinates, top))
+        let votes = nearest(to: (referenceFeatures == nil ? coordinates : batch).map(Self.unit), excluding: nil)
+        return Array(zip(coordinates, votes))
+    }
+
+    /// The labels' scores and the references that voted, most similar first.
+    package struct Vote: Sendable {
+        package let top: [LabelScore]
+        package let nearest: [(index: Int, similarity: Float)]
     }
 
     /// Leave-one-out answers for references `indices`: each classified by all the others.
     package func leaveOneOut(_ indices: [Int]) -> [[LabelScore]] {
-        let k = model.k
-        return nearest(to: indices.map { Array(unitRows[$0 * k..<($0 + 1) * k]) }, excluding: indices)
+        let k = width
+        return nearest(to: indices.map { Array(unitRows[$0 * k..<($0 + 1) * k]) }, excluding: indices).map(\.top)
     }
 
     /// The votes for unit-length `queries`, query i not counting reference
     /// `excluded[i]`. Similarities in blocks of 256 queries (one matrix
     /// product each), so memory stays at 256 x references floats.
-    private func nearest(to queries: [[Float]], excluding excluded: [Int]?) -> [[LabelScore]] {
-        guard !keys.isEmpty else { return queries.map { _ in [] } }
-        let n = keys.count, k = model.k
-        var answers: [[LabelScore]] = []
+    private func nearest(to queries: [[Float]], excluding excluded: [Int]?) -> [Vote] {
+        guard !keys.isEmpty else { return queries.map { _ in Vote(top: [], nearest: []) } }
+        let n = keys.count, k = width
+        var answers: [Vote] = []
         answers.reserveCapacity(queries.count)
         for start in stride(from: 0, to: queries.count, by: 256) {
             let block = start..<min(start + 256, queries.count)
@@ -95,7 +118,7 @@ package struct NearestNeighbours: Sendable {
         return answers
     }
 
-    private func vote(_ similarities: ArraySlice<Float>, excluding excluded: Int?) -> [LabelScore] {
+    private func vote(_ similarities: ArraySlice<Float>, excluding excluded: Int?) -> Vote {
         // The most similar first; ties go to the earlier reference (label, then id order).
         var nearest: [(similarity: Float, index: Int)] = []
         for (index, similarity) in zip(0..., similarities) where index != excluded {
@@ -109,8 +132,9 @@ package struct NearestNeighbours: Sendable {
         var votes: [Int: Float] = [:]
         for ((_, index), weight) in zip(nearest, weights) { votes[labelIndex[index], default: 0] += weight }
         let total = votes.values.reduce(0, +)
-        return votes.map { LabelScore(label: labels[$0.key], score: $0.value / total) }
+        let top = votes.map { LabelScore(label: labels[$0.key], score: $0.value / total) }
             .sorted { ($0.score, $1.label) > ($1.score, $0.label) }
+        return Vote(top: top, nearest: nearest.map { ($0.index, $0.similarity) })
     }
 
     private static func unit(_ vector: [Float]) -> [Float] {

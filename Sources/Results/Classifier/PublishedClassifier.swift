@@ -41,13 +41,22 @@ extension NearestNeighbours {
             names.append(label)
             projected.append(pca)
         }
+        let onFeatures = pcaModel.classifier?.published == .knnFull
+        let features = onFeatures ? try reader.floatLists("features") : []
+        if onFeatures {
+            guard features.count == reader.rowCount,
+                  features.allSatisfy({ $0.map { $0.count == dimension && $0.allSatisfy(\.isFinite) } ?? false })
+            else { throw unreadable("its model publishes knn-full, and not every row has \(dimension) finite features") }
+        }
         if let summary = pcaModel.classifier, summary.labels != Set(names).count {
             throw unreadable("references of \(Set(names).count) labels, and its model.json says \(summary.labels)")
         }
         // `neighbours` above the number of references is a classifier of few
         // images, not damage: every reference votes.
-        return NearestNeighbours(model: pcaModel, keys: keys, labels: names, projected: projected,
-                                 neighbours: pcaModel.classifier?.neighbours ?? 5)
+        var classifier = NearestNeighbours(model: pcaModel, keys: keys, labels: names, projected: projected,
+                                           neighbours: pcaModel.classifier?.neighbours ?? 5, features: onFeatures ? features.map { $0! } : nil)
+        classifier.referenceURIs = ResultsLayout.optionalURIs(in: reader)?.map { $0 ?? "" } ?? []
+        return classifier
     }
 
     /// The version `pca/version` names, nil before the first model.

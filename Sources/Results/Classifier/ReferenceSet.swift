@@ -20,11 +20,15 @@ package struct ReferenceSet: Sendable {
         package let key: ImageKey
         package let label: String
         package let features: [Float]
+        /// Where the image is (`s3://…`, `file://…`): shown to the operator
+        /// with the answers it is a neighbour of; empty in parts written before.
+        package var uri = ""
 
-        package init(key: ImageKey, label: String, features: [Float]) {
+        package init(key: ImageKey, label: String, features: [Float], uri: String = "") {
             self.key = key
             self.label = label
             self.features = features
+            self.uri = uri
         }
     }
 
@@ -58,12 +62,12 @@ package struct ReferenceSet: Sendable {
     /// images, ones already held, and labels outside the vocabulary from an
     /// untrusted source (or beyond `maxLabels`) are never taken.
     @discardableResult
-    package mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true) -> Bool {
+    package mutating func offer(key: ImageKey, label: String, features: [Float], trusted: Bool = true, uri: String = "") -> Bool {
         guard !label.isEmpty, admits(label, trusted: trusted) else { return false }
         var references = byLabel[label, default: []]
         let index = references.partitioningIndex { $0.key >= key }
         guard index < perLabel, index == references.count || references[index].key != key else { return false }
-        references.insert(Reference(key: key, label: label, features: features), at: index)
+        references.insert(Reference(key: key, label: label, features: features, uri: uri), at: index)
         if references.count > perLabel { references.removeLast() }
         byLabel[label] = references
         return true

@@ -225,6 +225,13 @@ public nonisolated struct Fruits_V1_ImageResult: Sendable {
   /// keep uploads' answers apart from a backfill's.
   public var source: Fruits_V1_Source = .unspecified
 
+  /// The nearest labelled references, most similar first (as many as the
+  /// classifier's `neighbours`); empty without a model.
+  public var neighbours: [Fruits_V1_ImageResult.Neighbour] = []
+
+  /// The classifier `top` comes from: knn-pca, knn-full or softmax; empty without a model.
+  public var classifier: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -279,6 +286,29 @@ public nonisolated struct Fruits_V1_ImageResult: Sendable {
     /// Similarity-weighted share of the nearest references' votes; the
     /// scores of `top` sum to 1.
     public var score: Float = 0
+
+    public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+    public init() {}
+  }
+
+  /// A labelled reference near the image: why the answer is what it is.
+  public nonisolated struct Neighbour: Sendable {
+    // SwiftProtobuf.Message conformance is added in an extension below. See the
+    // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+    // methods supported on all messages.
+
+    public var imageID: String = String()
+
+    public var label: String = String()
+
+    /// Cosine similarity in the space of the published kNN (the PCA space
+    /// when the labels come from a softmax head).
+    public var similarity: Float = 0
+
+    /// Where the reference image is, for the operator; empty when the
+    /// answerer runs with --no-neighbour-uris or the reference predates URIs.
+    public var uri: String = String()
 
     public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -503,7 +533,7 @@ nonisolated extension Fruits_V1_DeadLetter: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ImageResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}status\0\u{1}label\0\u{1}top\0\u{1}pca\0\u{3}model_version\0\u{1}reason\0\u{3}ingested_at_micros\0\u{3}decided_at_micros\0\u{3}extracted_at_micros\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}status\0\u{1}label\0\u{1}top\0\u{1}pca\0\u{3}model_version\0\u{1}reason\0\u{3}ingested_at_micros\0\u{3}decided_at_micros\0\u{3}extracted_at_micros\0\u{1}source\0\u{1}neighbours\0\u{1}classifier\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -522,6 +552,8 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.decidedAtMicros) }()
       case 10: try { try decoder.decodeSingularInt64Field(value: &self.extractedAtMicros) }()
       case 11: try { try decoder.decodeSingularEnumField(value: &self.source) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.neighbours) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.classifier) }()
       default: break
       }
     }
@@ -561,6 +593,12 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
     if self.source != .unspecified {
       try visitor.visitSingularEnumField(value: self.source, fieldNumber: 11)
     }
+    if !self.neighbours.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.neighbours, fieldNumber: 12)
+    }
+    if !self.classifier.isEmpty {
+      try visitor.visitSingularStringField(value: self.classifier, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -576,6 +614,8 @@ nonisolated extension Fruits_V1_ImageResult: SwiftProtobuf.Message, SwiftProtobu
     if lhs.decidedAtMicros != rhs.decidedAtMicros {return false}
     if lhs.extractedAtMicros != rhs.extractedAtMicros {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.neighbours != rhs.neighbours {return false}
+    if lhs.classifier != rhs.classifier {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -615,6 +655,51 @@ nonisolated extension Fruits_V1_ImageResult.LabelScore: SwiftProtobuf.Message, S
   public static func ==(lhs: Fruits_V1_ImageResult.LabelScore, rhs: Fruits_V1_ImageResult.LabelScore) -> Bool {
     if lhs.label != rhs.label {return false}
     if lhs.score != rhs.score {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Fruits_V1_ImageResult.Neighbour: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Fruits_V1_ImageResult.protoMessageName + ".Neighbour"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}image_id\0\u{1}label\0\u{1}similarity\0\u{1}uri\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.imageID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.similarity) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.uri) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.imageID.isEmpty {
+      try visitor.visitSingularStringField(value: self.imageID, fieldNumber: 1)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 2)
+    }
+    if self.similarity.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.similarity, fieldNumber: 3)
+    }
+    if !self.uri.isEmpty {
+      try visitor.visitSingularStringField(value: self.uri, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Fruits_V1_ImageResult.Neighbour, rhs: Fruits_V1_ImageResult.Neighbour) -> Bool {
+    if lhs.imageID != rhs.imageID {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.similarity != rhs.similarity {return false}
+    if lhs.uri != rhs.uri {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
