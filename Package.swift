@@ -50,7 +50,7 @@ let package = Package(
         // Process-level helpers: CPU budget, blocking-I/O threads, progress, markup.
         .target(name: "Common"),
         // librdkafka behind Swift types: producer, consumer, admin, embedded cluster.
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Common"]),
         // S3 (SigV4, the AWS credential chain, HTTP over libcurl) and a local
         // directory behind one `ObjectStore`.
         .target(

@@ -66,7 +66,7 @@ public final class AnswerService: Service, Sendable {
         public let description: String
     }
 
-    public func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
+    public func checkReachable(timeout: Duration) async throws { try await consumer.checkReachable(timeout: timeout) }
 
     public func run() async throws {
         let committing: Task<Bool, Never>?
@@ -80,13 +80,12 @@ public final class AnswerService: Service, Sendable {
     }
 
     /// Stopping: the answers still unsent get the producer's flush (up to
-    /// 10 s, on a blocking-I/O thread: it waits for the broker); closing it
-    /// fails the rest, so the commits made now cover only what was
-    /// delivered. Then the consumer leaves its group.
+    /// 10 s); closing it fails the rest, so the commits made now cover only
+    /// what was delivered. Then the consumer leaves its group.
     private func close(committing: Task<Bool, Never>?) async {
-        _ = try? await BlockingIOPool.shared.run { [producer] in try? producer.close(timeout: .seconds(10)) }
+        try? await producer.close(timeout: .seconds(10))
         _ = await committing?.value
-        _ = try? await BlockingIOPool.shared.run { [consumer] in try? consumer.close() }
+        try? await consumer.close()
     }
 
     /// Answers until shutdown; returns the last batch's commit, still running.
@@ -128,7 +127,7 @@ public final class AnswerService: Service, Sendable {
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         return Task { [consumer, logger, next] in
             guard await previous?.value ?? true, await sent.value else { return false }
-            do { try await BlockingIOPool.shared.run { try consumer.commit(next) } } catch {
+            do { try await consumer.commit(next) } catch {
                 logger.warning("commit failed; these images will be answered again", metadata: ["error": "\(error)"])
             }
             return true

@@ -36,8 +36,7 @@ struct IngestCommand: AsyncParsableCommand {
             let progress = ProgressReporter(total: 0, label: "ingest")
             let (sent, skipped) = try await backfill.sendAll(listed: { progress.expect($0) }, sent: { progress.advance(by: $0) })
             progress.finish()
-            // Waits for the broker to acknowledge what is queued (up to 30 s): on a blocking-I/O thread, not the pool.
-            try await BlockingIOPool.shared.run { try producer.close() }
+            try await producer.close()  // waits for the broker to acknowledge what is queued (up to 30 s)
             StandardError.write("ingest: \(sent) image events sent to \(topic) (\(skipped) other files skipped)\n")
         }
     }
@@ -115,8 +114,8 @@ struct IngestCommand: AsyncParsableCommand {
             let server = UploadServer(
                 configuration: configuration, store: try service.storage.store(store), producer: producer, answers: answers,
                 statusPage: UploadStatusPage(results: try results.map(service.storage.store), logger: logger) {
-                    let live = try admin.lag(group: PipelineGroups.liveExtractors, topic: topic).values.reduce(0, +)
-                    let backfill = try admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)
+                    let live = try await admin.lag(group: PipelineGroups.liveExtractors, topic: topic).values.reduce(0, +)
+                    let backfill = try await admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)
                     return [("uploads waiting for an extractor (consumer lag)", "\(live)"),
                             ("backfill images waiting for an extractor", "\(backfill)")]
                 }, logger: logger)

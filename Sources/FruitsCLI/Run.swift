@@ -64,8 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         let ingestProgress = ProgressReporter(total: events.count, label: "ingest")
         try await backfill.send(events) { ingestProgress.advance(by: $0) }
         ingestProgress.finish()
-        // Waits for the broker to acknowledge what is queued (up to 30 s): on a blocking-I/O thread, not the pool.
-        try await BlockingIOPool.shared.run { try producer.close() }
+        try await producer.close()  // waits for the broker to acknowledge what is queued (up to 30 s)
         logger.info("ingested", metadata: ["images": "\(events.count)", "skipped": "\(skipped)"])
 
         var configuration = ReducerService.Configuration(kafka: kafka)

@@ -34,11 +34,9 @@ struct ServiceOptions: ParsableArguments {
         }
     }
 
-    /// Fails fast when no broker answers within --connect-timeout. The
-    /// metadata request blocks its thread: a blocking-I/O one, not the pool's.
-    func checkBroker(_ check: @escaping @Sendable (Duration) throws -> Void) async throws {
-        let timeout = Duration.seconds(connectTimeout)
-        try await BlockingIOPool.shared.run { try check(timeout) }
+    /// Fails fast when no broker answers within --connect-timeout.
+    func checkBroker(_ check: (Duration) async throws -> Void) async throws {
+        try await check(.seconds(connectTimeout))
     }
 
     /// The service plus, when asked for, the metrics endpoint, run until

@@ -9,7 +9,7 @@ struct Topics: AsyncParsableCommand {
         subcommands: [Create.self, Describe.self]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the pipeline's topics where missing (safe to run again).",
             discussion: """
@@ -30,13 +30,13 @@ struct Topics: AsyncParsableCommand {
             guard replicationFactor == -1 || replicationFactor >= 1 else { throw ValidationError("--replication-factor must be -1 or at least 1") }
         }
 
-        func run() throws {
+        func run() async throws {
             let admin = try KafkaAdmin(configuration: try service.kafka())
             let specs = PipelineTopics().settings(partitions: partitions, replicationFactor: replicationFactor).map { topic in
                 KafkaAdmin.TopicSpec(name: topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor,
                                      config: topic.config)
             }
-            let outcomes = try admin.create(specs, timeout: .seconds(service.connectTimeout))
+            let outcomes = try await admin.create(specs, timeout: .seconds(service.connectTimeout))
             for topic in PipelineTopics().all {
                 switch outcomes[topic] {
                 case .created: print("\(topic)  created (\(partitions) partitions)")
@@ -59,7 +59,7 @@ struct Topics: AsyncParsableCommand {
 
         func run() async throws {
             let admin = try KafkaAdmin(configuration: try service.kafka())
-            let topics = try admin.topics(timeout: .seconds(service.connectTimeout))
+            let topics = try await admin.topics(timeout: .seconds(service.connectTimeout))
             let pipeline = PipelineTopics()
             for topic in pipeline.all {
                 print("\(topic)  " + (topics[topic].map { "\($0) partitions" } ?? "missing (fruits topics create)"))
@@ -69,14 +69,14 @@ struct Topics: AsyncParsableCommand {
                            (PipelineGroups.reducer, pipeline.deadLetters),
                            (PipelineGroups.answerers, pipeline.features), (PipelineGroups.answerers, pipeline.deadLetters)]
             for (group, topic) in watched where topics[topic] != nil {
-                let lag = try admin.lag(group: group, topic: topic)
+                let lag = try await admin.lag(group: group, topic: topic)
                 let detail = lag.keys.sorted().map { "\($0):\(lag[$0]!)" }.joined(separator: " ")
                 print("group \(group) on \(topic)  lag \(lag.values.reduce(0, +))  (\(detail))")
             }
             guard let results else { return }
             let offsets = try await RetentionStatus.checkpointOffsets(in: try service.storage.store(results))
             for topic in [pipeline.features, pipeline.deadLetters] where topics[topic] != nil {
-                let starts = try admin.logStartOffsets(topic: topic, timeout: .seconds(service.connectTimeout))
+                let starts = try await admin.logStartOffsets(topic: topic, timeout: .seconds(service.connectTimeout))
                 print(RetentionStatus.line(topic: topic, resumeAt: offsets, logStarts: starts))
             }
         }

@@ -33,9 +33,8 @@ public final class ResultsFeed: Service, Sendable {
         await close()
     }
 
-    /// Leaving blocks until librdkafka has stopped the consumer: on a blocking-I/O thread, not the pool.
     private func close() async {
-        _ = try? await BlockingIOPool.shared.run { [consumer] in try? consumer.close() }
+        try? await consumer.close()
     }
 
     private func read() async throws {
@@ -46,12 +45,8 @@ public final class ResultsFeed: Service, Sendable {
             guard !Task.isShuttingDownGracefully else { break }
             if lastLookup.map({ ContinuousClock.now - $0 >= .seconds(assigned.isEmpty ? 1 : 15) }) ?? true {
                 lastLookup = .now
-                // A metadata request of up to 5 s, and an assignment that waits for librdkafka's thread.
-                let partitions = try await BlockingIOPool.shared.run { [consumer, topic, assigned] in
-                    let found = (try? consumer.partitions(of: [topic], timeout: .seconds(5))) ?? []
-                    if found.count > assigned.count { try consumer.assign(found) }
-                    return found
-                }
+                let partitions = (try? await consumer.partitions(of: [topic], timeout: .seconds(5))) ?? []
+                if partitions.count > assigned.count { try await consumer.assign(partitions) }
                 if partitions.count > assigned.count {
                     logger.info("reading answers", metadata: ["topic": "\(topic)", "partitions": "\(partitions.count)"])
                     assigned = partitions

@@ -14,8 +14,8 @@ import Synchronization
 /// store one read every 30 s, and a damaged part is a row on the page and a
 /// warning in the log, not an error for every visitor.
 public final class UploadStatusPage: Sendable {
-    /// More rows for the page, looked up on a blocking-I/O thread.
-    public typealias Rows = @Sendable () throws -> [(String, String)]
+    /// More rows for the page (consumer lag, say).
+    public typealias Rows = @Sendable () async throws -> [(String, String)]
 
     private struct Snapshot: Sendable {
         let at: ContinuousClock.Instant
@@ -88,8 +88,7 @@ public final class UploadStatusPage: Sendable {
                 logger.warning("the status page left out an unreadable results part", metadata: ["key": "\(part.key)", "reason": "\(part.reason)"])
             }
         }
-        let more = rows
-        let rows = (try? await BlockingIOPool.shared.run { try more?() ?? [] }) ?? [("status", "unavailable")]
+        let rows = (try? await self.rows?() ?? []) ?? [("status", "unavailable")]
         return Snapshot(at: .now, summary: summary, rows: problems + rows)
     }
 }

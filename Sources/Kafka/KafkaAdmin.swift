@@ -31,17 +31,43 @@ public final class KafkaAdmin: Sendable {
         handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration)
     }
 
+    // Each request waits for the broker on the module's threads (`KafkaThreads`).
+
     /// Partition counts of the topics the cluster has, by name.
-    public func topics(timeout: Duration = .seconds(10)) throws -> [String: Int] {
-        let partitions = try handle.partitions(of: nil, timeout: timeout)
-        return Dictionary(grouping: partitions, by: \.topic).mapValues(\.count)
+    public func topics(timeout: Duration = .seconds(10)) async throws -> [String: Int] {
+        try await KafkaThreads.run { try self.topicsWaiting(timeout: timeout) }
     }
 
     /// Creates the topics that do not exist yet; existing ones are left as
     /// they are (so this is safe to run again, and needs no admin right when
     /// there is nothing to create).
-    public func create(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws -> [String: Outcome] {
-        let existing = try topics(timeout: timeout)
+    public func create(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) async throws -> [String: Outcome] {
+        try await KafkaThreads.run { try self.createWaiting(specs, timeout: timeout) }
+    }
+
+    /// How many records of `topic` the group has not committed yet, per
+    /// partition (the whole partition when the group committed nothing):
+    /// what an autoscaler such as KEDA sees.
+    public func lag(group: String, topic: String, timeout: Duration = .seconds(10)) async throws -> [Int32: Int64] {
+        try await KafkaThreads.run { try self.lagWaiting(group: group, topic: topic, timeout: timeout) }
+    }
+
+    /// Where each partition of `topic` now starts: records before it were
+    /// deleted by retention.
+    public func logStartOffsets(topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Int64] {
+        let handle = self.handle
+        return try await KafkaThreads.run {
+            try handle.logStartOffsets(of: handle.partitions(of: [topic], timeout: timeout), timeout: timeout)
+        }
+    }
+
+    private func topicsWaiting(timeout: Duration) throws -> [String: Int] {
+        let partitions = try handle.partitions(of: nil, timeout: timeout)
+        return Dictionary(grouping: partitions, by: \.topic).mapValues(\.count)
+    }
+
+    private func createWaiting(_ specs: [TopicSpec], timeout: Duration) throws -> [String: Outcome] {
+        let existing = try topicsWaiting(timeout: timeout)
         var outcomes: [String: Outcome] = [:]
         for spec in specs { if let count = existing[spec.name] { outcomes[spec.name] = .exists(partitions: count) } }
         let missing = specs.filter { existing[$0.name] == nil }
@@ -103,10 +129,7 @@ public final class KafkaAdmin: Sendable {
         return outcomes
     }
 
-    /// How many records of `topic` the group has not committed yet, per
-    /// partition (the whole partition when the group committed nothing):
-    /// what an autoscaler such as KEDA sees.
-    public func lag(group: String, topic: String, timeout: Duration = .seconds(10)) throws -> [Int32: Int64] {
+    private func lagWaiting(group: String, topic: String, timeout: Duration) throws -> [Int32: Int64] {
         let partitions = try handle.partitions(of: [topic], timeout: timeout)
         guard !partitions.isEmpty else { return [:] }
         // The admin's own configuration: its security properties and authentication too.
@@ -129,20 +152,5 @@ public final class KafkaAdmin: Sendable {
             lag[element.partition] = max(high - (element.offset >= 0 ? element.offset : low), 0)
         }
         return lag
-    }
-
-    /// Where each partition of `topic` now starts: records before it were
-    /// deleted by retention.
-    public func logStartOffsets(topic: String, timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64] {
-        var starts: [TopicPartition: Int64] = [:]
-        for partition in try handle.partitions(of: [topic], timeout: timeout) {
-            var low: Int64 = 0, high: Int64 = 0
-            let error = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition.partition, &low, &high, timeout.milliseconds)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(.client, error: error, "cannot read the offsets of \(topic)[\(partition.partition)]")
-            }
-            starts[partition] = low
-        }
-        return starts
     }
 }

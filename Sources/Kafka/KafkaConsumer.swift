@@ -8,6 +8,8 @@ import Synchronization
 /// finished (at-least-once).
 ///
 /// Partition assignments and revocations are published on `rebalances`.
+/// What waits for a broker is async and waits on the module's own threads
+/// (`KafkaThreads`) or, for commits, on librdkafka's: callers never hop.
 public final class KafkaConsumer: Sendable, AsyncSequence {
     public typealias Element = KafkaMessage
 
@@ -20,6 +22,8 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         /// nothing to wait for. For a process that is itself restarted on
         /// failure and owns its partitions alone (the reducer; `fruits run`'s
         /// extractors). Offsets are still committed under the group id.
+        /// The partitions are assigned on the module's threads, leaders
+        /// first, after `init` returned; `assign(_:)` adds more.
         case partitions([TopicPartition])
     }
 
@@ -55,10 +59,14 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
 
     public let groupID: String
     public let rebalances: AsyncStream<Rebalance>
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
     private let state: RebalanceState
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
     let closed = Atomic<Bool>(false)
+    /// One assignment at a time, on the module's threads.
+    private let assigning = Mutex<Void>(())
+    /// Why the partitions `init` was given could not be assigned; the next read throws it.
+    private let assignmentFailure = Mutex<KafkaError?>(nil)
 
     /// `configuration` may override the defaults set here
     /// (`auto.offset.reset=earliest`, `enable.auto.commit=false`).
@@ -94,14 +102,29 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
                 throw KafkaError(.client, error: error, "cannot subscribe to \(topics)")
             }
         case .partitions(let partitions):
-            try assign(partitions)
+            guard !partitions.isEmpty else { break }
+            KafkaThreads.submit { [self] in
+                do { try assignWaiting(partitions) } catch {
+                    assignmentFailure.withLock { $0 = error as? KafkaError ?? KafkaError(.client, "\(error)") }
+                }
+            }
         }
     }
 
     /// Adds `partitions` to a fixed assignment, each starting where
     /// `startOffsets` says, else at the group's committed offset, else per
-    /// `auto.offset.reset`.
-    public func assign(_ partitions: [TopicPartition]) throws {
+    /// `auto.offset.reset`. Waits for their leaders (a metadata request of
+    /// up to 5 s) on the module's threads.
+    public func assign(_ partitions: [TopicPartition]) async throws {
+        try await KafkaThreads.run { try self.assignWaiting(partitions) }
+    }
+
+    private func assignWaiting(_ partitions: [TopicPartition]) throws {
+        try assigning.withLock { _ in try assignNow(partitions) }
+    }
+
+    private func assignNow(_ partitions: [TopicPartition]) throws {
+        guard !closed.load(ordering: .acquiring) else { throw KafkaError(.closed, "cannot assign \(partitions.sorted()): the consumer is closed") }
         let new = Set(partitions).subtracting(assignment)
         guard !new.isEmpty else { return }
         let list = makePartitionList(Dictionary(uniqueKeysWithValues: new.map {
@@ -122,19 +145,26 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     }
 
     /// The id of the cluster this consumer reads from; nil if no broker answered in time.
-    public func clusterID(timeout: Duration = .seconds(10)) -> String? { handle.clusterID(timeout: timeout) }
+    public func clusterID(timeout: Duration = .seconds(10)) async -> String? {
+        let handle = self.handle
+        return (try? await KafkaThreads.run { handle.clusterID(timeout: timeout) }) ?? nil
+    }
 
     /// Every partition of `topics`, from the cluster's metadata; a topic the
     /// cluster does not have yet is left out.
-    public func partitions(of topics: [String], timeout: Duration = .seconds(10)) throws -> [TopicPartition] {
-        try handle.partitions(of: topics, timeout: timeout)
+    public func partitions(of topics: [String], timeout: Duration = .seconds(10)) async throws -> [TopicPartition] {
+        let handle = self.handle
+        return try await KafkaThreads.run { try handle.partitions(of: topics, timeout: timeout) }
     }
 
-    deinit { try? close() }
+    /// A consumer nobody closed leaves its group here, blocking the thread
+    /// that let it go (up to the session timeout): services `close()` theirs.
+    deinit { try? closeWaiting() }
 
     /// Fails fast when no broker answers; see `KafkaHandle.checkReachable`.
-    public func checkReachable(timeout: Duration = .seconds(10)) throws {
-        try handle.checkReachable(timeout: timeout)
+    public func checkReachable(timeout: Duration = .seconds(10)) async throws {
+        let handle = self.handle
+        try await KafkaThreads.run { try handle.checkReachable(timeout: timeout) }
     }
 
     /// The partitions this member owns now.
@@ -143,8 +173,10 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     /// Waits up to `timeout` for one record; a zero timeout takes a record
     /// already fetched, if any. Serves rebalances meanwhile. Transient broker
     /// errors are absorbed (librdkafka reconnects); nil means nothing arrived
-    /// in time.
+    /// in time. Blocks its thread: for a thread of the caller's own.
+    @available(*, noasync, message: "it blocks its thread; use poll(upTo:timeout:linger:), batches(upTo:timeout:) or for try await")
     public func poll(timeout: Duration) throws -> KafkaMessage? {
+        if let failure = assignmentFailure.withLock({ failure in defer { failure = nil }; return failure }) { throw failure }
         let deadline = ContinuousClock.now + timeout
         while !closed.load(ordering: .acquiring) {
             let remaining = deadline - ContinuousClock.now
@@ -194,41 +226,11 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         }
     }
 
-    /// Marks `message` and everything before it in its partition as done.
-    public func commit(_ message: KafkaMessage) throws {
-        try commit([message.topicPartition: message.offset + 1])
-    }
-
-    /// Commits the next offsets to read, synchronously.
-    public func commit(_ nextOffsets: [TopicPartition: Int64]) throws {
-        guard !nextOffsets.isEmpty else { return }
-        let list = makePartitionList(nextOffsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let error = rd_kafka_commit(handle.pointer, list, 0)
-        switch error {
-        case RD_KAFKA_RESP_ERR_NO_ERROR:
-            return
-        case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
-            throw KafkaError(.rebalanced, error: error,
-                             "offsets \(nextOffsets) not committed: the group is rebalancing and these records will be redelivered")
-        default:
-            throw KafkaError(.commit, error: error, "cannot commit offsets \(nextOffsets)")
-        }
-    }
-
     /// Each partition's first offset the broker still keeps (its log start,
-    /// which retention moves on), asked of the broker: synchronous.
-    public func logStartOffsets(of partitions: [TopicPartition], timeout: Duration = .seconds(5)) throws -> [TopicPartition: Int64] {
-        var starts: [TopicPartition: Int64] = [:]
-        for partition in partitions {
-            var low: Int64 = 0, high: Int64 = 0
-            let error = rd_kafka_query_watermark_offsets(handle.pointer, partition.topic, partition.partition, &low, &high, timeout.milliseconds)
-            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                throw KafkaError(.client, error: error, "cannot read the offsets of \(partition.topic)[\(partition.partition)]")
-            }
-            starts[partition] = low
-        }
-        return starts
+    /// which retention moves on), asked of the broker.
+    public func logStartOffsets(of partitions: [TopicPartition], timeout: Duration = .seconds(5)) async throws -> [TopicPartition: Int64] {
+        let handle = self.handle
+        return try await KafkaThreads.run { try handle.logStartOffsets(of: partitions, timeout: timeout) }
     }
 
     /// Records not yet consumed in each assigned partition, from the cached
@@ -252,8 +254,14 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         return lag
     }
 
-    /// Leaves the group (its partitions move to the other members) and stops.
-    public func close() throws {
+    /// Leaves the group (its partitions move to the other members) and
+    /// stops; waits for librdkafka (up to the session timeout) on the
+    /// module's threads.
+    public func close() async throws {
+        try await KafkaThreads.run { try self.closeWaiting() }
+    }
+
+    private func closeWaiting() throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pollQueue.sync {}
         let error = rd_kafka_consumer_close(handle.pointer)

@@ -104,6 +104,21 @@ extension KafkaHandle {
 }
 
 extension KafkaHandle {
+    /// Each partition's first offset the broker still keeps (its log start,
+    /// which retention moves on).
+    func logStartOffsets(of partitions: [TopicPartition], timeout: Duration) throws -> [TopicPartition: Int64] {
+        var starts: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            var low: Int64 = 0, high: Int64 = 0
+            let error = rd_kafka_query_watermark_offsets(pointer, partition.topic, partition.partition, &low, &high, timeout.milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(.client, error: error, "cannot read the offsets of \(partition.topic)[\(partition.partition)]")
+            }
+            starts[partition] = low
+        }
+        return starts
+    }
+
     /// The cluster's id (from its metadata); nil if no broker answered in time.
     func clusterID(timeout: Duration) -> String? {
         guard let id = rd_kafka_clusterid(pointer, timeout.milliseconds) else { return nil }

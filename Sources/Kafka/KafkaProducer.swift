@@ -20,8 +20,9 @@ public final class KafkaProducer: Sendable {
     deinit { core.shutdown() }
 
     /// Fails fast when no broker answers; see `KafkaHandle.checkReachable`.
-    public func checkReachable(timeout: Duration = .seconds(10)) throws {
-        try core.handle.checkReachable(timeout: timeout)
+    public func checkReachable(timeout: Duration = .seconds(10)) async throws {
+        let handle = core.handle
+        try await KafkaThreads.run { try handle.checkReachable(timeout: timeout) }
     }
 
     /// Sends one record and waits for its delivery report. The record is
@@ -31,10 +32,14 @@ public final class KafkaProducer: Sendable {
         try await core.send(topic: topic, key: key, value: value)
     }
 
-    /// Flushes, then stops; later sends fail.
-    public func close(timeout: Duration = .seconds(30)) throws {
-        defer { core.shutdown() }
-        try core.flush(timeout: timeout)
+    /// Flushes (waiting up to `timeout` for the broker's acknowledgements,
+    /// on the module's threads), then stops; later sends fail.
+    public func close(timeout: Duration = .seconds(30)) async throws {
+        let core = self.core
+        try await KafkaThreads.run {
+            defer { core.shutdown() }
+            try core.flush(timeout: timeout)
+        }
     }
 }
 

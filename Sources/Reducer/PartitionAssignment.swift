@@ -11,16 +11,16 @@ extension ReducerService {
         let topics = [configuration.topics.features, configuration.topics.deadLetters]
         var lastNotice: ContinuousClock.Instant?
         while !Task.isShuttingDownGracefully {
-            let partitions = try consumer.partitions(of: topics)
+            let partitions = try await consumer.partitions(of: topics)
             if !waiting || partitions.contains(where: { $0.topic == configuration.topics.features }) {
                 try await record(partitions, checkingCheckpoint: waiting)
                 if waiting {
                     try await owner.claim()
                     await resume()  // the claim may have read a newer checkpoint
                     try await record(partitions, checkingCheckpoint: true)
-                    try checkRetention(of: partitions)
+                    try await checkRetention(of: partitions)
                 }
-                try consumer.assign(partitions)
+                try await consumer.assign(partitions)
                 return
             }
             if lastNotice.map({ ContinuousClock.now - $0 >= .seconds(30) }) ?? true {
@@ -41,7 +41,7 @@ extension ReducerService {
             source?.partitions.merge(counts) { max($0, $1) }
             return
         }
-        let current = ReducerCheckpoint.KafkaSource(clusterID: consumer.clusterID() ?? "unknown", partitions: counts)
+        let current = ReducerCheckpoint.KafkaSource(clusterID: await consumer.clusterID() ?? "unknown", partitions: counts)
         defer { source = current }
         guard configuration.resetOffsets == nil, !committedOffsets.isEmpty, let saved = await owner.checkpointSource else { return }
         let hint = "pass --reset-offsets earliest (read these topics from their start) or latest (only new records) to start over"
@@ -57,9 +57,9 @@ extension ReducerService {
 
     /// At start, before reading: records retention deleted before this
     /// reducer read them are a `RetentionLoss` unless the operator accepts it.
-    private func checkRetention(of partitions: [TopicPartition]) throws {
+    private func checkRetention(of partitions: [TopicPartition]) async throws {
         guard configuration.resetOffsets == nil else { return }
-        let loss = RetentionLoss(resumeAt: committedOffsets, logStarts: try consumer.logStartOffsets(of: partitions))
+        let loss = RetentionLoss(resumeAt: committedOffsets, logStarts: try await consumer.logStartOffsets(of: partitions))
         for (topic, lost) in loss.byTopic {
             Gauge(label: "fruits_reducer_retention_lost_records", dimensions: [("topic", topic)]).record(lost)
         }

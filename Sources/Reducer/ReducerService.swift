@@ -24,8 +24,7 @@ public actor ReducerService: Service {
     /// a flush's Gram update takes seconds: on the cooperative pool (one
     /// thread per core) it would stall every other task of the process, a
     /// `fruits reduce`'s answerer among them, and at normal priority it would
-    /// compete with the answerer and the broker for the cores. Its blocking
-    /// librdkafka calls (metadata, commits) wait there too.
+    /// compete with the answerer and the broker for the cores.
     private let executor: ThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -94,10 +93,17 @@ public actor ReducerService: Service {
         startOffsets.set(committedOffsets)
     }
 
-    public nonisolated func checkReachable(timeout: Duration) throws { try consumer.checkReachable(timeout: timeout) }
+    public nonisolated func checkReachable(timeout: Duration) async throws { try await consumer.checkReachable(timeout: timeout) }
 
     public func run() async throws {
-        defer { try? consumer.close() }
+        do { try await reduce() } catch {
+            try? await consumer.close()
+            throw error
+        }
+        try? await consumer.close()
+    }
+
+    private func reduce() async throws {
         try await assignPartitions(waiting: true)
         written = try await owner.prepare()
         let schedule = configuration.schedule
@@ -193,7 +199,7 @@ public actor ReducerService: Service {
         committedOffsets = nextOffsets
         pending = PendingBatch()
         pendingGauge.record(0)
-        do { try consumer.commit(committedOffsets) } catch {
+        do { try await consumer.commit(committedOffsets) } catch {
             // The checkpoint, not Kafka, is the source of truth for offsets.
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
         }

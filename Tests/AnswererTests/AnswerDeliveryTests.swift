@@ -29,7 +29,6 @@ struct AnswerDeliveryTests {
 
         let reader = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: fixture.cluster.bootstrapServers),
                                        groupID: "check-\(UUID())", subscription: .group(topics: [fixture.topics.results]))
-        defer { try? reader.close() }
         var answered: Set<String> = []
         let deadline = ContinuousClock.now + .seconds(60)
         while answered.count < images, ContinuousClock.now < deadline {
@@ -37,6 +36,7 @@ struct AnswerDeliveryTests {
                 answered.insert(try Fruits_V1_ImageResult(serializedBytes: message.value).imageID)
             }
         }
+        try await reader.close()
         #expect(answered == Set((1...images).map(AnswererFixture.id)), "\(answered.count) of \(images) answered")
     }
 }

@@ -39,7 +39,6 @@ struct AnswerServiceTests {
         defer { running.cancel() }
 
         let reader = try KafkaConsumer(configuration: kafka, groupID: "reader", subscription: .group(topics: [topics.results]))
-        defer { try? reader.close() }
         var outcomes: [String: String] = [:]
         while outcomes.count < sent.count {
             for message in try await reader.poll(upTo: 10, timeout: .milliseconds(200)) {
@@ -47,6 +46,7 @@ struct AnswerServiceTests {
                 outcomes[result.imageID] = result.status == .done ? "done" : result.reason
             }
         }
+        try await reader.close()
         #expect(outcomes == Dictionary(uniqueKeysWithValues: sent.enumerated().map { (AnswererFixture.id($0.offset + 1), $0.element.expect) }))
     }
 }

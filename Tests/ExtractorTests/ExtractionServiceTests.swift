@@ -67,7 +67,7 @@ struct ExtractionServiceTests {
         }
         running.cancel()
         _ = try? await running.value
-        try reader.close()
+        try await reader.close()
         #expect(outcomes.sorted() == inputs.map(\.expect).sorted())
     }
 }
@@ -107,7 +107,7 @@ struct BrokerOutageTests {
         }
         running.cancel()
         _ = try? await running.value
-        try reader.close()
+        try await reader.close()
         #expect(outage)
         #expect(seen.count == 40, "features for \(seen.count) of 40 images after the outage")
     }

@@ -27,12 +27,11 @@ struct BackfillTests {
         let pages = Mutex<[Int]>([])
         let backfill = Backfill(store: store, producer: producer, topic: PipelineTopics().images)
         let (sent, skipped) = try await backfill.sendAll(listed: { count in pages.withLock { $0.append(count) } })
-        try producer.close()
+        try await producer.close()
         #expect(sent == 1500 && skipped == 1)
         #expect(pages.withLock { $0 } == [999, 501])  // S3 pages of 1,000 keys; README.txt sorts first
 
         let consumer = try KafkaConsumer(configuration: kafka, groupID: "backfill-test", subscription: .group(topics: [PipelineTopics().images]))
-        defer { try? consumer.close() }
         var events: [String: Fruits_V1_ImageEvent] = [:]
         let deadline = ContinuousClock.now + .seconds(30)
         while events.count < sent, ContinuousClock.now < deadline {
@@ -41,6 +40,7 @@ struct BackfillTests {
                 events[event.uri] = event
             }
         }
+        try await consumer.close()
         #expect(events.count == 1500, "events on the topic within 30 s")
         let uri = "s3://\(bucket)/Test/label-03/0010_100.jpg"
         #expect(events[uri]?.label == "label-03" && events[uri]?.imageID == EventIdentity.imageID(uri: uri))

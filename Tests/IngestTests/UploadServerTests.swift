@@ -48,11 +48,11 @@ struct UploadServerTests {
         func events() async throws -> [Fruits_V1_ImageEvent] {
             let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
                                              groupID: "check-\(UUID())", subscription: .group(topics: [PipelineTopics().liveImages]))
-            defer { try? consumer.close() }
             var events: [Fruits_V1_ImageEvent] = []
             while case let batch = try await consumer.poll(upTo: 100, timeout: .seconds(5)), !batch.isEmpty {
                 events += try batch.map { try Fruits_V1_ImageEvent(serializedBytes: $0.value) }
             }
+            try await consumer.close()
             return events
         }
     }
@@ -168,14 +168,14 @@ struct UploadServerTests {
         let pipeline = Task.detached {
             let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: harness.cluster.bootstrapServers),
                                              groupID: "pipeline-\(UUID())", subscription: .group(topics: [PipelineTopics().liveImages]))
-            defer { try? consumer.close() }
             while !Task.isCancelled {
                 for message in try await consumer.poll(upTo: 10, timeout: .milliseconds(100)) {
                     let event = try Fruits_V1_ImageEvent(serializedBytes: message.value)
-                    try await Task.sleep(for: .milliseconds(300))
+                    try? await Task.sleep(for: .milliseconds(300))
                     harness.answers.record(Self.result(event.imageID, label: event.label))
                 }
             }
+            try await consumer.close()
         }
         defer { pipeline.cancel() }
         try await harness.test { client in

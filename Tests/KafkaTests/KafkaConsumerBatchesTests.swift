@@ -23,11 +23,11 @@ struct KafkaConsumerBatchesTests {
             sizes.append(batch.count)
             values += batch.map { String(decoding: $0.value, as: UTF8.self) }
             if values.count == 7 && batch.isEmpty { ticksAfterTheLast += 1 }
-            if ticksAfterTheLast == 2 { try consumer.close() }  // ends the sequence
+            if ticksAfterTheLast == 2 { try await consumer.close() }  // ends the sequence
         }
         #expect(values == (0..<7).map(String.init), "in partition order, each once")
         #expect(sizes.allSatisfy { $0 <= 3 }, "\(sizes)")
         #expect(ticksAfterTheLast == 2, "an empty batch for each timeout without records")
-        try producer.close()
+        try await producer.close()
     }
 }

@@ -29,7 +29,7 @@ struct KafkaTests {
         for (_, delivered) in byPartition {
             #expect(delivered.map(\.offset).sorted() == Array(0..<Int64(delivered.count)))
         }
-        try producer.close()
+        try await producer.close()
     }
 
     /// More sends at once than librdkafka's queue holds wait their turn (the
@@ -47,7 +47,7 @@ struct KafkaTests {
             return try await group.reduce(0) { count, _ in count + 1 }
         }
         #expect(delivered == 500)
-        try producer.close()
+        try await producer.close()
     }
 
     @Test func sameKeyGoesToSamePartition() async throws {
@@ -59,7 +59,7 @@ struct KafkaTests {
             partitions.insert(try await producer.send(topic: "images", key: Array("apple-1".utf8), value: [1]).topicPartition.partition)
         }
         #expect(partitions.count == 1)
-        try producer.close()
+        try await producer.close()
     }
 
     @Test func groupSplitsPartitionsAndSurvivorResumesFromCommittedOffsets() async throws {
@@ -90,7 +90,7 @@ struct KafkaTests {
 
         // The first member leaves; the second takes over all six partitions
         // from the committed offsets, so every record is seen exactly once.
-        try first.close()
+        try await first.close()
         for index in 600..<900 {
             try await producer.send(topic: "work", key: Array("k\(index)".utf8), value: Array("\(index)".utf8))
         }
@@ -99,8 +99,8 @@ struct KafkaTests {
         let counts = seen.counts.withLock { $0 }
         #expect(counts.count == 900, "missing \(900 - counts.count) records")
         #expect(counts.values.allSatisfy { $0 == 1 }, "some records were delivered twice")
-        try second.close()
-        try producer.close()
+        try await second.close()
+        try await producer.close()
     }
 
     /// Polls, counts and commits each record until `done` (or a minute passes).
@@ -109,7 +109,7 @@ struct KafkaTests {
         while !done() && ContinuousClock.now < deadline {
             for message in try await consumer.poll(upTo: 1, timeout: .milliseconds(100)) {
                 tally.counts.withLock { $0[String(decoding: message.value, as: UTF8.self), default: 0] += 1 }
-                try consumer.commit(message)
+                try await consumer.commit(message)
             }
         }
     }
@@ -124,14 +124,14 @@ struct KafkaTests {
         #expect(event == .assigned([TopicPartition(topic: "work", partition: 0), TopicPartition(topic: "work", partition: 1)]))
         poller.cancel()
         _ = try? await poller.value
-        try consumer.close()
+        try await consumer.close()
     }
 
-    @Test func unreachableBrokerFailsClearlyWithinTheBound() throws {
+    @Test func unreachableBrokerFailsClearlyWithinTheBound() async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", ["log_level": "0"]))
         let start = ContinuousClock.now
-        #expect {
-            try producer.checkReachable(timeout: .seconds(2))
+        await #expect {
+            try await producer.checkReachable(timeout: .seconds(2))
         } throws: { error in
             guard let error = error as? KafkaError else { return false }
             return error.kind == .brokerUnreachable && error.description.contains("127.0.0.1:1")

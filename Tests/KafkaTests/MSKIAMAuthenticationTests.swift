@@ -42,7 +42,7 @@ struct MSKIAMAuthenticationTests {
         let admin = try KafkaAdmin(configuration: configuration)
         #expect(try await lines.waitFor("Kafka token refreshed (MSK IAM)", within: 10), "\(lines.all)")
         // The mock cluster speaks no SASL: the metadata request cannot succeed.
-        let error = try await thrownKafkaError { _ = try admin.topics(timeout: .seconds(2)) }
+        let error = try await thrownKafkaError { _ = try await admin.topics(timeout: .seconds(2)) }
         let output = lines.all + ["\(error)"]
         for secret in [Self.secret, Self.session, Self.tokenPrefix, "X-Amz-Signature"] {
             #expect(!output.contains { $0.contains(secret) }, "\(secret) in \(output)")
@@ -59,11 +59,11 @@ struct MSKIAMAuthenticationTests {
                                                ["security.protocol": "SASL_PLAINTEXT", "log_level": "0"])
         configuration.authentication = try .awsMSKIAM(region: "eu-west-1", credentials: failing, logger: Self.logger(lines))
         let producer = try KafkaProducer(configuration: configuration)
-        let error = try await thrownKafkaError { try producer.checkReachable(timeout: .seconds(10)) }
+        let error = try await thrownKafkaError { try await producer.checkReachable(timeout: .seconds(10)) }
         #expect(error.kind == .authentication)
         #expect("\(error)".contains("no AWS credentials from instance metadata (IMDSv2) at http://127.0.0.1:9: HTTP 500: try later"), "\(error)")
         #expect(try await lines.waitFor("warning no Kafka token (MSK IAM)", within: 5), "\(lines.all)")
-        try producer.close(timeout: .seconds(1))
+        try await producer.close(timeout: .seconds(1))
     }
 
     @Test func aRegionThatIsNotOneIsRefusedAtConfiguration() {

@@ -81,7 +81,7 @@ struct OAuthBearerTests {
         }, groupID: "oauth-test", subscription: .partitions([]))
         let refreshes = try await recorder.waitForRefreshes(1, within: 5)
         #expect(refreshes.first.map { if case .set = $0 { true } else { false } } == true, "\(refreshes)")
-        try consumer.close()
+        try await consumer.close()
     }
 
     @Test func noTokenStopsTheStartWithTheReason() async throws {
@@ -92,12 +92,12 @@ struct OAuthBearerTests {
         let recorder = Recorder()
         let producer = try KafkaProducer(configuration: Self.configuration(cluster, recorder: recorder) { _ in throw NoCredentials() })
         let started = ContinuousClock.now
-        let error = try await thrownKafkaError { try producer.checkReachable(timeout: .seconds(10)) }
+        let error = try await thrownKafkaError { try await producer.checkReachable(timeout: .seconds(10)) }
         #expect(error.kind == .authentication && !error.isRetriable)
         #expect(error.description.contains("no AWS credentials from instance metadata: HTTP 404"), "\(error)")
         #expect(ContinuousClock.now - started < .seconds(5), "waited for the metadata timeout instead of naming the cause")
         #expect(recorder.refreshes.withLock { $0.first } == .failed("no OAUTHBEARER token: no AWS credentials from instance metadata: HTTP 404"))
-        try producer.close(timeout: .seconds(1))
+        try await producer.close(timeout: .seconds(1))
     }
 
     /// librdkafka quotes a token it refuses for an illegal character; neither
@@ -112,7 +112,7 @@ struct OAuthBearerTests {
             let recorder = Recorder()
             let admin = try KafkaAdmin(configuration: Self.configuration(cluster, recorder: recorder) { _ in token })
             let refreshes = try await recorder.waitForRefreshes(1, within: 5)
-            let error = try await thrownKafkaError { _ = try admin.topics(timeout: .seconds(2)) }
+            let error = try await thrownKafkaError { _ = try await admin.topics(timeout: .seconds(2)) }
             guard case .failed(let reason) = try #require(refreshes.first) else {
                 Issue.record("\(name): librdkafka accepted the token")
                 continue
@@ -140,11 +140,10 @@ struct OAuthBearerTests {
 
 struct NoErrorThrown: Error {}
 
-/// What a blocking client call throws, awaited on a blocking-I/O thread: the
-/// cooperative pool's threads (two here) stay free for the suites running
-/// beside, whose consumers would otherwise miss a rebalance.
-func thrownKafkaError(_ body: @escaping @Sendable () throws -> Void) async throws -> KafkaError {
-    let result = try await BlockingIOPool.shared.run { Result { try body() } }
+/// What a client call throws.
+func thrownKafkaError(_ body: () async throws -> Void) async throws -> KafkaError {
+    let result: Result<Void, any Error>
+    do { result = .success(try await body()) } catch { result = .failure(error) }
     guard case .failure(let error) = result else {
         Issue.record("no error thrown")
         throw NoErrorThrown()

@@ -115,11 +115,11 @@ struct AnswerOracleTests {
             let running = Task { try await answerer.run() }
             defer { running.cancel() }
             let reader = try KafkaConsumer(configuration: kafka, groupID: "reader-\(shareURIs)", subscription: .group(topics: [PipelineTopics().results]))
-            defer { try? reader.close() }
             var answers: [Fruits_V1_ImageResult] = []
             while answers.count < consumed + images {
                 answers += try await reader.poll(upTo: 100, timeout: .milliseconds(200)).map { try Fruits_V1_ImageResult(serializedBytes: $0.value) }
             }
+            try await reader.close()
             let mine = answers.suffix(images)
             consumed += images
             #expect(mine.allSatisfy { $0.status == .done && $0.modelVersion == 1 && $0.classifier == "softmax" && $0.neighbours.count == 5 })

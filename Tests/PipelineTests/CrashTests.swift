@@ -60,7 +60,7 @@ struct CrashTests {
         // fire while the group is still rebalancing after the kill.
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: broker.bootstrap))
         try await Tools.waitUntil("the extractors have committed every image event", timeout: .seconds(180)) {
-            (try? admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)) == 0
+            (try? await admin.lag(group: PipelineGroups.extractors, topic: PipelineTopics().images).values.reduce(0, +)) == 0
         }
         let last = try await Tools.run(Tools.fruits, reduce + ["--exit-when-idle", "15"], environment: environment)
         try #require(last.status == 0, "\(last.output.suffix(2000))")

@@ -122,7 +122,7 @@ struct ServiceFailureTests {
             event.features = [Float](repeating: Float(index), count: 1280)
             _ = try await producer.send(topic: PipelineTopics().features, key: Array(event.imageID.utf8), value: try event.serializedBytes())
         }
-        try producer.close()
+        try await producer.close()
 
         let output = Tools.temporaryPath("sigterm-results")
         let port = Tools.freePort()

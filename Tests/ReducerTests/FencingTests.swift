@@ -95,7 +95,7 @@ struct RetentionLossTests {
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: fixture.cluster.bootstrapServers))
         let topic = fixture.topics.features
         let before = RetentionStatus.line(topic: topic, resumeAt: try await RetentionStatus.checkpointOffsets(in: fixture.store),
-                                          logStarts: try admin.logStartOffsets(topic: topic))
+                                          logStarts: try await admin.logStartOffsets(topic: topic))
         #expect(before.hasPrefix("retention on \(topic)  LOST \(error?.lost.values.reduce(0, +) ?? -1) records: [0] log start \(lost), checkpoint 0 (\(lost) lost)"),
                 "\(before)")
 
@@ -104,7 +104,7 @@ struct RetentionLossTests {
         try await told.run()
         #expect(await told.totals.features == 1_600 - Int(lost))
         let after = RetentionStatus.line(topic: topic, resumeAt: try await RetentionStatus.checkpointOffsets(in: fixture.store),
-                                         logStarts: try admin.logStartOffsets(topic: topic))
+                                         logStarts: try await admin.logStartOffsets(topic: topic))
         #expect(after.hasPrefix("retention on \(topic)  no records lost"), "\(after)")
     }
 }

@@ -119,8 +119,8 @@ public final class ExtractionService: Service, Sendable {
             : nil
     }
 
-    public func checkReachable(timeout: Duration) throws {
-        try producer.checkReachable(timeout: timeout)
+    public func checkReachable(timeout: Duration) async throws {
+        try await producer.checkReachable(timeout: timeout)
     }
 
     /// Runs until graceful shutdown (SIGTERM) or cancellation: the batch in
@@ -156,14 +156,11 @@ public final class ExtractionService: Service, Sendable {
         await closeClients()
     }
 
-    /// Leaves the groups and flushes the features still queued (up to 10 s)
-    /// on a blocking-I/O thread: both wait for the broker.
+    /// Leaves the groups and flushes the features still queued (up to 10 s).
     private func closeClients() async {
-        _ = try? await BlockingIOPool.shared.run { [liveConsumer, consumer, producer] in
-            try? liveConsumer?.close()
-            try? consumer.close()
-            try? producer.close(timeout: .seconds(10))
-        }
+        try? await liveConsumer?.close()
+        try? await consumer.close()
+        try? await producer.close(timeout: .seconds(10))
     }
 
     /// A consumer and the inference priority of its images.
@@ -291,12 +288,11 @@ public final class ExtractionService: Service, Sendable {
         since = .now
     }
 
-    /// A synchronous commit (a broker round trip), so on a blocking-I/O thread.
     private func commit(_ batch: [KafkaMessage], on consumer: KafkaConsumer) async {
         var next: [TopicPartition: Int64] = [:]
         for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
         do {
-            try await BlockingIOPool.shared.run { [next] in try consumer.commit(next) }
+            try await consumer.commit(next)
         } catch {
             // A rebalance took the partitions: the new owner replays from the
             // last commit and the reducer drops the duplicates.
