@@ -6,58 +6,115 @@ import Glibc
 
 /// Threads of its own for work that must not run on Swift's cooperative
 /// pool (one thread per core): calls that block, and long CPU-heavy steps.
-/// Jobs run in the order given; with one thread, one after the other. The
-/// threads end with the pool.
-public final class ThreadPool: Sendable {
-    private final class Jobs: Sendable {
-        let queue = Mutex<[(@Sendable () -> Void)?]>([])
-        let available = DispatchSemaphore(value: 0)
-
-        func add(_ job: (@Sendable () -> Void)?) {
-            queue.withLock { $0.append(job) }
-            available.signal()
-        }
+/// Each thread may own a `Worker` made on it, that no other thread touches
+/// (the inference pool's extractors); a `ThreadPool`'s threads own nothing.
+/// Jobs run in the order given, except that interactive jobs overtake the
+/// background jobs still queued (never one already running); with one
+/// thread, one after the other. The threads end with the pool, once the
+/// jobs queued before are done.
+public final class WorkerThreads<Worker>: Sendable {
+    /// Whose job it is: a person waiting, or throughput nobody waits on.
+    public enum Priority: Sendable {
+        case interactive
+        case background
     }
 
-    private let jobs = Jobs()
+    public typealias Job = @Sendable (Worker) -> Void
+
+    private let jobs = QueuedJobs<Job>()
     private let threads: Int
 
     /// `nice` above 0 makes the threads yield to the rest of the machine:
-    /// for throughput work nobody waits on interactively.
-    public init(threads: Int, name: String, nice: Int32 = 0) {
+    /// for throughput work nobody waits on interactively. Each thread makes
+    /// its worker first (`makeWorker(index)`), and the pool is ready once
+    /// they all did; the first that fails fails the pool.
+    public init<Failure: Error>(
+        threads: Int, name: String, nice: Int32 = 0, stackSize: Int? = nil,
+        makeWorker: @escaping @Sendable (Int) throws(Failure) -> Worker
+    ) throws(Failure) {
         precondition(threads >= 1, "a thread pool needs a thread")
         self.threads = threads
+        let failures = Mutex<[Failure]>([])
+        let ready = DispatchGroup()
         for index in 0..<threads {
-            Thread.start(named: threads == 1 ? name : "\(name)-\(index)") { [jobs] in
+            ready.enter()
+            Thread.start(named: threads == 1 ? name : "\(name)-\(index)", stackSize: stackSize) { [jobs] in
                 if nice != 0 { ThreadPriority.lower(to: nice) }
-                while true {
-                    jobs.available.wait()
-                    guard let job = jobs.queue.withLock({ $0.removeFirst() }) else { return }
-                    job()
+                let worker: Worker
+                do throws(Failure) {
+                    worker = try makeWorker(index)
+                } catch {
+                    failures.withLock { $0.append(error) }
+                    ready.leave()
+                    return
                 }
+                ready.leave()
+                while let job = jobs.next() { job(worker) }
             }
         }
+        ready.wait()
+        if let failure = failures.withLock({ $0.first }) { throw failure }
     }
 
-    deinit { for _ in 0..<threads { jobs.add(nil) } }
+    deinit { jobs.stop(threads) }
+
+    /// Queues `job`, to run with its thread's worker, and returns at once.
+    public func schedule(priority: Priority = .background, _ job: @escaping Job) {
+        jobs.add(job, first: priority == .interactive)
+    }
+}
+
+/// A pool whose threads own nothing.
+public typealias ThreadPool = WorkerThreads<Void>
+
+extension WorkerThreads where Worker == Void {
+    public convenience init(threads: Int, name: String, nice: Int32 = 0) {
+        self.init(threads: threads, name: name, nice: nice) { (_: Int) throws(Never) in () }
+    }
 
     /// Runs `body` on one of the pool's threads and returns its result.
-    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public func run<T: Sendable>(priority: Priority = .background, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Result(catching: body)) }
+            submit(priority: priority) { continuation.resume(with: Result(catching: body)) }
         }
     }
 
     /// Queues `job` and returns at once.
-    public func submit(_ job: @escaping @Sendable () -> Void) {
-        jobs.add(job)
+    public func submit(priority: Priority = .background, _ job: @escaping @Sendable () -> Void) {
+        schedule(priority: priority) { (_: Void) in job() }
     }
 }
 
-/// Threads for calls that block (file system calls with fsync, librdkafka's
-/// synchronous commits and metadata requests), so that async code never
-/// parks the cooperative pool: a slow disk or broker must not stall every
-/// other task of the process.
+/// The jobs waiting for a thread, interactive ones first. A wake-up that
+/// finds none tells its thread to end.
+private final class QueuedJobs<Job: Sendable>: Sendable {
+    private let queues = Mutex<(interactive: [Job], background: [Job])>(([], []))
+    private let available = DispatchSemaphore(value: 0)
+
+    func add(_ job: Job, first: Bool) {
+        queues.withLock { first ? $0.interactive.append(job) : $0.background.append(job) }
+        available.signal()
+    }
+
+    func stop(_ threads: Int) {
+        for _ in 0..<threads { available.signal() }
+    }
+
+    /// The next job, waiting for one; nil once the pool is gone.
+    func next() -> Job? {
+        available.wait()
+        return queues.withLock { queues in
+            if !queues.interactive.isEmpty { return queues.interactive.removeFirst() }
+            if !queues.background.isEmpty { return queues.background.removeFirst() }
+            return nil
+        }
+    }
+}
+
+/// Threads for calls that block (file system calls with fsync, reads of
+/// local files), so that async code never parks the cooperative pool: a slow
+/// disk must not stall every other task of the process. The Kafka module
+/// has threads of its own (`KafkaThreads`).
 public enum BlockingIOPool {
     /// Sized for I/O latency, not for CPUs: these threads mostly wait.
     public static let shared = ThreadPool(threads: 16, name: "fruits-io")

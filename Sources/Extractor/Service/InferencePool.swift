@@ -3,9 +3,10 @@ import Events
 import Foundation
 import Synchronization
 
-/// `workers` `FeatureExtractor`s (not thread-safe), each on a dedicated thread,
-/// serving one queue of forward passes; async code awaits their results
-/// without blocking the cooperative pool.
+/// `workers` `FeatureExtractor`s (not thread-safe), each owned by a thread
+/// of a `WorkerThreads` pool, serving one queue of forward passes, uploads'
+/// first; async code awaits their results without blocking the cooperative
+/// pool.
 ///
 /// Several single-threaded workers rather than one multi-threaded extractor:
 /// one OpenMP team meets at a barrier after every layer and stalls whenever the
@@ -42,11 +43,8 @@ public final class InferencePool: Sendable {
         case backfill
     }
 
-    private typealias Job = @Sendable (FeatureExtractor) -> Void
-
-    // The threads own their extractors; only `jobs` is shared, under its mutex.
-    private let jobs = Mutex<(interactive: [Job], backfill: [Job])>(([], []))
-    private let available = DispatchSemaphore(value: 0)
+    /// Each thread owns its extractor, made on it.
+    private let workers: WorkerThreads<FeatureExtractor>
     public let configuration: Configuration
     public let modelVersion: String
     public let decodeAdmission: DecodeAdmission?
@@ -56,27 +54,11 @@ public final class InferencePool: Sendable {
         decodeAdmission = configuration.decodeMemory.map { DecodeAdmission(capacity: $0) }
         let weights = try WeightFile(path: weightsPath)  // first: its error says how to get the file
         modelVersion = try Self.modelVersion(weightsPath: weightsPath)
-        let started = Mutex<[any Error]>([])
-        let ready = DispatchGroup()
-        for index in 0..<configuration.workers {
-            ready.enter()
-            let niceness = configuration.niceness
-            Thread.start(named: "fruits-infer-\(index)", stackSize: 8 << 20) { [self] in
-                ThreadPriority.lower(to: niceness)
-                let extractor: FeatureExtractor
-                do {
-                    extractor = try FeatureExtractor(weights: weights, configuration: configuration.extractor)
-                } catch {
-                    started.withLock { $0.append(error) }
-                    ready.leave()
-                    return
-                }
-                ready.leave()
-                serve(extractor)
-            }
+        let extractor = configuration.extractor
+        workers = try WorkerThreads(threads: configuration.workers, name: "fruits-infer", nice: configuration.niceness,
+                                    stackSize: 8 << 20) { (_: Int) throws(any Error) in
+            try FeatureExtractor(weights: weights, configuration: extractor)
         }
-        ready.wait()
-        if let error = started.withLock({ $0.first }) { throw error }
     }
 
     /// Features of JPEG files, one result per input in order; forward passes of
@@ -105,7 +87,7 @@ public final class InferencePool: Sendable {
             for (index, chunk) in chunks.enumerated() {
                 group.addTask { [self] in
                     (index, try await withCheckedThrowingContinuation { continuation in
-                        submit(priority) { [decodeAdmission] extractor in
+                        workers.schedule(priority: priority == .interactive ? .interactive : .background) { [decodeAdmission] extractor in
                             continuation.resume(with: Result {
                                 // A worker decodes its chunk's photos one at a time: the largest is its peak.
                                 let reservation = try decodeAdmission?.reserve(bytes: chunk.map(\.bytes).max() ?? 0)
@@ -122,25 +104,6 @@ public final class InferencePool: Sendable {
             for (item, result) in zip(admitted, computed.flatMap { $0 }) { results[item.index] = result }
             for (index, error) in refused { results[index] = .failure(error) }
             return results
-        }
-    }
-
-    private func submit(_ priority: Priority, _ job: @escaping Job) {
-        jobs.withLock { queues in
-            switch priority {
-            case .interactive: queues.interactive.append(job)
-            case .backfill: queues.backfill.append(job)
-            }
-        }
-        available.signal()
-    }
-
-    /// A worker lives as long as the process; it never returns.
-    private func serve(_ extractor: FeatureExtractor) {
-        while true {
-            available.wait()
-            let job = jobs.withLock { $0.interactive.isEmpty ? $0.backfill.removeFirst() : $0.interactive.removeFirst() }
-            job(extractor)
         }
     }
 
