@@ -104,9 +104,9 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
         case .partitions(let partitions):
             guard !partitions.isEmpty else { break }
             KafkaThreads.submit { [self] in
-                do { try assignWaiting(partitions) } catch {
+                do { try assignWaiting(partitions) } catch where !closed.load(ordering: .acquiring) {
                     assignmentFailure.withLock { $0 = error as? KafkaError ?? KafkaError(.client, "\(error)") }
-                }
+                } catch {}  // closed meanwhile: nobody reads any more
             }
         }
     }
