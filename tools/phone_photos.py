@@ -129,8 +129,22 @@ def published(results):
 
 
 def top_labels(queries, space, labels, neighbours):
+    """Each query's best label and its lead over the second (shares of the vote)."""
     from check_answers import vote
-    return [vote(q, space, labels, neighbours)[0][0][0] for q in queries]
+    answers = []
+    for q in queries:
+        scores = vote(q, space, labels, neighbours)[0]
+        answers.append((scores[0][0], scores[0][1] - (scores[1][1] if len(scores) > 1 else 0)))
+    return answers
+
+
+def softmax_labels(queries, head):
+    labels, weights, bias = head
+    logits = queries @ weights.T + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    order = np.argsort(-probabilities, axis=1)
+    return [(labels[o[0]], p[o[0]] - p[o[1]]) for o, p in zip(order, probabilities)]
 
 
 def compare_under_model(a, b, common, results):
@@ -148,12 +162,13 @@ def compare_under_model(a, b, common, results):
         space = np.asarray(references["features"], dtype=np.float64)
         answers["knn-full"] = (top_labels(xa, space, labels, k), top_labels(xb, space, labels, k))
     if head is not None:
-        head_labels, weights, bias = head
-        answers["softmax"] = ([head_labels[i] for i in np.argmax(xa @ weights.T + bias, axis=1)],
-                              [head_labels[i] for i in np.argmax(xb @ weights.T + bias, axis=1)])
+        answers["softmax"] = (softmax_labels(xa, head), softmax_labels(xb, head))
     for kind, (la, lb) in answers.items():
-        agree = sum(x == y for x, y in zip(la, lb))
+        agree = sum(x[0] == y[0] for x, y in zip(la, lb))
         print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %)")
+        for path, x, y in zip(common, la, lb):
+            if x[0] != y[0]:
+                print(f"  {os.path.basename(path)}: {x[0]!r} leads by {x[1]:.4f} in A, {y[0]!r} by {y[1]:.4f} in B")
 
 
 def compare(a_path, b_path, results=None):
