@@ -9,8 +9,12 @@ and compare two `fruits featurize` outputs over it.
       Pillow quality 90, 4:2:0; every fourth stored sideways with EXIF Orientation 6,
       the way a phone stores a portrait photo. OUT/SOURCES.tsv lists each source with
       its package and licence.
-  .venv/bin/python tools/phone_photos.py compare A.jsonl B.jsonl
+  .venv/bin/python tools/phone_photos.py compare A.jsonl B.jsonl [--results DIR]
       per image cosine and max |delta| of two `fruits featurize` outputs; min, median, max.
+      With --results (a results folder with a published model): the largest |delta| of
+      the PCA coordinates under its latest model, and how often its published classifier
+      (and each kNN) gives both outputs the same top-1 label (tools/check_answers.py's
+      numpy recomputation; no ground truth needed).
 
 Sources smaller than 4032x3024 are upscaled (up to 3.9x for the 65 % crop of a
 1920x1200 one): their texture is the camera's, smoothed. Only photographs were picked
@@ -108,7 +112,66 @@ def read(path):
         return {row["path"]: np.array(row["features"], dtype=np.float64) for row in map(json.loads, f)}
 
 
-def compare(a_path, b_path):
+def published(results):
+    """The latest published model version: (mean, components, references, classifier, head)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pyarrow.parquet as pq
+    from check_answers import softmax_head
+    with open(os.path.join(results, "pca", "version")) as f:
+        version = int(f.read().strip())
+    folder = os.path.join(results, "pca", "models", f"{version:06d}")
+    with open(os.path.join(folder, "model.json")) as f:
+        model = json.load(f)
+    references = pq.read_table(os.path.join(folder, "references.parquet")).to_pydict()
+    classifier = model["classifier"]
+    head = softmax_head(folder) if classifier.get("published") == "softmax" else None
+    return version, np.asarray(model["mean"]), np.asarray(model["components"]), references, classifier, head
+
+
+def top_labels(queries, space, labels, neighbours):
+    """Each query's best label and its lead over the second (shares of the vote)."""
+    from check_answers import vote
+    answers = []
+    for q in queries:
+        scores = vote(q, space, labels, neighbours)[0]
+        answers.append((scores[0][0], scores[0][1] - (scores[1][1] if len(scores) > 1 else 0)))
+    return answers
+
+
+def softmax_labels(queries, head):
+    labels, weights, bias = head
+    logits = queries @ weights.T + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    order = np.argsort(-probabilities, axis=1)
+    return [(labels[o[0]], p[o[0]] - p[o[1]]) for o, p in zip(order, probabilities)]
+
+
+def compare_under_model(a, b, common, results):
+    version, mean, components, references, classifier, head = published(results)
+    xa, xb = np.stack([a[p] for p in common]), np.stack([b[p] for p in common])
+    pa, pb = (xa - mean) @ components.T, (xb - mean) @ components.T
+    scale = np.median(np.max(np.abs(pa), axis=1))
+    print(f"model version {version} ({components.shape[0]} components, published {classifier.get('published', 'knn-pca')})")
+    print(f"pca max |d|  {np.max(np.abs(pa - pb)):.4f}  median per image {np.median(np.max(np.abs(pa - pb), axis=1)):.4f}"
+          f"  (median max |coordinate|: {scale:.2f})")
+    labels, k = references["label"], classifier["neighbours"]
+    answers = {"knn-pca": (top_labels(pa, np.asarray(references["pca"]), labels, k),
+                           top_labels(pb, np.asarray(references["pca"]), labels, k))}
+    if "features" in references:
+        space = np.asarray(references["features"], dtype=np.float64)
+        answers["knn-full"] = (top_labels(xa, space, labels, k), top_labels(xb, space, labels, k))
+    if head is not None:
+        answers["softmax"] = (softmax_labels(xa, head), softmax_labels(xb, head))
+    for kind, (la, lb) in answers.items():
+        agree = sum(x[0] == y[0] for x, y in zip(la, lb))
+        print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %)")
+        for path, x, y in zip(common, la, lb):
+            if x[0] != y[0]:
+                print(f"  {os.path.basename(path)}: {x[0]!r} leads by {x[1]:.4f} in A, {y[0]!r} by {y[1]:.4f} in B")
+
+
+def compare(a_path, b_path, results=None):
     a, b = read(a_path), read(b_path)
     common = sorted(set(a) & set(b))
     if not common or len(common) != len(a) or len(common) != len(b):
@@ -120,6 +183,8 @@ def compare(a_path, b_path):
     print(f"images {len(common)}")
     print(f"cosine   min {cosines.min():.6f}  median {np.median(cosines):.6f}  max {cosines.max():.6f}  (worst: {os.path.basename(worst)})")
     print(f"max |d|  min {deltas.min():.4f}  median {np.median(deltas):.4f}  max {deltas.max():.4f}  (median max |feature|: {scale:.2f})")
+    if results:
+        compare_under_model(a, b, common, results)
 
 
 def main():
@@ -130,11 +195,12 @@ def main():
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
+    c.add_argument("--results", help="a results folder whose latest published model and classifier to compare under")
     args = parser.parse_args()
     if args.command == "build":
         build(args.out)
     else:
-        compare(args.a, args.b)
+        compare(args.a, args.b, args.results)
 
 
 if __name__ == "__main__":

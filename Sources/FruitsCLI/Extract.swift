@@ -48,6 +48,7 @@ struct ExtractCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        try model.validateForService()
         if partitions != nil, partitionList == nil {
             throw ValidationError("--partitions takes partition numbers separated by commas, e.g. 0,2,4")
         }

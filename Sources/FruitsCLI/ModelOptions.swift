@@ -8,7 +8,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "The fruits weight file (default: $FRUITS_WEIGHTS, else models/mobilenet_v2_1.0_224.fw).")
     var weights: String?
 
-    @Option(help: "Images per forward pass. 1 is fastest on small machines (the activations stay in cache) and makes each image's features independent of its batch-mates.")
+    @Option(help: "Images per forward pass (featurize, bench extract). 1 is fastest on small machines (the activations stay in cache) and makes each image's features independent of its batch-mates; extract and run pass each photo on as it arrives, so 1 only.")
     var batch: Int = 1
 
     @Option(help: "oneDNN (OpenMP) threads per extractor; default: 1 per inference worker in `extract`, else every CPU this process may use (cgroup quota, affinity, cores).")
@@ -33,6 +33,14 @@ struct ModelOptions: ParsableArguments {
         if let reducedMinSide { options.reducedMinimumSide = reducedMinSide }
         if let orientation { options.orientation = orientation }
         return options
+    }
+
+    /// `fruits extract` and `fruits run` infer each photo as soon as it is
+    /// fetched (`BatchExtraction`), one per forward pass.
+    func validateForService() throws {
+        guard batch == 1 else {
+            throw ValidationError("--batch is 1 in extract and run (each photo goes to a worker as it arrives); larger batches are for featurize and bench extract")
+        }
     }
 
     func validate() throws {

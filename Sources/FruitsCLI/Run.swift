@@ -37,6 +37,7 @@ struct RunCommand: AsyncParsableCommand {
         guard extractors >= 1, extractors <= partitions else {
             throw ValidationError("--extractors must be between 1 and --partitions (\(partitions))")
         }
+        try model.validateForService()
     }
 
     func run() async throws {

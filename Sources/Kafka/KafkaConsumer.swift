@@ -36,12 +36,15 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     ///   on a real cluster and is above the brokers' 6 s minimum.
     /// - `heartbeat.interval.ms` 3 s: a third of the session, as Kafka advises.
     /// For a consumer on the answer path (a person is waiting): an empty
-    /// fetch returns after 50 ms rather than librdkafka's 500. A broker
-    /// answers a parked fetch as soon as records arrive anyway; one that holds
-    /// it for the whole wait (librdkafka's mock cluster does) would otherwise
-    /// add up to half a second per hop. The cost is up to 20 empty fetches a
-    /// second per idle consumer and broker.
-    public static let lowLatencyFetch = (key: "fetch.wait.max.ms", value: "50")
+    /// fetch returns after 10 ms rather than librdkafka's 500, the value
+    /// librdkafka's latency guide gives as an example ("set to your allowed
+    /// maximum latency"). A broker answers a parked fetch as soon as records
+    /// arrive anyway; one that holds it for the whole wait (librdkafka's mock
+    /// cluster does) would otherwise add the wait to every hop, and an answer
+    /// takes three. The cost is up to 100 empty fetches a second per idle
+    /// consumer and broker, for the few consumers on the answer path
+    /// (docs/answers.md, "Answer latency").
+    public static let lowLatencyFetch = (key: "fetch.wait.max.ms", value: "10")
 
     public static let groupDefaults: [String: String] = [
         "session.timeout.ms": "10000",

@@ -4,7 +4,9 @@ import ObjectStorage
 
 /// What the report shows of the classifier: each model version's
 /// `pca/models/<v>/evaluation.json`, read as a reader of that contract
-/// (only the fields shown), oldest version first.
+/// (only the fields shown), oldest version first. Its own types rather than
+/// `ClassifierEvaluation`: kinds are strings here, so a report older than
+/// the reducer still shows a version whose classifier it does not know.
 public struct ClassifierHistory: Sendable {
     public struct Version: Sendable, Decodable {
         public let modelVersion: Int

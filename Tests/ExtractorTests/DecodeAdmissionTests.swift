@@ -149,6 +149,21 @@ struct FetchBudgetTests {
         #expect(await budget.usage.peak <= 100)
     }
 
+    @Test func anUploadWaitsForBytesButNotBehindTheBackfill() async throws {
+        let budget = FetchBudget(capacity: 100, maxWait: .seconds(10))
+        try await budget.acquire(100)
+        let backfill = Task { try await budget.acquire(60) }
+        try await waitUntil("the backfill's fetch waits") { await budget.waiting == 1 }
+        let upload = Task { try await budget.acquire(60, isUpload: true) }
+        try await waitUntil("the upload's fetch waits") { await budget.waiting == 2 }
+        await budget.release(100)
+        try await upload.value
+        #expect(await budget.waiting == 1, "the backfill's fetch still waits: 60 + 60 bytes do not fit in 100")
+        await budget.release(60)
+        try await backfill.value
+        #expect(await budget.usage.inUse == 60)
+    }
+
     @Test func aWaitIsBoundedAndSaysSo() async throws {
         let budget = FetchBudget(capacity: 100, maxWait: .milliseconds(50))
         try await budget.acquire(100)

@@ -27,11 +27,21 @@ struct ImageProcessingTests {
 
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("image-processing-\(UUID().uuidString)")
 
-    func processing(_ features: StandInFeatures) -> ImageProcessing {
+    /// A feature source that fails as the inference pool does when the service stops.
+    struct StoppedFeatures: FeatureSource {
+        struct Stopped: Error {}
+        let modelVersion = "stand-in-1"
+        func features(ofJPEGs jpegs: [[UInt8]], priority: InferencePool.Priority,
+                      decoding: DecodeOptions?) async throws -> [Result<[Float], ImageError>] {
+            throw Stopped()
+        }
+    }
+
+    func processing(_ features: any FeatureSource, budget: FetchBudget? = nil) -> ImageProcessing {
         let logger = Logger(label: "test")
         return ImageProcessing(features: features,
                                fetch: ImageFetch(fetcher: .localFiles(), objectAttempts: 2, accessDeniedPatience: .zero, logger: logger),
-                               topics: PipelineTopics(), uploadDecoding: .upload, backfillDecoding: .seed, logger: logger)
+                               fetchBudget: budget, topics: PipelineTopics(), uploadDecoding: .upload, backfillDecoding: .seed, logger: logger)
     }
 
     func record(_ value: [UInt8], offset: Int64) -> RecordOrigin {
@@ -93,5 +103,35 @@ struct ImageProcessingTests {
         _ = try await processing(features).process([record(try event("good.jpg"), offset: 1)], priority: .interactive)
         _ = try await processing(features).process([record(try event("good.jpg"), offset: 2)], priority: .backfill)
         #expect(features.decodings.withLock { $0 } == [DecodeOptions.upload, DecodeOptions.seed])
+    }
+
+    @Test func theFetchBudgetHoldsTheBatchAndGetsEveryByteBack() async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for n in 0..<6 { try Data("JPEG photo \(n)".utf8).write(to: directory.appendingPathComponent("\(n).jpg")) }
+        let batch = try (0..<6).map { record(try event("\($0).jpg"), offset: Int64($0)) }
+        // Room for two objects at the fetcher's size limit: the batch of six goes through two at a time.
+        let budget = FetchBudget(capacity: 2 * ObjectFetcher.localFiles().maxBytes, maxWait: .seconds(30))
+
+        let outputs = try await processing(StandInFeatures(), budget: budget).process(batch, priority: .backfill)
+        #expect(outputs.count { $0.topic == "fruits.features" } == 6)
+        try await waitUntil("every byte is back after the batch") { await budget.usage.inUse == 0 }
+        #expect(await budget.usage.peak <= budget.capacity)
+
+        await #expect(throws: StoppedFeatures.Stopped.self) {
+            _ = try await processing(StoppedFeatures(), budget: budget).process(batch, priority: .interactive)
+        }
+        try await waitUntil("every byte is back after a failed batch") { await budget.usage.inUse == 0 }
+    }
+
+    private func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("timed out after 10 s waiting until \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
     }
 }

@@ -70,6 +70,7 @@ struct FailFastTests {
         (["reduce", "--output", "/nonexistent/results", "--metrics-port", "70000"],
          "Error: --metrics-port must be a TCP port from 1 to 65535, or 0 for no metrics endpoint; not 70000"),
         (["extract", "--batch", "0"], "Error: --batch must be at least 1"),
+        (["extract", "--batch", "4"], "Error: --batch is 1 in extract and run (each photo goes to a worker as it arrives); larger batches are for featurize and bench extract"),
         (["extract", "--workers", "0"], "Error: --workers must be at least 1"),
     ])
     func flagValuesOutOfRangeNameTheFlagAndItsRange(arguments: [String], message: String) async throws {

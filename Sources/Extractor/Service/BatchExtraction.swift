@@ -29,7 +29,7 @@ struct BatchExtraction: Sendable {
     }
 
     private func features(of uri: String, priority: InferencePool.Priority, decoding: DecodeOptions) async throws -> Result<[Float], Failure> {
-        try await budget?.acquire(maxObjectBytes)
+        try await budget?.acquire(maxObjectBytes, isUpload: priority == .interactive)
         var held = maxObjectBytes
         defer { if let budget, held > 0 { Task { [held] in await budget.release(held) } } }
         let jpeg: [UInt8]

@@ -6,12 +6,14 @@
 ///
 /// A photo holds its bytes only until its own decode, which needs nothing
 /// from this budget, so waiting here always ends; each wait is still bounded.
-/// Waiters are served in arrival order.
-public actor FetchBudget {
-    public struct TimedOut: Error, CustomStringConvertible {
-        public let bytes: Int
-        public let waited: Duration
-        public var description: String {
+/// Uploads' fetches are served first, then the backfill's, each in arrival
+/// order: a person waits for an upload, so it waits only for bytes to come
+/// back, never behind the backfill's queue.
+actor FetchBudget {
+    struct TimedOut: Error, CustomStringConvertible {
+        let bytes: Int
+        let waited: Duration
+        var description: String {
             "a fetch of up to \(bytes) bytes waited \(waited) for the fetch memory budget: photos in hand were never decoded"
         }
     }
@@ -19,26 +21,29 @@ public actor FetchBudget {
     private struct Waiter {
         let id: Int
         let bytes: Int
+        let isUpload: Bool
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    public nonisolated let capacity: Int
-    public nonisolated let maxWait: Duration
+    nonisolated let capacity: Int
+    nonisolated let maxWait: Duration
     private var inUse = 0
     private(set) var peak = 0
     private var nextID = 0
     private var waiters: [Waiter] = []
 
-    public init(capacity: Int, maxWait: Duration = .seconds(300)) {
+    init(capacity: Int, maxWait: Duration = .seconds(300)) {
         precondition(capacity > 0, "a fetch budget needs a positive capacity")
         self.capacity = capacity
         self.maxWait = maxWait
     }
 
-    /// Waits until `bytes` fit (at most `maxWait`; cancellation ends the wait too).
-    public func acquire(_ bytes: Int) async throws {
+    /// Waits until `bytes` fit (at most `maxWait`; cancellation ends the wait
+    /// too), behind earlier uploads only when `isUpload`.
+    func acquire(_ bytes: Int, isUpload: Bool = false) async throws {
         precondition(bytes >= 0 && bytes <= capacity, "a reservation larger than the fetch budget could never be granted")
-        if waiters.isEmpty, inUse + bytes <= capacity {
+        let ahead = isUpload ? waiters.prefix { $0.isUpload }.count : waiters.count
+        if ahead == 0, inUse + bytes <= capacity {
             take(bytes)
             return
         }
@@ -51,7 +56,8 @@ public actor FetchBudget {
         defer { timer.cancel() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                waiters.append(Waiter(id: id, bytes: bytes, continuation: continuation))
+                waiters.insert(Waiter(id: id, bytes: bytes, isUpload: isUpload, continuation: continuation),
+                               at: isUpload ? waiters.prefix { $0.isUpload }.count : waiters.count)
             }
         } onCancel: {
             Task { await self.expire(id, error: CancellationError()) }
@@ -59,13 +65,13 @@ public actor FetchBudget {
     }
 
     /// Gives back part or all of a reservation.
-    public func release(_ bytes: Int) {
+    func release(_ bytes: Int) {
         precondition(bytes >= 0 && bytes <= inUse, "released more than was reserved")
         inUse -= bytes
         grant()
     }
 
-    public var usage: (inUse: Int, peak: Int) { (inUse, peak) }
+    var usage: (inUse: Int, peak: Int) { (inUse, peak) }
 
     /// Fetches waiting for room now.
     var waiting: Int { waiters.count }

@@ -27,7 +27,8 @@ struct ImageProcessing: Sendable {
 
     let features: any FeatureSource
     let fetch: ImageFetch
-    /// Bounds the bytes a lane holds fetched but not yet decoded; nil: unbounded.
+    /// Bounds the bytes both lanes hold fetched but not yet decoded, uploads
+    /// served first; nil: unbounded.
     let fetchBudget: FetchBudget?
     let topics: PipelineTopics
     /// How each lane decodes its photos (see `ExtractionService.Configuration`).
@@ -48,7 +49,8 @@ struct ImageProcessing: Sendable {
     }
 
     /// The records a batch produces: feature events and dead letters. Throws
-    /// only for the service's faults (`ImageFetch`): the batch stays uncommitted.
+    /// for the service's faults (`ImageFetch`), a fetch budget wait that timed
+    /// out, or cancellation: the batch stays uncommitted.
     func process(_ batch: [RecordOrigin], priority: InferencePool.Priority) async throws -> [Output] {
         var failures: [Fruits_V1_DeadLetter] = []
         var work: [(record: RecordOrigin, event: Fruits_V1_ImageEvent)] = []

@@ -10,6 +10,11 @@ package struct ClassifierEvaluation: Codable, Sendable {
     package struct LabelRecall: Codable, Sendable {
         package let evaluated: Int
         package let recall: Double
+
+        package init(evaluated: Int, recall: Double) {
+            self.evaluated = evaluated
+            self.recall = recall
+        }
     }
 
     package var modelVersion: Int

@@ -4,7 +4,7 @@ import Parquet
 extension ResultsLayout {
     /// A version's softmax head, when it publishes one: a row per label,
     /// its `dimension` weights then its bias in `weights`.
-    public static func softmax(version: Int) -> String { String(model(version: version).dropLast("model.json".count)) + "softmax.parquet" }
+    package static func softmax(version: Int) -> String { String(model(version: version).dropLast("model.json".count)) + "softmax.parquet" }
 
     package static let softmaxHead = ParquetSchema([.init("label", .string), .init("weights", .floatList)])
 }

@@ -1,3 +1,5 @@
+import Results
+
 /// How each model version's classifier is chosen, fitted and watched
 /// (`fruits reduce` / `fruits run` flags `--classifier`, `--quality-drop`).
 public struct ClassifierOptions: Sendable {
@@ -7,9 +9,9 @@ public struct ClassifierOptions: Sendable {
     /// accuracy, 0.02 = 2 points) below the previous version's is a drop:
     /// logged and counted in `fruits_classifier_quality_drops_total`.
     public var qualityDropThreshold = 0.02
-    package var heldOutFraction = HeldOutSplit.defaultFraction
-    package var seed = HeldOutSplit.defaultSeed
-    package var fitting = SoftmaxClassifier.Fitting()
+    var heldOutFraction = HeldOutSplit.defaultFraction
+    var seed = HeldOutSplit.defaultSeed
+    var fitting = SoftmaxClassifier.Fitting()
 
     public init() {}
 }

@@ -5,17 +5,17 @@ import Common
 /// train, chosen by a seeded shuffle, so every classifier of a version sees
 /// the same split and a replay of the same references gives the same one.
 /// A label with a single reference only trains.
-package struct HeldOutSplit: Sendable {
+struct HeldOutSplit: Sendable {
     /// Indices into the references, in their order.
-    package let training: [Int]
-    package let heldOut: [Int]
-    package let fraction: Double
-    package let seed: UInt64
+    let training: [Int]
+    let heldOut: [Int]
+    let fraction: Double
+    let seed: UInt64
 
-    package static let defaultFraction = 0.2
-    package static let defaultSeed: UInt64 = 28
+    static let defaultFraction = 0.2
+    static let defaultSeed: UInt64 = 28
 
-    package init(labels: [String], fraction: Double = defaultFraction, seed: UInt64 = defaultSeed) {
+    init(labels: [String], fraction: Double = defaultFraction, seed: UInt64 = defaultSeed) {
         precondition(fraction > 0 && fraction < 1, "a held-out fraction is between 0 and 1")
         var byLabel: [String: [Int]] = [:]
         for (index, label) in labels.enumerated() { byLabel[label, default: []].append(index) }
@@ -34,7 +34,7 @@ package struct HeldOutSplit: Sendable {
         self.seed = seed
     }
 
-    package var method: String {
+    var method: String {
         "stratified held-out split: \(Int((fraction * 100).rounded())) % of each label's references (at least 1 of labels with 2 or more), "
             + "seeded shuffle (seed \(seed)); the rest train"
     }

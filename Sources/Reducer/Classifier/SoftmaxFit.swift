@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import Results
 
 extension SoftmaxClassifier {
     /// How the head is fitted: full-batch gradient descent with Nesterov
@@ -7,9 +8,9 @@ extension SoftmaxClassifier {
     /// (2 matrix products of rows x dimension x labels per step). On 2,000
     /// generated photos, 100 steps reach the accuracy of 300 within 0.3
     /// points, and l2 1e-3 costs 8 points against 1e-4 (docs/classifier.md).
-    package struct Fitting: Sendable, Codable {
-        package var l2: Float = 1e-4
-        package var iterations = 100
+    struct Fitting: Sendable, Codable {
+        var l2: Float = 1e-4
+        var iterations = 100
     }
 
     /// Fits on `features` (rows of equal length) and their labels. Features
@@ -19,7 +20,7 @@ extension SoftmaxClassifier {
     /// plus l2, and 1/2 + l2 for the bias, so each gets the inverse as its
     /// step. The centring and scale are folded into the result.
     /// Memory: one flat copy of the rows (4 bytes x rows x dimension).
-    package static func fit(features: [[Float]], labels: [String], fitting: Fitting = Fitting()) -> SoftmaxClassifier {
+    static func fit(features: [[Float]], labels: [String], fitting: Fitting = Fitting()) -> SoftmaxClassifier {
         precondition(!features.isEmpty && features.count == labels.count)
         let names = Array(Set(labels)).sorted()
         let classOf = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
@@ -84,7 +85,7 @@ extension SoftmaxClassifier {
 extension SoftmaxClassifier {
     /// The largest eigenvalue of X^T X / rows, by power iteration from the
     /// all-ones vector (deterministic); slightly above it, so a step from it stays stable.
-    package static func largestEigenvalue(ofSecondMomentOf x: [Float], rows: Int, columns: Int, iterations: Int = 20) -> Float {
+    static func largestEigenvalue(ofSecondMomentOf x: [Float], rows: Int, columns: Int, iterations: Int = 20) -> Float {
         var vector = [Float](repeating: 1 / Float(columns).squareRoot(), count: columns)
         var projected = [Float](repeating: 0, count: rows)
         var eigenvalue: Float = 1
