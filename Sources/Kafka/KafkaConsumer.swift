@@ -66,6 +66,8 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     private let state: RebalanceState
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
     let closed = Atomic<Bool>(false)
+    /// Commits sent and not yet answered (`commit`).
+    let commits = PendingCommits()
     /// One assignment at a time, on the module's threads.
     private let assigning = Mutex<Void>(())
     /// Why the partitions `init` was given could not be assigned; the next read throws it.
@@ -267,7 +269,10 @@ public final class KafkaConsumer: Sendable, AsyncSequence {
     private func closeWaiting() throws {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pollQueue.sync {}
-        let error = rd_kafka_consumer_close(handle.pointer)
+        // Commits sent before the close get their answers, within reason.
+        commits.waitForAnswers(timeout: .seconds(5))
+        let error = assigning.withLock { _ in rd_kafka_consumer_close(handle.pointer) }
+        commits.failAll()
         state.continuation.finish()
         guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(.client, error: error, "closing consumer") }
     }

@@ -46,6 +46,36 @@ struct KafkaCommitTests {
         #expect(assign.kind == .closed, "\(assign)")
     }
 
+    /// librdkafka drops a commit its group purges while closing, without an
+    /// answer; the close answers it instead. Each round sends commits and
+    /// closes at once: every commit ends, stored or refused as closed, and
+    /// the test's time limit would catch one left waiting.
+    @Test(.timeLimit(.minutes(2)))
+    func commitsRacingACloseAllEnd() async throws {
+        let cluster = try EmbeddedKafkaCluster()
+        try cluster.createTopic("work", partitions: 1)
+        let configuration = KafkaTests.configuration(cluster)
+        let producer = try KafkaProducer(configuration: configuration)
+        for index in 0..<20 { _ = try await producer.send(topic: "work", key: nil, value: Array("\(index)".utf8)) }
+        let partition = TopicPartition(topic: "work", partition: 0)
+        for round in 0..<5 {
+            let consumer = try KafkaConsumer(configuration: configuration, groupID: "race-\(round)-\(UUID())", subscription: .partitions([partition]))
+            _ = try await Self.read(1, from: consumer)
+            let ended = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for offset in 1...8 {
+                    group.addTask {
+                        do { try await consumer.commit([partition: Int64(offset)]) } catch let error as KafkaError where error.kind == .closed {}
+                        return true
+                    }
+                }
+                group.addTask { try await consumer.close(); return false }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(ended == 8, "round \(round): \(ended) of 8 commits ended")
+        }
+        try await producer.close()
+    }
+
     /// Reads exactly `count` records, within 30 s.
     static func read(_ count: Int, from consumer: KafkaConsumer) async throws -> [KafkaMessage] {
         var messages: [KafkaMessage] = []
