@@ -117,8 +117,11 @@ def published(results):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import pyarrow.parquet as pq
     from check_answers import softmax_head
-    with open(os.path.join(results, "pca", "version")) as f:
-        version = int(f.read().strip())
+    try:
+        with open(os.path.join(results, "pca", "version")) as f:
+            version = int(f.read().strip())
+    except (OSError, ValueError) as error:
+        sys.exit(f"{results}: no published model version to compare under ({error})")
     folder = os.path.join(results, "pca", "models", f"{version:06d}")
     with open(os.path.join(folder, "model.json")) as f:
         model = json.load(f)

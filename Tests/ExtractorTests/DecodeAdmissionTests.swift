@@ -142,7 +142,7 @@ struct FetchBudgetTests {
         let budget = FetchBudget(capacity: 100, maxWait: .seconds(10))
         try await budget.acquire(70)
         let second = Task { try await budget.acquire(50) }
-        try await waitUntil("the second fetch waits") { await budget.waiting == 1 }
+        try await Tools.waitUntil("the second fetch waits", timeout: .seconds(10)) { await budget.waiting == 1 }
         await budget.release(40)  // the first photo arrived with 30 bytes
         try await second.value
         #expect(await budget.usage.inUse == 80)
@@ -153,9 +153,9 @@ struct FetchBudgetTests {
         let budget = FetchBudget(capacity: 100, maxWait: .seconds(10))
         try await budget.acquire(100)
         let backfill = Task { try await budget.acquire(60) }
-        try await waitUntil("the backfill's fetch waits") { await budget.waiting == 1 }
+        try await Tools.waitUntil("the backfill's fetch waits", timeout: .seconds(10)) { await budget.waiting == 1 }
         let upload = Task { try await budget.acquire(60, isUpload: true) }
-        try await waitUntil("the upload's fetch waits") { await budget.waiting == 2 }
+        try await Tools.waitUntil("the upload's fetch waits", timeout: .seconds(10)) { await budget.waiting == 2 }
         await budget.release(100)
         try await upload.value
         #expect(await budget.waiting == 1, "the backfill's fetch still waits: 60 + 60 bytes do not fit in 100")
@@ -169,13 +169,5 @@ struct FetchBudgetTests {
         try await budget.acquire(100)
         await #expect(throws: FetchBudget.TimedOut.self) { try await budget.acquire(1) }
         #expect(await budget.waiting == 0)
-    }
-
-    private func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await !condition() {
-            guard ContinuousClock.now < deadline else { throw DecodeAdmissionTests.WaitFailed(what: what) }
-            try await Task.sleep(for: .milliseconds(1))
-        }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ObjectStorage
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Extractor
@@ -115,23 +116,12 @@ struct ImageProcessingTests {
 
         let outputs = try await processing(StandInFeatures(), budget: budget).process(batch, priority: .backfill)
         #expect(outputs.count { $0.topic == "fruits.features" } == 6)
-        try await waitUntil("every byte is back after the batch") { await budget.usage.inUse == 0 }
+        try await Tools.waitUntil("every byte is back after the batch", timeout: .seconds(10)) { await budget.usage.inUse == 0 }
         #expect(await budget.usage.peak <= budget.capacity)
 
         await #expect(throws: StoppedFeatures.Stopped.self) {
             _ = try await processing(StoppedFeatures(), budget: budget).process(batch, priority: .interactive)
         }
-        try await waitUntil("every byte is back after a failed batch") { await budget.usage.inUse == 0 }
-    }
-
-    private func waitUntil(_ what: String, _ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out after 10 s waiting until \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(1))
-        }
+        try await Tools.waitUntil("every byte is back after a failed batch", timeout: .seconds(10)) { await budget.usage.inUse == 0 }
     }
 }
