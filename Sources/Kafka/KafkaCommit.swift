@@ -69,7 +69,7 @@ final class PendingCommits: Sendable {
 
     /// Waits up to `timeout` for every commit sent to be answered.
     func waitForAnswers(timeout: Duration) {
-        _ = outstanding.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000)))
+        _ = outstanding.wait(timeout: .now() + .nanoseconds(Int(timeout / .nanoseconds(1))))
     }
 
     /// Fails every commit still out with `.closed`.
