@@ -54,7 +54,7 @@ public final class FeatureExtractor {
     /// Decode and resize: the model's input image, or why there is none.
     /// `decoding` overrides the configuration's, e.g. per lane of a service.
     public func prepare(jpeg: [UInt8], decoding: DecodeOptions? = nil) throws(ImageError) -> RGBImage {
-        let image = try decoder.decode(jpeg, options: decoding ?? configuration.decoding)
+        let image = try decoder.decodeStored(jpeg, options: decoding ?? configuration.decoding)
         return PillowResize.resize(image, width: MobileNetV2.inputSize, height: MobileNetV2.inputSize)
     }
 

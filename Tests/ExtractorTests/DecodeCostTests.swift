@@ -39,11 +39,11 @@ struct DecodeCostTests {
         #expect(exact.denominator == 1 && exact.buffersCoefficients)
         #expect((740_000_000...780_000_000).contains(exact.bytes), "\(exact)")
 
-        // The upload lane's 1/8 decode: 1/64 of the pixels, the same coefficients.
+        // The upload lane's 1/4 decode: 1/16 of the pixels, the same coefficients.
         let reduced = try #require(DecodeCost.of(jpeg, options: .upload))
-        #expect(reduced.denominator == 8)
+        #expect(reduced.denominator == 4)
         #expect(reduced.coefficientBytes == exact.coefficientBytes)
-        #expect(reduced.pixelBytes == 1083 * 722 * 7)
+        #expect(reduced.pixelBytes == 2165 * 1444 * 7)
     }
 
     @Test func baselineBuffersNoCoefficients() throws {
@@ -54,7 +54,7 @@ struct DecodeCostTests {
         // The 12 MP phone photo: its pixels, plus a few MB of rows.
         #expect(exact.workingBytes < 4 << 20, "\(exact)")
         let reduced = try #require(DecodeCost.of(jpeg, options: .upload))
-        #expect(reduced.denominator == 4 && reduced.pixelBytes == 1008 * 756 * 3)
+        #expect(reduced.denominator == 2 && reduced.pixelBytes == 2016 * 1512 * 3)
     }
 
     /// Chroma at half resolution has a quarter of the blocks; luma is padded to whole MCUs.
@@ -88,13 +88,24 @@ struct DecodeCostTests {
     }
 
     /// An EXIF-rotated upload pays for the rotated copy.
-    @Test func orientationAddsTheRotatedCopy() throws {
+    /// A turned photo is resized along its shown axes, without a turned copy,
+    /// unless a side is already 224 wide: then that axis has no pass to turn it.
+    @Test func onlyAPhotoWithASideOf224AddsATurnedCopy() throws {
         let rotated = try Fixtures.bytes("orientation/oriented_6.jpg")
         let stored = try #require(DecodeCost.of(rotated, options: .seed))
-        let oriented = try #require(DecodeCost.of(rotated, options: DecodeOptions(orientation: .exif)))
-        #expect(oriented.pixelBytes == stored.pixelBytes + stored.width * stored.height * 3)
-        let upright = try Fixtures.bytes("orientation/oriented_1.jpg")
-        #expect(DecodeCost.of(upright, options: DecodeOptions(orientation: .exif)) == DecodeCost.of(upright, options: .seed))
+        #expect(stored.width != 224 && stored.height != 224)
+        #expect(DecodeCost.of(rotated, options: DecodeOptions(orientation: .exif)) == stored)
+
+        let tag = EXIFOrientationReaderTests.exif(bigEndian: false, entries: [(0x0112, 3, 1, 6)])
+        func withTag(_ header: [UInt8]) -> [UInt8] {
+            Array(header[0..<2]) + [0xFF, 0xE1, UInt8((tag.count + 2) >> 8), UInt8((tag.count + 2) & 0xFF)] + tag + Array(header[2...])
+        }
+        let strip = withTag(Self.header(width: 224, height: 20_000, sampling: Self.yuv444, progressive: false))
+        let plain = try #require(DecodeCost.of(strip, options: .seed))
+        let turned = try #require(DecodeCost.of(strip, options: DecodeOptions(orientation: .exif)))
+        #expect(turned.pixelBytes == plain.pixelBytes + 224 * 20_000 * 3)
+        let wide = withTag(Self.header(width: 4032, height: 3024, sampling: Self.yuv420, progressive: false))
+        #expect(DecodeCost.of(wide, options: DecodeOptions(orientation: .exif)) == DecodeCost.of(wide, options: .seed))
     }
 
     /// Hiding the frame behind thousands of comments does not hide its cost.

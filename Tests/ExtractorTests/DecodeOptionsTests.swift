@@ -39,6 +39,24 @@ struct DecodeOptionsTests {
         #expect(Set(shown).count == 8)
     }
 
+    /// The tiled copy against the pixel-by-pixel definition, on shapes wider and
+    /// taller than a tile and not a multiple of it, and on single rows and columns.
+    @Test(arguments: [(130, 70), (64, 129), (1, 5), (5, 1), (1, 1)])
+    func theTiledTranspositionMovesEveryPixelWhereTheDefinitionSays(width: Int, height: Int) {
+        let image = RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) })
+        for orientation in ImageOrientation.allCases {
+            let shown = orientation.apply(to: image)
+            var expected = [UInt8]()
+            for y in 0..<shown.height {
+                for x in 0..<shown.width {
+                    let s = orientation.source(x: x, y: y, width: width, height: height)
+                    expected += image.pixels[(3 * (s.y * width + s.x))..<(3 * (s.y * width + s.x) + 3)]
+                }
+            }
+            #expect(shown.pixels == expected, "\(orientation) on \(width)x\(height)")
+        }
+    }
+
     @Test(arguments: manifest.reduced.map { $0.side })
     func aReducedDecodeThenResizeEqualsPillowsDraft(side: Int) throws {
         let fixture = try #require(Self.manifest.reduced.first { $0.side == side })
@@ -60,6 +78,7 @@ struct DecodeOptionsTests {
     @Test(arguments: [
         (4032, 3024, 448, 4), (3024, 4032, 448, 4), (4000, 3000, 448, 4), (8000, 6000, 448, 8),
         (1600, 1200, 448, 2), (895, 2000, 448, 1), (896, 896, 448, 2), (447, 447, 448, 1), (4032, 3024, 224, 8),
+        (4032, 3024, 896, 2), (3024, 4032, 896, 2), (8000, 6000, 896, 4), (1792, 1792, 896, 2), (1791, 4000, 896, 1),
     ])
     func theReductionKeepsBothSidesAboveTheMinimum(width: Int, height: Int, side: Int, expected: Int) {
         let denominator = JPEGReduction.denominator(width: width, height: height, minimumSide: side)
@@ -69,11 +88,20 @@ struct DecodeOptionsTests {
         }
     }
 
+    @Test func uploadsOfTwelveMegapixelsAreDecodedAtHalfSize() {
+        #expect(DecodeOptions.upload.scale == .reduced)
+        for (width, height) in [(4032, 3024), (3024, 4032), (4000, 3000)] {
+            #expect(JPEGReduction.denominator(width: width, height: height, minimumSide: DecodeOptions.upload.reducedMinimumSide) == 2)
+        }
+    }
+
     @Test(.tags(.integration)) func reducedFeaturesStayCloseToExactOnes() throws {
         let extractor = try FeatureExtractor(weights: Fixtures.weights.get())
         let jpeg = try Fixtures.bytes("photo_1600x1200.jpg")
         let exact = try extractor.features(ofJPEGs: [jpeg])[0].get()
-        let reduced = try extractor.features(ofJPEGs: [jpeg], decoding: .upload)[0].get()
+        // The fixture is too small for the uploads' 896: reduce it by 1/2 at 448.
+        let halved = DecodeOptions(scale: .reduced, orientation: .exif, reducedMinimumSide: 448)
+        let reduced = try extractor.features(ofJPEGs: [jpeg], decoding: halved)[0].get()
         #expect(exact != reduced, "the reduced decode must actually run")
         #expect(FeatureGoldenTests.cosine(exact, reduced) >= 0.999)
     }

@@ -40,10 +40,27 @@ struct PillowResizeTests {
         }
     }
 
-    /// The fast passes (fixed-width windows, pointer loops) against a direct
-    /// transcription of Pillow's algorithm, on shapes the fixtures do not cover:
-    /// tiny, odd, just above and below the target, long strips.
-    @Test(arguments: [(8, 8), (9, 300), (100, 100), (223, 225), (225, 223), (640, 37), (1000, 8)])
+    /// Windows padded for the vector pass read inside the row, and are refused
+    /// when the row is narrower than one padded window (7 pixels: 5 taps, 8 padded).
+    @Test(arguments: [(7, 224), (8, 224), (100, 224), (1008, 224), (2016, 224), (4032, 224)])
+    func paddedWindowsStayInsideTheInput(input: Int, output: Int) throws {
+        guard let padded = PillowResize.Coefficients(inputSize: input, outputSize: output, windowMultiple: 8) else {
+            #expect(input < 8)
+            return
+        }
+        let plain = PillowResize.Coefficients(inputSize: input, outputSize: output)
+        #expect(padded.taps % 8 == 0 && padded.taps >= plain.taps && padded.taps < plain.taps + 8)
+        #expect(padded.starts.allSatisfy { $0 >= 0 && $0 + padded.taps <= input })
+        let sums = (0..<output).map { padded.weights[($0 * padded.taps)..<(($0 + 1) * padded.taps)].reduce(0) { $0 + Int($1) } }
+        let plainSums = (0..<output).map { plain.weights[($0 * plain.taps)..<(($0 + 1) * plain.taps)].reduce(0) { $0 + Int($1) } }
+        #expect(sums == plainSums)
+    }
+
+    /// The fast passes (fixed-width windows, pointer loops, the vector pass and
+    /// its scalar fallback) against a direct transcription of Pillow's algorithm,
+    /// on shapes the fixtures do not cover: tiny, odd, just above and below the
+    /// target, long strips, a phone photo's width at 1/2 and full size.
+    @Test(arguments: [(7, 50), (8, 8), (9, 300), (100, 100), (223, 225), (225, 223), (640, 37), (1000, 8), (2016, 10), (4032, 5)])
     func fastPassesEqualTheDirectAlgorithm(width: Int, height: Int) {
         var state: UInt32 = UInt32(width * 7919 + height)
         let pixels = (0..<(width * height * 3)).map { _ in
@@ -55,6 +72,25 @@ struct PillowResizeTests {
         let direct = DirectResize.resize(image, width: 224, height: 224).pixels
         let differing = zip(fast, direct).filter { $0 != $1 }.count
         #expect(differing == 0, "\(differing) of \(direct.count) bytes differ")
+    }
+
+    /// Resizing the stored pixels along the shown axes equals resizing the
+    /// turned photo, for every orientation: shrinking, enlarging, mixed, with a
+    /// side already at 224 (turned first), and rows too narrow for the vectors.
+    @Test(arguments: [(640, 480), (333, 517), (100, 60), (300, 150), (224, 300), (300, 224), (7, 9), (1000, 31)])
+    func resizingAlongTheShownAxesEqualsResizingTheTurnedPhoto(width: Int, height: Int) {
+        var state = UInt32(width * 31 + height)
+        let pixels = (0..<(width * height * 3)).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+        let stored = RGBImage(width: width, height: height, pixels: pixels)
+        for orientation in ImageOrientation.allCases {
+            let oriented = OrientedImage(stored: stored, orientation: orientation)
+            let direct = PillowResize.resize(oriented.shown, width: 224, height: 224)
+            let alongAxes = PillowResize.resize(oriented, width: 224, height: 224)
+            #expect(alongAxes == direct, "\(orientation) on \(width)x\(height)")
+        }
     }
 
     @Test func bicubicKernelIsKeysWithAMinusHalf() {

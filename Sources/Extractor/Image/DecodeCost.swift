@@ -6,8 +6,9 @@
 ///   until its last scan: 64 × 2 bytes per 8x8 block of each component, at full
 ///   size whatever the decode's scale (libjpeg's whole-image coefficient arrays);
 /// - pixels: libjpeg's output at the decode's scale (4 bytes a pixel for CMYK,
-///   3 otherwise), the RGB conversion of a CMYK image and the rotated copy of
-///   an EXIF-oriented one;
+///   3 otherwise), the RGB conversion of a CMYK image, and the turned copy of
+///   an EXIF-oriented one with a side already at 224 (any other is resized
+///   along its shown axes without one: `PillowResize.resize(_:width:height:)`);
 /// - working: libjpeg's row groups and the resize's horizontal pass.
 ///
 /// A 50 MP progressive CMYK photo decoded exactly needs about 0.76 GB, 0.4 GB
@@ -39,15 +40,15 @@ public struct DecodeCost: Sendable, Equatable, CustomStringConvertible {
     /// be read (the decoder then refuses the file before allocating anything).
     public static func of(_ jpeg: UnsafeBufferPointer<UInt8>, options: DecodeOptions) -> DecodeCost? {
         guard let frame = JPEGFrameHeader.read(jpeg) else { return nil }
-        let oriented = options.orientation == .exif && (EXIFOrientationReader.orientation(in: jpeg).map { $0 != .up } ?? false)
-        return DecodeCost(frame: frame, options: options, oriented: oriented)
+        let orientation = options.orientation == .exif ? EXIFOrientationReader.orientation(in: jpeg) ?? .up : .up
+        return DecodeCost(frame: frame, options: options, orientation: orientation)
     }
 
     public static func of(_ jpeg: [UInt8], options: DecodeOptions) -> DecodeCost? {
         jpeg.withUnsafeBufferPointer { of($0, options: options) }
     }
 
-    init(frame: JPEGFrameHeader, options: DecodeOptions, oriented: Bool) {
+    init(frame: JPEGFrameHeader, options: DecodeOptions, orientation: ImageOrientation) {
         width = frame.width
         height = frame.height
         components = frame.components.count
@@ -66,7 +67,9 @@ public struct DecodeCost: Sendable, Equatable, CustomStringConvertible {
         let scaledWidth = JPEGReduction.scaled(width, by: denominator), scaledHeight = JPEGReduction.scaled(height, by: denominator)
         let scaledPixels = scaledWidth * scaledHeight
         let cmyk = components == 4
-        pixelBytes = scaledPixels * (cmyk ? 4 : 3) + (cmyk ? scaledPixels * 3 : 0) + (oriented ? scaledPixels * 3 : 0)
+        let turnedCopy = PillowResize.turnsACopy(storedWidth: scaledWidth, storedHeight: scaledHeight, orientation: orientation,
+                                                 width: MobileNetV2.inputSize, height: MobileNetV2.inputSize)
+        pixelBytes = scaledPixels * (cmyk ? 4 : 3) + (cmyk ? scaledPixels * 3 : 0) + (turnedCopy ? scaledPixels * 3 : 0)
         // Row groups of every component (with the context rows of fancy
         // upsampling), the output's row pointers, the resize's 224-wide pass.
         workingBytes = scaledWidth * maxV * 8 * components * 3 + scaledHeight * 8 + MobileNetV2.inputSize * max(scaledWidth, scaledHeight) * 3

@@ -29,27 +29,50 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
         }
     }
 
-    /// The image as it should be shown.
+    /// The image as it should be shown. Copied in square tiles: a quarter turn
+    /// reads the stored pixels down a column, and a tile's rows stay in cache.
     public func apply(to image: RGBImage) -> RGBImage {
         if self == .up { return image }
         let outWidth = swapsSides ? image.height : image.width
         let outHeight = swapsSides ? image.width : image.height
-        var out = [UInt8](repeating: 0, count: image.pixels.count)
-        image.pixels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                var o = 0
-                for y in 0..<outHeight {
-                    for x in 0..<outWidth {
-                        let s = source(x: x, y: y, width: image.width, height: image.height)
-                        let i = 3 * (s.y * image.width + s.x)
-                        dst[o] = src[i]
-                        dst[o + 1] = src[i + 1]
-                        dst[o + 2] = src[i + 2]
-                        o += 3
+        let walk = SourceWalk(self, width: image.width, height: image.height)
+        let tile = 16
+        let pixels = [UInt8](unsafeUninitializedCapacity: image.pixels.count) { out, initialized in
+            image.pixels.withUnsafeBufferPointer { src in
+                let source = src.baseAddress!, destination = out.baseAddress!
+                for tileY in stride(from: 0, to: outHeight, by: tile) {
+                    for tileX in stride(from: 0, to: outWidth, by: tile) {
+                        for y in tileY..<min(tileY + tile, outHeight) {
+                            var o = 3 * (y * outWidth + tileX)
+                            var i = 3 * (walk.origin + y * walk.stepY + tileX * walk.stepX)
+                            for _ in tileX..<min(tileX + tile, outWidth) {
+                                destination[o] = source[i]
+                                destination[o + 1] = source[i + 1]
+                                destination[o + 2] = source[i + 2]
+                                o += 3
+                                i += 3 * walk.stepX
+                            }
+                        }
                     }
                 }
             }
+            initialized = image.pixels.count
         }
-        return RGBImage(width: outWidth, height: outHeight, pixels: out)
+        return RGBImage(width: outWidth, height: outHeight, pixels: pixels)
+    }
+
+    /// `source(x:y:)` is affine: the stored pixel index of output (x, y) is
+    /// origin + x * stepX + y * stepY.
+    struct SourceWalk {
+        let origin: Int, stepX: Int, stepY: Int
+
+        init(_ orientation: ImageOrientation, width: Int, height: Int) {
+            let at = { (p: (x: Int, y: Int)) in p.y * width + p.x }
+            origin = at(orientation.source(x: 0, y: 0, width: width, height: height))
+            stepX = (orientation.swapsSides ? height : width) > 1
+                ? at(orientation.source(x: 1, y: 0, width: width, height: height)) - origin : 0
+            stepY = (orientation.swapsSides ? width : height) > 1
+                ? at(orientation.source(x: 0, y: 1, width: width, height: height)) - origin : 0
+        }
     }
 }

@@ -49,14 +49,21 @@ public final class JPEGDecoder {
 
     deinit { tjDestroy(handle) }
 
+    /// The image as shown: with `.exif` orientation, turned the way its tag says.
     public func decode(_ bytes: [UInt8], options: DecodeOptions = .seed) throws(ImageError) -> RGBImage {
-        let result: Result<RGBImage, ImageError> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(ImageError) in try decode(buffer, options: options) }
+        try decodeStored(bytes, options: options).shown
+    }
+
+    /// The pixels as stored and how to show them, so that a resize can turn the
+    /// small result instead of the whole photo (`PillowResize.resize(_:shownAs:)`).
+    public func decodeStored(_ bytes: [UInt8], options: DecodeOptions = .seed) throws(ImageError) -> OrientedImage {
+        let result: Result<OrientedImage, ImageError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(ImageError) in try decodeStored(buffer, options: options) }
         }
         return try result.get()
     }
 
-    public func decode(_ buffer: UnsafeRawBufferPointer, options: DecodeOptions = .seed) throws(ImageError) -> RGBImage {
+    public func decodeStored(_ buffer: UnsafeRawBufferPointer, options: DecodeOptions = .seed) throws(ImageError) -> OrientedImage {
         guard !buffer.isEmpty else { throw .empty }
         guard FileSignature.isJPEG(buffer) else { throw .unsupportedFormat(FileSignature.describe(buffer)) }
         let jpeg = buffer.bindMemory(to: UInt8.self)
@@ -90,8 +97,8 @@ public final class JPEGDecoder {
         default:
             throw .unsupportedColorspace("code \(colorspace)")
         }
-        guard options.orientation == .exif, let orientation = EXIFOrientationReader.orientation(in: jpeg) else { return image }
-        return orientation.apply(to: image)
+        let orientation = options.orientation == .exif ? EXIFOrientationReader.orientation(in: jpeg) : nil
+        return OrientedImage(stored: image, orientation: orientation ?? .up)
     }
 
     private func decompress(

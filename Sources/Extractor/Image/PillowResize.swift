@@ -6,27 +6,46 @@
 /// Matching Pillow byte for byte matters: the model was characterised on
 /// Pillow-resized inputs, and the golden tests compare the bytes.
 public enum PillowResize {
-    private static let precisionBits = 32 - 8 - 2
+    static let precisionBits = 32 - 8 - 2
     private static let bicubicSupport = 2.0
 
     public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        if image.width == width && image.height == height { return image }
-        let vertical = Coefficients(inputSize: image.height, outputSize: height)
+        resize(image, width: width, height: height, reversingX: false, reversingY: false)
+    }
+
+    /// Reversing an axis reads it from the far end: the result is the resize
+    /// of the image mirrored along that axis, in the same integer sums.
+    static func resize(_ image: RGBImage, width: Int, height: Int, reversingX: Bool, reversingY: Bool) -> RGBImage {
+        if image.width == width && image.height == height && !reversingX && !reversingY { return image }
+        precondition(width != image.width || !reversingX, "an axis without a pass cannot be reversed")
+        precondition(height != image.height || !reversingY, "an axis without a pass cannot be reversed")
+        var vertical = Coefficients(inputSize: image.height, outputSize: height)
+        if reversingY { vertical = vertical.reversed() }
 
         // Only the rows the vertical pass reads are resampled horizontally.
-        let rows = vertical.starts[0]..<(vertical.starts[height - 1] + vertical.taps)
+        let rows = vertical.starts.min()!..<(vertical.starts.max()! + vertical.taps)
         var resampled = image.pixels
         var resampledWidth = image.width
         var rowOffset = 0
         if width != image.width {
-            let horizontal = Coefficients(inputSize: image.width, outputSize: width)
-            resampled = horizontalPass(image, rows: rows, coefficients: horizontal)
+            resampled = horizontalPass(image, rows: rows, outputWidth: width, reversed: reversingX)
             resampledWidth = width
             rowOffset = rows.lowerBound
         }
         guard height != image.height else { return RGBImage(width: width, height: height, pixels: resampled) }
         let pixels = verticalPass(resampled, width: resampledWidth, rowOffset: rowOffset, coefficients: vertical, outputHeight: height)
         return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// On 8-pixel vectors when the row is wide enough for a padded window.
+    static func horizontalPass(_ image: RGBImage, rows: Range<Int>, outputWidth: Int, reversed: Bool) -> [UInt8] {
+        if var padded = Coefficients(inputSize: image.width, outputSize: outputWidth, windowMultiple: chunkPixels) {
+            if reversed { padded = padded.reversed() }
+            return vectorHorizontalPass(image, rows: rows, taps: InterleavedWeights(padded))
+        }
+        var coefficients = Coefficients(inputSize: image.width, outputSize: outputWidth)
+        if reversed { coefficients = coefficients.reversed() }
+        return horizontalPass(image, rows: rows, coefficients: coefficients)
     }
 
     static func bicubic(_ x: Double) -> Double {
@@ -43,15 +62,24 @@ public enum PillowResize {
     /// with zero weights, so the loops have one trip count and the integer
     /// sums are unchanged.
     struct Coefficients {
+        let inputSize: Int
         let taps: Int
         let starts: [Int]
         let weights: [Int32]
 
         init(inputSize: Int, outputSize: Int) {
+            self.init(inputSize: inputSize, outputSize: outputSize, windowMultiple: 1)!
+        }
+
+        /// Windows rounded up to a multiple of `windowMultiple` taps; nil when
+        /// such a window would be wider than the input.
+        init?(inputSize: Int, outputSize: Int, windowMultiple: Int) {
             let scale = Double(inputSize) / Double(outputSize)
             let filterScale = max(scale, 1.0)
             let support = PillowResize.bicubicSupport * filterScale
-            let taps = min(Int(support.rounded(.up)) * 2 + 1, inputSize)
+            let needed = min(Int(support.rounded(.up)) * 2 + 1, inputSize)
+            let taps = (needed + windowMultiple - 1) / windowMultiple * windowMultiple
+            guard taps <= inputSize else { return nil }
             var starts = [Int](repeating: 0, count: outputSize)
             var weights = [Int32](repeating: 0, count: outputSize * taps)
             var window = [Double](repeating: 0, count: taps)
@@ -75,15 +103,31 @@ public enum PillowResize {
                 }
                 starts[position] = shiftedStart
             }
+            self.init(inputSize: inputSize, taps: taps, starts: starts, weights: weights)
+        }
+
+        private init(inputSize: Int, taps: Int, starts: [Int], weights: [Int32]) {
+            self.inputSize = inputSize
             self.taps = taps
             self.starts = starts
             self.weights = weights
+        }
+
+        /// The same windows read from the far end of the axis: output i then
+        /// equals output i of the mirrored input.
+        func reversed() -> Coefficients {
+            let starts = starts.map { inputSize - $0 - taps }
+            var weights = weights
+            for position in 0..<starts.count {
+                weights[(position * taps)..<((position + 1) * taps)].reverse()
+            }
+            return Coefficients(inputSize: inputSize, taps: taps, starts: starts, weights: weights)
         }
     }
 
     /// Pillow's `clip8`: round-shift a fixed-point sum back to 8 bits, saturating.
     @inline(__always)
-    private static func clip8(_ value: Int32) -> UInt8 {
+    static func clip8(_ value: Int32) -> UInt8 {
         UInt8(truncatingIfNeeded: min(max(value, 0), (Int32(1) << (precisionBits + 8)) - 1) >> precisionBits)
     }
 
@@ -121,7 +165,7 @@ public enum PillowResize {
         }
     }
 
-    private static func verticalPass(
+    static func verticalPass(
         _ rows: [UInt8], width: Int, rowOffset: Int, coefficients: Coefficients, outputHeight: Int
     ) -> [UInt8] {
         let rowBytes = width * 3
