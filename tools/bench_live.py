@@ -95,6 +95,8 @@ def main():
     parser.add_argument("--uploads", required=True, help="photos to upload: label folders of JPEGs, or JPEGs uploaded without a label")
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--extract-arg", action="append", default=[],
+                        help="an extra argument for `fruits extract`, e.g. --extract-arg=--reduced-min-side=448 (repeatable)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="bench-live-")
@@ -114,7 +116,7 @@ def main():
     base = f"http://127.0.0.1:{port}"
     try:
         reducer = start(["reduce"] + brokers + ["--output", results], "reduce")
-        start(["extract"] + brokers, "extract")
+        start(["extract"] + brokers + args.extract_arg, "extract")
         start(["ingest", "serve"] + brokers + ["--store", store, "--port", str(port)], "serve", {"FRUITS_UPLOAD_TOKEN": TOKEN})
         wait_until("the upload endpoint answers", 30, lambda: _healthy(base))
 

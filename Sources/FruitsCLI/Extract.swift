@@ -29,7 +29,7 @@ struct ExtractCommand: AsyncParsableCommand {
     @Option(help: "Read only these partitions of the images topic (comma-separated) instead of joining the group.")
     var partitions: String?
 
-    @Option(help: "The uploads lane's decode (exact or reduced); --decode and --orientation set the backfill lane's. Default: reduced.")
+    @Option(help: "The uploads lane's decode (exact or reduced); --decode and --orientation set the backfill lane's, --reduced-min-side both lanes'. Default: reduced.")
     var uploadDecode: DecodeOptions.Scale?
 
     @Option(help: "The uploads lane's EXIF orientation (stored or exif). Default: exif.")
@@ -64,6 +64,7 @@ struct ExtractCommand: AsyncParsableCommand {
         configuration.backfillDecoding = model.decoding(over: configuration.backfillDecoding)
         if let uploadDecode { configuration.uploadDecoding.scale = uploadDecode }
         if let uploadOrientation { configuration.uploadDecoding.orientation = uploadOrientation }
+        if let side = model.reducedMinSide { configuration.uploadDecoding.reducedMinimumSide = side }
         let budget = CPUBudget.current
         let memoryBudget = try memory.budget(maxObjectBytes: ObjectFetcher.defaultMaxBytes)
         configuration.fetchMemory = memoryBudget.fetchBytes

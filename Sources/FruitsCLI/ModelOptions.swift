@@ -17,13 +17,13 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Largest accepted image, in pixels (width x height).")
     var maxPixels: Int = JPEGDecoder.Limits().maxPixels
 
-    @Option(help: "JPEG decode: exact (every pixel, the seed's features) or reduced (libjpeg's 1/2-1/8 DCT scaling down to >= 896 px a side, then the same resize; docs/phone-photos.md). Default: exact.")
+    @Option(help: "JPEG decode: exact (every pixel, the seed's features) or reduced (libjpeg's 1/2-1/8 DCT scaling down to >= 448 px a side, then the same resize; docs/phone-photos.md). Default: exact.")
     var decode: DecodeOptions.Scale?
 
     @Option(help: "EXIF orientation: stored (ignored, the seed's behaviour) or exif (applied, as the phone showed the photo). Default: stored.")
     var orientation: DecodeOptions.Orientation?
 
-    @Option(help: "With --decode reduced: the smallest side the DCT scaling may leave (default 896, four times the model's input).")
+    @Option(help: "For a reduced decode: the smallest side the DCT scaling may leave (default 448, twice the model's input; 896 decodes a 12 MP photo at 1/2).")
     var reducedMinSide: Int?
 
     /// `--decode`, `--orientation` and `--reduced-min-side` over `base` (what the command decodes by default).

@@ -130,7 +130,7 @@ struct DecodeAdmissionTests {
         guard case .failure(let error) = results[1] else { Issue.record("the large photo was decoded"); return }
         #expect(error.reason == "exceeds_decode_memory" && error.description.contains("1600x1200"), "\(error)")
         // Its reduced decode (1/2: 800x600) fits the same budget.
-        let reduced = try await pool.features(ofJPEGs: [large], decoding: DecodeOptions(scale: .reduced, reducedMinimumSide: 448))
+        let reduced = try await pool.features(ofJPEGs: [large], decoding: DecodeOptions(scale: .reduced))
         #expect((try? reduced[0].get())?.count == 1280)
         #expect(pool.decodeAdmission?.usage.peak ?? .max <= 4_000_000)
     }

@@ -39,11 +39,11 @@ struct DecodeCostTests {
         #expect(exact.denominator == 1 && exact.buffersCoefficients)
         #expect((740_000_000...780_000_000).contains(exact.bytes), "\(exact)")
 
-        // The upload lane's 1/4 decode: 1/16 of the pixels, the same coefficients.
+        // The upload lane's 1/8 decode: 1/64 of the pixels, the same coefficients.
         let reduced = try #require(DecodeCost.of(jpeg, options: .upload))
-        #expect(reduced.denominator == 4)
+        #expect(reduced.denominator == 8)
         #expect(reduced.coefficientBytes == exact.coefficientBytes)
-        #expect(reduced.pixelBytes == 2165 * 1444 * 7)
+        #expect(reduced.pixelBytes == 1083 * 722 * 7)
     }
 
     @Test func baselineBuffersNoCoefficients() throws {
@@ -54,7 +54,7 @@ struct DecodeCostTests {
         // The 12 MP phone photo: its pixels, plus a few MB of rows.
         #expect(exact.workingBytes < 4 << 20, "\(exact)")
         let reduced = try #require(DecodeCost.of(jpeg, options: .upload))
-        #expect(reduced.denominator == 2 && reduced.pixelBytes == 2016 * 1512 * 3)
+        #expect(reduced.denominator == 4 && reduced.pixelBytes == 1008 * 756 * 3)
     }
 
     /// Chroma at half resolution has a quarter of the blocks; luma is padded to whole MCUs.
@@ -87,7 +87,6 @@ struct DecodeCostTests {
         #expect(gray.components == 1 && gray.pixelBytes == 120 * 90 * 3)  // decoded to RGB
     }
 
-    /// An EXIF-rotated upload pays for the rotated copy.
     /// A turned photo is resized along its shown axes, without a turned copy,
     /// unless a side is already 224 wide: then that axis has no pass to turn it.
     @Test func onlyAPhotoWithASideOf224AddsATurnedCopy() throws {

@@ -88,10 +88,10 @@ struct DecodeOptionsTests {
         }
     }
 
-    @Test func uploadsOfTwelveMegapixelsAreDecodedAtHalfSize() {
+    @Test func uploadsOfTwelveMegapixelsAreDecodedAtAQuarter() {
         #expect(DecodeOptions.upload.scale == .reduced)
         for (width, height) in [(4032, 3024), (3024, 4032), (4000, 3000)] {
-            #expect(JPEGReduction.denominator(width: width, height: height, minimumSide: DecodeOptions.upload.reducedMinimumSide) == 2)
+            #expect(JPEGReduction.denominator(width: width, height: height, minimumSide: DecodeOptions.upload.reducedMinimumSide) == 4)
         }
     }
 
@@ -99,9 +99,7 @@ struct DecodeOptionsTests {
         let extractor = try FeatureExtractor(weights: Fixtures.weights.get())
         let jpeg = try Fixtures.bytes("photo_1600x1200.jpg")
         let exact = try extractor.features(ofJPEGs: [jpeg])[0].get()
-        // The fixture is too small for the uploads' 896: reduce it by 1/2 at 448.
-        let halved = DecodeOptions(scale: .reduced, orientation: .exif, reducedMinimumSide: 448)
-        let reduced = try extractor.features(ofJPEGs: [jpeg], decoding: halved)[0].get()
+        let reduced = try extractor.features(ofJPEGs: [jpeg], decoding: .upload)[0].get()
         #expect(exact != reduced, "the reduced decode must actually run")
         #expect(FeatureGoldenTests.cosine(exact, reduced) >= 0.999)
     }

@@ -75,7 +75,7 @@ struct ReducerServiceTests {
         event.uri = "file:///photos/Apple/\(n).jpg"
         event.label = "Apple"
         event.features = values
-        event.decode = n.isMultiple(of: 2) ? "exact,stored" : "reduced896,exif"  // as each lane records it
+        event.decode = n.isMultiple(of: 2) ? "exact,stored" : "reduced448,exif"  // as each lane records it
         return try event.serializedBytes()
     }
 
@@ -118,7 +118,7 @@ struct ReducerServiceTests {
         #expect(try await fixture.rows("features/", column: "image_id").sorted() == [Self.id(4), Self.id(5), Self.id(6)])
         // Each row keeps the decode its event recorded (README "Output layout").
         let decodes = zip(try await fixture.rows("features/", column: "image_id"), try await fixture.rows("features/", column: "decode"))
-        #expect(Dictionary(uniqueKeysWithValues: decodes) == [Self.id(4): "exact,stored", Self.id(5): "reduced896,exif", Self.id(6): "exact,stored"])
+        #expect(Dictionary(uniqueKeysWithValues: decodes) == [Self.id(4): "exact,stored", Self.id(5): "reduced448,exif", Self.id(6): "exact,stored"])
         let reasons = try await fixture.rows("deadletters/", column: "reason")
         #expect(reasons.sorted() == ["features_out_of_range", "features_out_of_range", "malformed_event", "malformed_event",
                                      "malformed_event", "non_finite_features", "non_finite_features"])

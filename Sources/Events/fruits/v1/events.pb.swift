@@ -131,7 +131,7 @@ public nonisolated struct Fruits_V1_FeatureEvent: Sendable {
   public var features: [Float] = []
 
   /// How the JPEG was decoded, e.g. "exact,stored" (the seed's way) or
-  /// "reduced896,exif" (DCT-scaled to >= 896 px a side, EXIF orientation
+  /// "reduced448,exif" (DCT-scaled to >= 448 px a side, EXIF orientation
   /// applied): features of different modes are not to be mixed unknowingly.
   public var decode: String = String()
 
