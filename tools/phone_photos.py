@@ -168,7 +168,9 @@ def compare_under_model(a, b, common, results):
         answers["softmax"] = (softmax_labels(xa, head), softmax_labels(xb, head))
     for kind, (la, lb) in answers.items():
         agree = sum(x[0] == y[0] for x, y in zip(la, lb))
-        print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %)")
+        leads = np.array([x[1] for x in la])
+        print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %);"
+              f" the leading label's lead in A: median {np.median(leads):.3f}, below 0.01 for {int(np.sum(leads < 0.01))}")
         for path, x, y in zip(common, la, lb):
             if x[0] != y[0]:
                 print(f"  {os.path.basename(path)}: {x[0]!r} leads by {x[1]:.4f} in A, {y[0]!r} by {y[1]:.4f} in B")
