@@ -95,6 +95,23 @@ struct DecodeOptionsTests {
         }
     }
 
+    /// The model's input of a tagged photo is the resize of what Pillow shows,
+    /// through the extractor's own path (decoded as stored, resized along the
+    /// shown axes), for every tag value.
+    @Test(.tags(.integration)) func theModelSeesEachPhotoTheWayPillowShowsIt() throws {
+        let extractor = try FeatureExtractor(weights: Fixtures.weights.get())
+        for fixture in Self.manifest.orientation {
+            let jpeg = try Fixtures.bytes("orientation/oriented_\(fixture.orientation).jpg")
+            let shown = RGBImage(width: fixture.width, height: fixture.height,
+                                 pixels: try Fixtures.bytes("orientation/oriented_\(fixture.orientation).rgb"))
+            let input = try extractor.prepare(jpeg: jpeg, decoding: DecodeOptions(orientation: .exif))
+            #expect(input == PillowResize.resize(shown, width: 224, height: 224), "orientation \(fixture.orientation)")
+            if fixture.orientation != 1 {
+                #expect(input != (try extractor.prepare(jpeg: jpeg, decoding: .seed)), "orientation \(fixture.orientation), stored")
+            }
+        }
+    }
+
     @Test(.tags(.integration)) func reducedFeaturesStayCloseToExactOnes() throws {
         let extractor = try FeatureExtractor(weights: Fixtures.weights.get())
         let jpeg = try Fixtures.bytes("photo_1600x1200.jpg")

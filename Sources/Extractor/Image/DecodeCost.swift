@@ -6,10 +6,11 @@
 ///   until its last scan: 64 × 2 bytes per 8x8 block of each component, at full
 ///   size whatever the decode's scale (libjpeg's whole-image coefficient arrays);
 /// - pixels: libjpeg's output at the decode's scale (4 bytes a pixel for CMYK,
-///   3 otherwise), the RGB conversion of a CMYK image, and the turned copy of
-///   an EXIF-oriented one with a side already at 224 (any other is resized
-///   along its shown axes without one: `PillowResize.resize(_:width:height:)`);
-/// - working: libjpeg's row groups and the resize's horizontal pass.
+///   3 otherwise) and the RGB conversion of a CMYK image (an EXIF-turned photo
+///   needs no turned copy: `PillowResize.resize(_:width:height:)` resizes it
+///   along its shown axes);
+/// - working: libjpeg's row groups and the resize's first pass, 224 lines of
+///   the longer side at most (a vertical pass first for a quarter-turned photo).
 ///
 /// A 50 MP progressive CMYK photo decoded exactly needs about 0.76 GB, 0.4 GB
 /// of it coefficients; decoded at 1/8 it still needs those 0.4 GB. docs/extractor.md, "Memory budget".
@@ -40,15 +41,14 @@ public struct DecodeCost: Sendable, Equatable, CustomStringConvertible {
     /// be read (the decoder then refuses the file before allocating anything).
     public static func of(_ jpeg: UnsafeBufferPointer<UInt8>, options: DecodeOptions) -> DecodeCost? {
         guard let frame = JPEGFrameHeader.read(jpeg) else { return nil }
-        let orientation = options.orientation == .exif ? EXIFOrientationReader.orientation(in: jpeg) ?? .up : .up
-        return DecodeCost(frame: frame, options: options, orientation: orientation)
+        return DecodeCost(frame: frame, options: options)
     }
 
     public static func of(_ jpeg: [UInt8], options: DecodeOptions) -> DecodeCost? {
         jpeg.withUnsafeBufferPointer { of($0, options: options) }
     }
 
-    init(frame: JPEGFrameHeader, options: DecodeOptions, orientation: ImageOrientation) {
+    init(frame: JPEGFrameHeader, options: DecodeOptions) {
         width = frame.width
         height = frame.height
         components = frame.components.count
@@ -67,11 +67,9 @@ public struct DecodeCost: Sendable, Equatable, CustomStringConvertible {
         let scaledWidth = JPEGReduction.scaled(width, by: denominator), scaledHeight = JPEGReduction.scaled(height, by: denominator)
         let scaledPixels = scaledWidth * scaledHeight
         let cmyk = components == 4
-        let turnedCopy = PillowResize.turnsACopy(storedWidth: scaledWidth, storedHeight: scaledHeight, orientation: orientation,
-                                                 width: MobileNetV2.inputSize, height: MobileNetV2.inputSize)
-        pixelBytes = scaledPixels * (cmyk ? 4 : 3) + (cmyk ? scaledPixels * 3 : 0) + (turnedCopy ? scaledPixels * 3 : 0)
+        pixelBytes = scaledPixels * (cmyk ? 4 : 3) + (cmyk ? scaledPixels * 3 : 0)
         // Row groups of every component (with the context rows of fancy
-        // upsampling), the output's row pointers, the resize's 224-wide pass.
+        // upsampling), the output's row pointers, the resize's first pass.
         workingBytes = scaledWidth * maxV * 8 * components * 3 + scaledHeight * 8 + MobileNetV2.inputSize * max(scaledWidth, scaledHeight) * 3
     }
 }

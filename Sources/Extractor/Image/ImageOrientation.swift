@@ -14,6 +14,21 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
     /// Orientations 5 to 8 swap width and height.
     var swapsSides: Bool { rawValue >= 5 }
 
+    /// Whether the shown x axis runs backwards along its stored axis.
+    var reversesShownX: Bool { SourceWalk(self, width: 2, height: 2).stepX < 0 }
+    /// Whether the shown y axis runs backwards along its stored axis.
+    var reversesShownY: Bool { SourceWalk(self, width: 2, height: 2).stepY < 0 }
+
+    /// The orientation that only mirrors the given axes.
+    static func mirroring(x: Bool, y: Bool) -> ImageOrientation {
+        switch (x, y) {
+        case (false, false): .up
+        case (true, false): .mirrored
+        case (false, true): .flipped
+        case (true, true): .upsideDown
+        }
+    }
+
     /// The stored pixel shown at output (x, y), for an image stored as width x height.
     @inline(__always)
     func source(x: Int, y: Int, width: Int, height: Int) -> (x: Int, y: Int) {
@@ -69,10 +84,8 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
         init(_ orientation: ImageOrientation, width: Int, height: Int) {
             let at = { (p: (x: Int, y: Int)) in p.y * width + p.x }
             origin = at(orientation.source(x: 0, y: 0, width: width, height: height))
-            stepX = (orientation.swapsSides ? height : width) > 1
-                ? at(orientation.source(x: 1, y: 0, width: width, height: height)) - origin : 0
-            stepY = (orientation.swapsSides ? width : height) > 1
-                ? at(orientation.source(x: 0, y: 1, width: width, height: height)) - origin : 0
+            stepX = at(orientation.source(x: 1, y: 0, width: width, height: height)) - origin
+            stepY = at(orientation.source(x: 0, y: 1, width: width, height: height)) - origin
         }
     }
 }

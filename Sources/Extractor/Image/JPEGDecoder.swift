@@ -55,7 +55,7 @@ public final class JPEGDecoder {
     }
 
     /// The pixels as stored and how to show them, so that a resize can turn the
-    /// small result instead of the whole photo (`PillowResize.resize(_:shownAs:)`).
+    /// small result instead of the whole photo (`PillowResize.resize(_:width:height:)`).
     public func decodeStored(_ bytes: [UInt8], options: DecodeOptions = .seed) throws(ImageError) -> OrientedImage {
         let result: Result<OrientedImage, ImageError> = bytes.withUnsafeBytes { buffer in
             Result { () throws(ImageError) in try decodeStored(buffer, options: options) }

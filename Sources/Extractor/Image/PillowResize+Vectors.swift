@@ -26,7 +26,7 @@ extension PillowResize {
         }
     }
 
-    static func vectorHorizontalPass(_ image: RGBImage, rows: Range<Int>, taps: InterleavedWeights) -> [UInt8] {
+    static func vectorHorizontalPass(_ image: RGBImage, rows: Range<Int>, weights taps: InterleavedWeights) -> [UInt8] {
         let outWidth = taps.starts.count
         let half = Int32(1) << (precisionBits - 1)
         return [UInt8](unsafeUninitializedCapacity: rows.count * outWidth * 3) { output, initialized in

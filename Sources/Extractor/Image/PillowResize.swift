@@ -41,11 +41,11 @@ public enum PillowResize {
     static func horizontalPass(_ image: RGBImage, rows: Range<Int>, outputWidth: Int, reversed: Bool) -> [UInt8] {
         if var padded = Coefficients(inputSize: image.width, outputSize: outputWidth, windowMultiple: chunkPixels) {
             if reversed { padded = padded.reversed() }
-            return vectorHorizontalPass(image, rows: rows, taps: InterleavedWeights(padded))
+            return vectorHorizontalPass(image, rows: rows, weights: InterleavedWeights(padded))
         }
         var coefficients = Coefficients(inputSize: image.width, outputSize: outputWidth)
         if reversed { coefficients = coefficients.reversed() }
-        return horizontalPass(image, rows: rows, coefficients: coefficients)
+        return scalarHorizontalPass(image, rows: rows, coefficients: coefficients)
     }
 
     static func bicubic(_ x: Double) -> Double {
@@ -131,7 +131,7 @@ public enum PillowResize {
         UInt8(truncatingIfNeeded: min(max(value, 0), (Int32(1) << (precisionBits + 8)) - 1) >> precisionBits)
     }
 
-    private static func horizontalPass(_ image: RGBImage, rows: Range<Int>, coefficients: Coefficients) -> [UInt8] {
+    private static func scalarHorizontalPass(_ image: RGBImage, rows: Range<Int>, coefficients: Coefficients) -> [UInt8] {
         let outWidth = coefficients.starts.count
         let taps = coefficients.taps
         let half = Int32(1) << (precisionBits - 1)
