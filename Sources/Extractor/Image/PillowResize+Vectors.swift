@@ -26,21 +26,21 @@ extension PillowResize {
         }
     }
 
-    static func vectorHorizontalPass(_ image: RGBImage, rows: Range<Int>, weights taps: InterleavedWeights) -> [UInt8] {
-        let outWidth = taps.starts.count
+    static func vectorHorizontalPass(_ image: RGBImage, rows: Range<Int>, weights: InterleavedWeights) -> [UInt8] {
+        let outWidth = weights.starts.count
         let half = Int32(1) << (precisionBits - 1)
         return [UInt8](unsafeUninitializedCapacity: rows.count * outWidth * 3) { output, initialized in
             image.pixels.withUnsafeBufferPointer { input in
-                taps.vectors.withUnsafeBufferPointer { vectors in
-                    taps.starts.withUnsafeBufferPointer { starts in
+                weights.vectors.withUnsafeBufferPointer { vectors in
+                    weights.starts.withUnsafeBufferPointer { starts in
                         var out = output.baseAddress!
                         for inRow in rows {
                             let row = UnsafeRawPointer(input.baseAddress! + inRow * image.width * 3)
                             for x in 0..<outWidth {
                                 var bytes = row + starts[x] * 3
-                                var w = vectors.baseAddress! + x * taps.chunks * 3
+                                var w = vectors.baseAddress! + x * weights.chunks * 3
                                 var a = SIMD8<Int32>(), b = SIMD8<Int32>(), c = SIMD8<Int32>()
-                                for _ in 0..<taps.chunks {
+                                for _ in 0..<weights.chunks {
                                     a &+= widened(bytes) &* w[0]
                                     b &+= widened(bytes + 8) &* w[1]
                                     c &+= widened(bytes + 16) &* w[2]
