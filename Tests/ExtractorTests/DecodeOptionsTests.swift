@@ -39,10 +39,10 @@ struct DecodeOptionsTests {
         #expect(Set(shown).count == 8)
     }
 
-    /// The tiled copy against the pixel-by-pixel definition, on shapes wider and
-    /// taller than a tile and not a multiple of it, and on single rows and columns.
+    /// The affine walk against the pixel-by-pixel definition, on odd shapes and
+    /// on single rows and columns.
     @Test(arguments: [(130, 70), (64, 129), (1, 5), (5, 1), (1, 1)])
-    func theTiledTranspositionMovesEveryPixelWhereTheDefinitionSays(width: Int, height: Int) {
+    func theTranspositionMovesEveryPixelWhereTheDefinitionSays(width: Int, height: Int) {
         let image = RGBImage(width: width, height: height, pixels: (0..<(width * height * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 8) })
         for orientation in ImageOrientation.allCases {
             let shown = orientation.apply(to: image)

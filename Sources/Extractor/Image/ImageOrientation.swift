@@ -44,30 +44,25 @@ public enum ImageOrientation: Int, Sendable, CaseIterable {
         }
     }
 
-    /// The image as it should be shown. Copied in square tiles: a quarter turn
-    /// reads the stored pixels down a column, and a tile's rows stay in cache.
+    /// The image as it should be shown. The extractor turns only 224x224
+    /// results (`PillowResize.resize(_:width:height:)` with an `OrientedImage`).
     public func apply(to image: RGBImage) -> RGBImage {
         if self == .up { return image }
         let outWidth = swapsSides ? image.height : image.width
         let outHeight = swapsSides ? image.width : image.height
         let walk = SourceWalk(self, width: image.width, height: image.height)
-        let tile = 16
         let pixels = [UInt8](unsafeUninitializedCapacity: image.pixels.count) { out, initialized in
             image.pixels.withUnsafeBufferPointer { src in
                 let source = src.baseAddress!, destination = out.baseAddress!
-                for tileY in stride(from: 0, to: outHeight, by: tile) {
-                    for tileX in stride(from: 0, to: outWidth, by: tile) {
-                        for y in tileY..<min(tileY + tile, outHeight) {
-                            var o = 3 * (y * outWidth + tileX)
-                            var i = 3 * (walk.origin + y * walk.stepY + tileX * walk.stepX)
-                            for _ in tileX..<min(tileX + tile, outWidth) {
-                                destination[o] = source[i]
-                                destination[o + 1] = source[i + 1]
-                                destination[o + 2] = source[i + 2]
-                                o += 3
-                                i += 3 * walk.stepX
-                            }
-                        }
+                var o = 0
+                for y in 0..<outHeight {
+                    var i = 3 * (walk.origin + y * walk.stepY)
+                    for _ in 0..<outWidth {
+                        destination[o] = source[i]
+                        destination[o + 1] = source[i + 1]
+                        destination[o + 2] = source[i + 2]
+                        o += 3
+                        i += 3 * walk.stepX
                     }
                 }
             }
