@@ -9,12 +9,19 @@ and compare two `fruits featurize` outputs over it.
       Pillow quality 90, 4:2:0; every fourth stored sideways with EXIF Orientation 6,
       the way a phone stores a portrait photo. OUT/SOURCES.tsv lists each source with
       its package and licence.
-  .venv/bin/python tools/phone_photos.py compare A.jsonl B.jsonl [--results DIR]
+  .venv/bin/python tools/phone_photos.py fruits --generator GEN --seed S --first I --count N --out OUT
+      OUT/12mp/<label>/<i>.jpg: the seed's generated fruit (GEN is its gen_fruits.py, imported,
+      not copied) drawn at 3024x3024 for images I..I+N-1 of seed S, centred on a 4032x3024
+      near-white frame, Pillow quality 90, 4:2:0, every fourth stored sideways with EXIF
+      Orientation 6. Images past those a model was fitted on are fruit it has never seen, of
+      the classes it knows: where its leading label is clear, unlike the photos above.
+  .venv/bin/python tools/phone_photos.py compare A.jsonl B.jsonl [--results DIR] [--labelled]
       per image cosine and max |delta| of two `fruits featurize` outputs; min, median, max.
       With --results (a results folder with a published model): the largest |delta| of
       the PCA coordinates under its latest model, and how often its published classifier
       (and each kNN) gives both outputs the same top-1 label (tools/check_answers.py's
-      numpy recomputation; no ground truth needed).
+      numpy recomputation; no ground truth needed). With --labelled, each photo's folder is
+      its true label, and each classifier's accuracy on A and on B is printed too.
 
 Sources smaller than 4032x3024 are upscaled (up to 3.9x for the 65 % crop of a
 1920x1200 one): their texture is the camera's, smoothed. Only photographs were picked
@@ -92,19 +99,56 @@ def build(out):
                 stem = path.split("/")[4]
             for index, (share, px, py) in enumerate(CROPS):
                 photo = crop(img, share, px, py)
-                options = {"quality": 90, "subsampling": 2}
-                if count % 4 == 3:
-                    # Stored sideways: shown upright after a 90-degree clockwise turn.
-                    photo = photo.transpose(Image.Transpose.ROTATE_90)
-                    exif = Image.Exif()
-                    exif[0x0112] = 6
-                    options["exif"] = exif.tobytes()
-                buf = io.BytesIO()
-                photo.save(buf, "JPEG", **options)
-                with open(os.path.join(folder, f"{count:03d}_{stem}_{index}.jpg"), "wb") as f:
-                    f.write(buf.getvalue())
+                save_phone_jpeg(photo, os.path.join(folder, f"{count:03d}_{stem}_{index}.jpg"), count % 4 == 3)
                 count += 1
     print(f"wrote {count} photos to {folder}")
+
+
+def save_phone_jpeg(photo, path, sideways):
+    options = {"quality": 90, "subsampling": 2}
+    if sideways:
+        # Stored sideways: shown upright after a 90-degree clockwise turn.
+        photo = photo.transpose(Image.Transpose.ROTATE_90)
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        options["exif"] = exif.tobytes()
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", **options)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+
+
+def load_generator(path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_fruits", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def draw_fruit(job):
+    generator_path, seed, index, out = job
+    generator = load_generator(generator_path)
+    names = generator.class_names(131)
+    label = names[index % len(names)]
+    fruit = generator.render(index, seed, generator.class_params(label, index % len(names), seed), size=SIZE[1])
+    # The frame's margins get the same near-white background as the fruit's square.
+    margin = np.random.default_rng([seed, index, 1]).normal(0, 0.004, (SIZE[1], SIZE[0], 3))
+    frame = ((1.0 - np.abs(margin)) * 255.0 + 0.5).astype(np.uint8)
+    left = (SIZE[0] - SIZE[1]) // 2
+    frame[:, left:left + SIZE[1]] = fruit
+    os.makedirs(os.path.join(out, label), exist_ok=True)
+    save_phone_jpeg(Image.fromarray(frame), os.path.join(out, label, f"{index}.jpg"), index % 4 == 3)
+    return label
+
+
+def fruits(generator_path, seed, first, count, out):
+    from multiprocessing import Pool
+    folder = os.path.join(out, "12mp")
+    jobs = [(os.path.abspath(generator_path), seed, index, folder) for index in range(first, first + count)]
+    with Pool(os.cpu_count() or 1) as pool:
+        labels = pool.map(draw_fruit, jobs, chunksize=1)
+    print(f"wrote {len(labels)} photos of {len(set(labels))} labels to {folder}")
 
 
 def read(path):
@@ -150,7 +194,7 @@ def softmax_labels(queries, head):
     return [(labels[o[0]], p[o[0]] - p[o[1]]) for o, p in zip(order, probabilities)]
 
 
-def compare_under_model(a, b, common, results):
+def compare_under_model(a, b, common, results, labelled):
     version, mean, components, references, classifier, head = published(results)
     xa, xb = np.stack([a[p] for p in common]), np.stack([b[p] for p in common])
     pa, pb = (xa - mean) @ components.T, (xb - mean) @ components.T
@@ -171,12 +215,17 @@ def compare_under_model(a, b, common, results):
         leads = np.array([x[1] for x in la])
         print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %);"
               f" the leading label's lead in A: median {np.median(leads):.3f}, below 0.01 for {int(np.sum(leads < 0.01))}")
+        if labelled:
+            truth = [os.path.basename(os.path.dirname(path)) for path in common]
+            right_a = sum(x[0] == t for x, t in zip(la, truth))
+            right_b = sum(y[0] == t for y, t in zip(lb, truth))
+            print(f"  accuracy {kind}: A {right_a}/{len(common)}, B {right_b}/{len(common)}")
         for path, x, y in zip(common, la, lb):
             if x[0] != y[0]:
                 print(f"  {os.path.basename(path)}: {x[0]!r} leads by {x[1]:.4f} in A, {y[0]!r} by {y[1]:.4f} in B")
 
 
-def compare(a_path, b_path, results=None):
+def compare(a_path, b_path, results=None, labelled=False):
     a, b = read(a_path), read(b_path)
     common = sorted(set(a) & set(b))
     if not common or len(common) != len(a) or len(common) != len(b):
@@ -189,7 +238,7 @@ def compare(a_path, b_path, results=None):
     print(f"cosine   min {cosines.min():.6f}  median {np.median(cosines):.6f}  max {cosines.max():.6f}  (worst: {os.path.basename(worst)})")
     print(f"max |d|  min {deltas.min():.4f}  median {np.median(deltas):.4f}  max {deltas.max():.4f}  (median max |feature|: {scale:.2f})")
     if results:
-        compare_under_model(a, b, common, results)
+        compare_under_model(a, b, common, results, labelled)
 
 
 def main():
@@ -197,15 +246,28 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build")
     b.add_argument("--out", required=True)
+    f = sub.add_parser("fruits")
+    f.add_argument("--generator", required=True, help="the seed's gen_fruits.py")
+    f.add_argument("--seed", type=int, required=True)
+    f.add_argument("--first", type=int, required=True, help="the first image index (past the model's photos)")
+    f.add_argument("--count", type=int, default=105)
+    f.add_argument("--out", required=True)
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--results", help="a results folder whose latest published model and classifier to compare under")
+    c.add_argument("--labelled", action="store_true", help="each photo's folder is its true label")
     args = parser.parse_args()
     if args.command == "build":
         build(args.out)
+    elif args.command == "fruits":
+        if args.seed < 0 or not 0 <= args.first < 10**9 or not 1 <= args.count <= 10000:
+            sys.exit("--seed, --first and --count must be small non-negative integers (count 1-10000)")
+        fruits(args.generator, args.seed, args.first, args.count, args.out)
     else:
-        compare(args.a, args.b, args.results)
+        if args.labelled and not args.results:
+            sys.exit("--labelled needs --results")
+        compare(args.a, args.b, args.results, args.labelled)
 
 
 if __name__ == "__main__":

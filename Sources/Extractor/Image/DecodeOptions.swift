@@ -27,10 +27,9 @@ public struct DecodeOptions: Sendable, Equatable, CustomStringConvertible {
     public var reducedMinimumSide: Int
 
     /// Twice the model's 224, Pillow's default `reducing_gap` (2.0) for
-    /// `thumbnail`: a 12 MP photo is decoded at 1/4. Four times (1/2) kept the
-    /// classifier's top answer on the 2 of 105 phone photos that are near-ties
-    /// here, but costs an upload about 25 ms more, above its 150 ms p95 target
-    /// (docs/phone-photos.md).
+    /// `thumbnail`: a 12 MP photo is decoded at 1/4. Four times (1/2) costs an
+    /// upload about 25 ms more, above its 150 ms p95 target, and changes as many
+    /// near-tie answers on fruit drawn at 12 MP (docs/phone-photos.md).
     public static let defaultReducedMinimumSide = 2 * 224
 
     public init(scale: Scale = .exact, orientation: Orientation = .stored, reducedMinimumSide: Int = Self.defaultReducedMinimumSide) {
