@@ -213,8 +213,10 @@ def compare_under_model(a, b, common, results, labelled):
     for kind, (la, lb) in answers.items():
         agree = sum(x[0] == y[0] for x, y in zip(la, lb))
         leads = np.array([x[1] for x in la])
+        clear = [(x, y) for x, y in zip(la, lb) if x[1] >= 0.01]
         print(f"top-1 agreement {kind}: {agree}/{len(common)} ({100 * agree / len(common):.1f} %);"
-              f" the leading label's lead in A: median {np.median(leads):.3f}, below 0.01 for {int(np.sum(leads < 0.01))}")
+              f" the leading label's lead in A: median {np.median(leads):.3f}, below 0.01 for {int(np.sum(leads < 0.01))};"
+              f" where it leads by 0.01 or more: {sum(x[0] == y[0] for x, y in clear)}/{len(clear)}")
         if labelled:
             truth = [os.path.basename(os.path.dirname(path)) for path in common]
             right_a = sum(x[0] == t for x, t in zip(la, truth))
