@@ -27,8 +27,9 @@ public struct DecodeOptions: Sendable, Equatable, CustomStringConvertible {
     public var reducedMinimumSide: Int
 
     /// Twice the model's 224, Pillow's default `reducing_gap` (2.0) for
-    /// `thumbnail`: a 12 MP photo is decoded at 1/4. Four times (1/2) costs an
-    /// upload about 25 ms more, above its 150 ms p95 target, and changes as many
+    /// `thumbnail`: a 12 MP photo is decoded at 1/4. Four times (1/2) brings the
+    /// features closer to exact, but an upload's answer p95 rises to about 175 ms,
+    /// above its 150 ms target, and the published classifier changes as many
     /// near-tie answers on fruit drawn at 12 MP (docs/phone-photos.md).
     public static let defaultReducedMinimumSide = 2 * 224
 
