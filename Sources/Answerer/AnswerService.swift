@@ -50,7 +50,9 @@ public final class AnswerService: Service, Sendable {
         consumerConfiguration.setDefault(KafkaConsumer.lowLatencyFetch)
         consumer = try KafkaConsumer(configuration: consumerConfiguration, groupID: configuration.groupID,
                                      subscription: .group(topics: [configuration.topics.features, configuration.topics.deadLetters]))
-        producer = try KafkaProducer(configuration: configuration.kafka)
+        var producerConfiguration = configuration.kafka
+        producerConfiguration.setDefault(KafkaProducer.lowLatency)
+        producer = try KafkaProducer(configuration: producerConfiguration)
     }
 
     /// Reads the published model's version once: results this answerer

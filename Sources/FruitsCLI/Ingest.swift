@@ -98,7 +98,9 @@ struct IngestCommand: AsyncParsableCommand {
                 throw ValidationError("set FRUITS_UPLOAD_TOKEN to the bearer token the app sends")
             }
             let logger = Logger(label: "fruits.ingest")
-            let producer = try KafkaProducer(configuration: try service.kafka())
+            var producerConfiguration = try service.kafka()
+            producerConfiguration.setDefault(KafkaProducer.lowLatency)
+            let producer = try KafkaProducer(configuration: producerConfiguration)
             try await service.checkBroker(producer.checkReachable(timeout:))
             var configuration = UploadServer.Configuration(token: token)
             configuration.port = port

@@ -15,6 +15,12 @@ public final class KafkaProducer: Sendable {
         core = try ProducerCore(configuration: configuration)
     }
 
+    /// For a producer on the answer path (a person is waiting): a record goes
+    /// to the broker at once instead of after librdkafka's default linger of
+    /// 5 ms, which an answer would pay at each of the three hops it crosses.
+    /// Records queued while a request is in flight still share the next one.
+    public static let lowLatency = (key: "linger.ms", value: "0")
+
     /// Stops serving delivery reports once queued records are acknowledged
     /// (records still queued after the flush fail with `.closed`).
     deinit { core.shutdown() }

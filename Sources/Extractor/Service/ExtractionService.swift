@@ -95,7 +95,11 @@ public final class ExtractionService: Service, Sendable {
             fetchBudget: configuration.fetchMemory.map { FetchBudget(capacity: max($0, fetcher.maxBytes)) },
             topics: configuration.topics, uploadDecoding: configuration.uploadDecoding,
             backfillDecoding: configuration.backfillDecoding, logger: logger)
-        producer = try KafkaProducer(configuration: configuration.kafka)
+        // One producer for both lanes: an upload's features must not linger,
+        // and a backfill batch's records, queued together, still share requests.
+        var producerConfiguration = configuration.kafka
+        producerConfiguration.setDefault(KafkaProducer.lowLatency)
+        producer = try KafkaProducer(configuration: producerConfiguration)
         // Each record costs milliseconds of inference, so librdkafka's default
         // prefetch (100,000 records) would queue a rebalance behind minutes of
         // work. In librdkafka 2.0 the limits count the consumer's whole queue
