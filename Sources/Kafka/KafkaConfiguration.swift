@@ -19,17 +19,22 @@ public struct KafkaConfiguration: Sendable {
         set { properties[key] = newValue }
     }
 
-    /// Parses `key=value` overrides as given to `-X` on the command line.
-    /// Sets `key` unless the operator already did (`-X`, environment).
+    /// Sets `key` unless the operator already did (`-X`, environment), under
+    /// that name or librdkafka's other name for it.
     public mutating func setDefault(_ key: String, _ value: String) {
-        if properties[key] == nil { properties[key] = value }
+        let given = properties[key] != nil || Self.aliases[key].map { properties[$0] != nil } == true
+        if !given { properties[key] = value }
     }
+
+    /// librdkafka's two names of the properties this project sets by default.
+    private static let aliases = ["linger.ms": "queue.buffering.max.ms", "queue.buffering.max.ms": "linger.ms"]
 
     /// `setDefault` of a (key, value) pair such as `KafkaConsumer.lowLatencyFetch`.
     public mutating func setDefault(_ property: (key: String, value: String)) {
         setDefault(property.key, property.value)
     }
 
+    /// Parses `key=value` overrides as given to `-X` on the command line.
     /// A malformed entry is named by its position, never quoted: it may be
     /// a secret typed with the wrong separator (`sasl.password:...`).
     public mutating func apply(overrides: [String]) throws {

@@ -15,11 +15,14 @@ public final class KafkaProducer: Sendable {
         core = try ProducerCore(configuration: configuration)
     }
 
-    /// For a producer on the answer path (a person is waiting): a record goes
-    /// to the broker at once instead of after librdkafka's default linger of
-    /// 5 ms, which an answer would pay at each of the three hops it crosses.
-    /// Records queued while a request is in flight still share the next one.
-    public static let lowLatency = (key: "linger.ms", value: "0")
+    /// For a producer on the answer path (a person is waiting): a record waits
+    /// at most 1 ms for others to share its request, not librdkafka's default
+    /// 5 ms, which an answer would pay at each of the three sends it crosses.
+    /// Not 0: the extractor's and the answerer's producers also carry backfill
+    /// records, and those produced within that millisecond are still batched
+    /// (per partition), as `linger.ms` promises, where 0 would send them as
+    /// they come.
+    public static let lowLatency = (key: "linger.ms", value: "1")
 
     /// Stops serving delivery reports once queued records are acknowledged
     /// (records still queued after the flush fail with `.closed`).

@@ -95,8 +95,7 @@ public final class ExtractionService: Service, Sendable {
             fetchBudget: configuration.fetchMemory.map { FetchBudget(capacity: max($0, fetcher.maxBytes)) },
             topics: configuration.topics, uploadDecoding: configuration.uploadDecoding,
             backfillDecoding: configuration.backfillDecoding, logger: logger)
-        // One producer for both lanes: an upload's features must not linger,
-        // and a backfill batch's records, queued together, still share requests.
+        // One producer for both lanes, lingering 1 ms: see `KafkaProducer.lowLatency`.
         var producerConfiguration = configuration.kafka
         producerConfiguration.setDefault(KafkaProducer.lowLatency)
         producer = try KafkaProducer(configuration: producerConfiguration)
