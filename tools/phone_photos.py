@@ -129,9 +129,17 @@ def load_generator(path):
     return module
 
 
+_generator = None  # each drawing process's copy of the seed's module, loaded once
+
+
+def load_generator_once(path):
+    global _generator
+    _generator = load_generator(path)
+
+
 def draw_fruit(job):
-    generator_path, seed, index, out = job
-    generator = load_generator(generator_path)
+    seed, index, out = job
+    generator = _generator
     names = generator.class_names(131)
     label = names[index % len(names)]
     fruit = generator.render(index, seed, generator.class_params(label, index % len(names), seed), size=SIZE[1])
@@ -152,15 +160,40 @@ def fruits(generator_path, seed, first, count, out, workers):
     folder = os.path.join(out, "12mp")
     if os.path.exists(folder):
         sys.exit(f"{folder} exists: choose a new --out, so two corpora never mix")
-    jobs = [(os.path.abspath(generator_path), seed, index, folder) for index in range(first, first + count)]
-    with Pool(workers) as pool:
+    try:
+        os.makedirs(folder)
+    except OSError as error:
+        sys.exit(f"cannot create {folder}: {error.strerror}")
+    jobs = [(seed, index, folder) for index in range(first, first + count)]
+    with Pool(workers, initializer=load_generator_once, initargs=(os.path.abspath(generator_path),)) as pool:
         labels = pool.map(draw_fruit, jobs, chunksize=1)
     print(f"wrote {len(labels)} photos of {len(set(labels))} labels to {folder}")
 
 
 def read(path):
-    with open(path) as f:
-        return {row["path"]: np.array(row["features"], dtype=np.float64) for row in map(json.loads, f)}
+    """`fruits featurize` output: one {"path", "features"} object per line, every
+    vector finite and of one length; anything else stops with the file and line."""
+    rows, dimension = {}, None
+    try:
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    row = json.loads(line, parse_constant=lambda name: float("nan"))
+                    key, features = row["path"], np.array(row["features"], dtype=np.float64)
+                except (ValueError, TypeError, KeyError) as error:
+                    sys.exit(f"{path}:{number}: not a featurize line ({type(error).__name__}); cut short?")
+                if not isinstance(key, str) or features.ndim != 1 or not np.all(np.isfinite(features)):
+                    sys.exit(f"{path}:{number}: a path must be text and features finite numbers")
+                if dimension is None:
+                    dimension = features.size
+                if features.size != dimension or dimension == 0:
+                    sys.exit(f"{path}:{number}: {features.size} features where the first line has {dimension}")
+                if key in rows:
+                    sys.exit(f"{path}:{number}: {key!r} a second time")
+                rows[key] = features
+    except (OSError, UnicodeDecodeError) as error:
+        sys.exit(f"cannot read {path}: {error}")
+    return rows
 
 
 def published(results):
@@ -243,6 +276,9 @@ def compare_under_model(a, b, common, results, labelled):
 
 def compare(a_path, b_path, results=None, labelled=False):
     a, b = read(a_path), read(b_path)
+    for path, rows in ((a_path, a), (b_path, b)):
+        if not rows:
+            sys.exit(f"{path}: no images")
     common = sorted(set(a) & set(b))
     if not common or len(common) != len(a) or len(common) != len(b):
         sys.exit(f"the outputs differ in images: {len(a)} vs {len(b)}, {len(common)} in common")
@@ -278,8 +314,8 @@ def main():
     if args.command == "build":
         build(args.out)
     elif args.command == "fruits":
-        if args.seed < 0 or not 0 <= args.first < 10**9 or not 1 <= args.count <= 10000 or not 1 <= args.workers <= 16:
-            sys.exit("--seed and --first must be non-negative (first below 10^9), --count 1-10000, --workers 1-16")
+        if not 0 <= args.seed < 2**63 or not 0 <= args.first < 10**9 or not 1 <= args.count <= 10000 or not 1 <= args.workers <= 16:
+            sys.exit("--seed must be 0 to 2^63-1, --first 0 to 10^9-1, --count 1-10000, --workers 1-16")
         fruits(args.generator, args.seed, args.first, args.count, args.out, args.workers)
     else:
         if args.labelled and not args.results:
